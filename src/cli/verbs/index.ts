@@ -1,0 +1,7 @@
+import type { Verb } from '../verb.js';
+import { checkConfigVerb } from './check-config.js';
+import { runVerb } from './run.js';
+import { statusVerb } from './status.js';
+
+/** Every verb of the lvs-ha command, in the order `--help` lists them. */
+export const verbs: readonly Verb[] = [checkConfigVerb, runVerb, statusVerb];

@@ -1,0 +1,251 @@
+/**
+ * The typed, immutable configuration model every engine reads.
+ *
+ * YAML keys are snake_case; this model is camelCase with units in the names
+ * (durations are whole milliseconds). The validator (validate.ts) is the only
+ * producer of these objects; everything it returns is deeply frozen.
+ */
+
+export type AddressFamily = 'ipv4' | 'ipv6';
+
+/** An IP address as validated text plus its family. `text` is canonical (lowercase, compressed v6). */
+export interface IpAddress {
+  readonly text: string;
+  readonly family: AddressFamily;
+}
+
+/** An address with prefix length, e.g. 10.0.0.100/24 (prefix defaults to 32 or 128). */
+export interface IpPrefix extends IpAddress {
+  readonly prefixLength: number;
+}
+
+export type Ipv4ChecksumMode = 'rfc9568' | 'rfc5798';
+
+export interface ControlConfig {
+  readonly socketPath: string;
+  /** host:port for the Prometheus /metrics listener, or null when disabled. */
+  readonly metricsListen: { readonly host: string; readonly port: number } | null;
+}
+
+export interface TrackInterface {
+  readonly name: string;
+  /** Priority delta on failure; 0 means the instance goes to FAULT. */
+  readonly weight: number;
+}
+
+export interface TrackScript {
+  readonly name: string;
+  readonly command: readonly string[];
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly rise: number;
+  readonly fall: number;
+  readonly weight: number;
+}
+
+export interface TrackVirtualServer {
+  readonly name: string;
+  readonly weight: number;
+}
+
+export interface AnnounceConfig {
+  readonly repeat: number;
+  readonly intervalMs: number;
+  /** 0 = no periodic refresh while master. */
+  readonly refreshMs: number;
+}
+
+export interface VrrpInstanceConfig {
+  readonly name: string;
+  readonly interface: string;
+  readonly vrid: number;
+  readonly family: AddressFamily;
+  readonly priority: number;
+  /** Whole centiseconds, expressed in ms (10..40950). */
+  readonly advertIntervalMs: number;
+  readonly preempt: boolean;
+  readonly preemptDelayMs: number;
+  readonly acceptMode: boolean;
+  readonly unicastPeers: readonly IpAddress[];
+  /** Source address for unicast adverts, if set. */
+  readonly unicastSource: IpAddress | null;
+  readonly virtualAddresses: readonly IpPrefix[];
+  readonly track: {
+    readonly interfaces: readonly TrackInterface[];
+    readonly scripts: readonly TrackScript[];
+    readonly virtualServers: readonly TrackVirtualServer[];
+  };
+  readonly announce: AnnounceConfig;
+  readonly notify: { readonly command: readonly string[] } | null;
+}
+
+export interface SyncGroupConfig {
+  readonly name: string;
+  readonly instances: readonly string[];
+}
+
+export interface VrrpConfig {
+  readonly ipv4Checksum: Ipv4ChecksumMode;
+  readonly instances: readonly VrrpInstanceConfig[];
+  readonly syncGroups: readonly SyncGroupConfig[];
+}
+
+export interface IpvsSyncConfig {
+  readonly interface: string;
+  readonly syncId: number;
+  /** Name of the VRRP instance (or sync group) whose role drives the daemons. */
+  readonly follow: string;
+  readonly group: IpAddress;
+  readonly port: number;
+  readonly ttl: number;
+  readonly maxLen: number;
+}
+
+export interface IpvsTimeouts {
+  readonly tcpS: number;
+  readonly tcpFinS: number;
+  readonly udpS: number;
+}
+
+export type Scheduler =
+  | 'rr' | 'wrr' | 'lc' | 'wlc' | 'lblc' | 'lblcr' | 'dh' | 'sh' | 'mh'
+  | 'fo' | 'ovf' | 'sed' | 'nq' | 'twos';
+
+export type SchedulerFlag = 'sh-port' | 'sh-fallback' | 'mh-port' | 'mh-fallback';
+
+export type Protocol = 'tcp' | 'udp' | 'sctp';
+
+export type Forwarding =
+  | { readonly method: 'dr' }
+  | { readonly method: 'nat' }
+  | { readonly method: 'tun'; readonly tunType: 'ipip' | 'gue' | 'gre'; readonly tunPort: number | null };
+
+export type HttpStatusRange = readonly [number, number];
+
+export type CheckConfig =
+  | {
+      readonly type: 'tcp';
+      readonly intervalMs: number;
+      readonly timeoutMs: number;
+      readonly rise: number;
+      readonly fall: number;
+      readonly connectAddress: IpAddress | null;
+      readonly connectPort: number | null;
+      readonly bindAddress: IpAddress | null;
+    }
+  | {
+      readonly type: 'http' | 'https';
+      readonly intervalMs: number;
+      readonly timeoutMs: number;
+      readonly rise: number;
+      readonly fall: number;
+      readonly connectAddress: IpAddress | null;
+      readonly connectPort: number | null;
+      readonly bindAddress: IpAddress | null;
+      readonly method: 'GET' | 'HEAD';
+      readonly path: string;
+      readonly host: string | null;
+      readonly expectStatus: readonly HttpStatusRange[];
+      /** A regular expression source, validated to compile. */
+      readonly expectBody: string | null;
+      /** Lowercase hex sha256 of the body. */
+      readonly expectDigest: string | null;
+      readonly tlsVerify: boolean;
+      readonly tlsServerName: string | null;
+      readonly caFile: string | null;
+      readonly maxBodyBytes: number;
+    }
+  | {
+      readonly type: 'exec';
+      readonly intervalMs: number;
+      readonly timeoutMs: number;
+      readonly rise: number;
+      readonly fall: number;
+      readonly command: readonly string[];
+      readonly dynamicWeight: boolean;
+    };
+
+export type CheckType = CheckConfig['type'];
+
+export interface RealServerConfig {
+  readonly address: IpAddress;
+  readonly port: number;
+  readonly weight: number;
+  readonly upperThreshold: number;
+  readonly lowerThreshold: number;
+  /** The effective check: the real server's own, else the virtual server's, else null (always up). */
+  readonly check: CheckConfig | null;
+}
+
+export type VirtualServerKey =
+  | { readonly kind: 'address'; readonly address: IpAddress; readonly port: number; readonly protocol: Protocol }
+  | { readonly kind: 'fwmark'; readonly fwmark: number; readonly family: AddressFamily };
+
+export interface VirtualServerConfig {
+  readonly name: string;
+  readonly key: VirtualServerKey;
+  readonly scheduler: Scheduler;
+  readonly schedulerFlags: readonly SchedulerFlag[];
+  readonly persistence: { readonly timeoutS: number; readonly netmask: string } | null;
+  readonly forwarding: Forwarding;
+  readonly onFailure: 'inhibit' | 'remove';
+  readonly quorum: { readonly minUp: number; readonly hysteresis: number };
+  readonly sorryServer: { readonly address: IpAddress; readonly port: number } | null;
+  readonly realServers: readonly RealServerConfig[];
+}
+
+export type AlertEvent =
+  | 'vrrp_transition'
+  | 'real_server_down'
+  | 'real_server_up'
+  | 'quorum_lost'
+  | 'quorum_restored'
+  | 'sync_daemon_error'
+  | 'reconcile_error';
+
+export type AlertSinkConfig =
+  | {
+      readonly name: string;
+      readonly type: 'webhook';
+      readonly url: string;
+      readonly events: readonly AlertEvent[];
+      readonly minIntervalMs: number;
+      readonly timeoutMs: number;
+      readonly retries: number;
+      readonly headers: Readonly<Record<string, string>>;
+    }
+  | {
+      readonly name: string;
+      readonly type: 'exec';
+      readonly command: readonly string[];
+      readonly events: readonly AlertEvent[];
+      readonly minIntervalMs: number;
+      readonly timeoutMs: number;
+    };
+
+export interface Config {
+  readonly node: string;
+  readonly control: ControlConfig;
+  readonly vrrp: VrrpConfig;
+  readonly ipvsSync: IpvsSyncConfig | null;
+  readonly ipvs: { readonly timeouts: IpvsTimeouts };
+  readonly virtualServers: readonly VirtualServerConfig[];
+  readonly scripts: { readonly user: string };
+  readonly alerts: readonly AlertSinkConfig[];
+}
+
+/** One validation finding, located in the source file. */
+export interface ConfigIssue {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** Key path, e.g. vrrp.instances[0].vrid */
+  readonly path: string;
+  readonly message: string;
+  readonly found?: string;
+  readonly expected?: string;
+}
+
+export type ConfigLoadResult =
+  | { readonly ok: true; readonly config: Config; readonly file: string }
+  | { readonly ok: false; readonly errors: readonly ConfigIssue[]; readonly file: string };
