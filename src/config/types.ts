@@ -99,6 +99,11 @@ export interface IpvsSyncConfig {
   readonly port: number;
   readonly ttl: number;
   readonly maxLen: number;
+  /**
+   * While MASTER, also run the backup daemon (default false: master daemon only),
+   * so a director that was briefly master keeps the connections its peer syncs.
+   */
+  readonly backupWhileMaster: boolean;
 }
 
 export interface IpvsTimeouts {
@@ -186,7 +191,11 @@ export interface VirtualServerConfig {
   readonly key: VirtualServerKey;
   readonly scheduler: Scheduler;
   readonly schedulerFlags: readonly SchedulerFlag[];
-  readonly persistence: { readonly timeoutS: number; readonly netmask: string } | null;
+  /**
+   * netmask: IPv4 dotted mask ("255.255.255.0") or IPv6 prefix length as text ("64");
+   * prefixLength: the same as a number for either family (32 / 128 = per client address).
+   */
+  readonly persistence: { readonly timeoutS: number; readonly netmask: string; readonly prefixLength: number } | null;
   readonly forwarding: Forwarding;
   readonly onFailure: 'inhibit' | 'remove';
   readonly quorum: { readonly minUp: number; readonly hysteresis: number };
@@ -237,7 +246,9 @@ export interface Config {
 /** One validation finding, located in the source file. */
 export interface ConfigIssue {
   readonly file: string;
+  /** 1-based; 0 when the issue is about the file as a whole (missing, unreadable). */
   readonly line: number;
+  /** 1-based; 0 with line 0. */
   readonly column: number;
   /** Key path, e.g. vrrp.instances[0].vrid */
   readonly path: string;

@@ -1,0 +1,44 @@
+/**
+ * Every key the config accepts, per mapping, in one place: the readers admit
+ * exactly these, and a test checks that docs/configuration.md names them all.
+ */
+const CHECK_COMMON = ['type', 'interval', 'timeout', 'rise', 'fall'] as const;
+const CHECK_CONNECT = ['connect_address', 'connect_port', 'bind_address'] as const;
+const CHECK_HTTP = ['method', 'path', 'host', 'expect_status', 'expect_body', 'expect_digest', 'max_body_bytes'] as const;
+const CHECK_TLS = ['tls_verify', 'tls_server_name', 'ca_file'] as const;
+const CHECK_EXEC = ['command', 'dynamic_weight'] as const;
+
+export const KEYS = {
+  top: ['node', 'control', 'vrrp', 'ipvs_sync', 'ipvs', 'virtual_servers', 'scripts', 'alerts'],
+  control: ['socket', 'metrics_listen'],
+  vrrp: ['ipv4_checksum', 'instances', 'sync_groups'],
+  instance: [
+    'name', 'interface', 'vrid', 'priority', 'advert_interval', 'preempt', 'preempt_delay', 'accept_mode',
+    'unicast_peers', 'unicast_source', 'virtual_addresses', 'track', 'announce', 'notify',
+  ],
+  track: ['interfaces', 'scripts', 'virtual_servers'],
+  trackInterface: ['name', 'weight'],
+  trackScript: ['name', 'command', 'interval', 'timeout', 'rise', 'fall', 'weight'],
+  trackVirtualServer: ['name', 'weight'],
+  announce: ['repeat', 'interval', 'refresh'],
+  notify: ['command'],
+  syncGroup: ['name', 'instances'],
+  ipvsSync: ['interface', 'sync_id', 'follow', 'group', 'port', 'ttl', 'max_len', 'backup_while_master'],
+  ipvs: ['timeouts'],
+  ipvsTimeouts: ['tcp', 'tcp_fin', 'udp'],
+  virtualServer: [
+    'name', 'address', 'port', 'protocol', 'fwmark', 'family', 'scheduler', 'scheduler_flags', 'persistence',
+    'forwarding', 'tun_type', 'tun_port', 'on_failure', 'quorum', 'sorry_server', 'check', 'real_servers',
+  ],
+  persistence: ['timeout', 'netmask'],
+  quorum: ['min_up', 'hysteresis'],
+  sorryServer: ['address', 'port'],
+  realServer: ['address', 'port', 'weight', 'upper_threshold', 'lower_threshold', 'check'],
+  check: [...CHECK_COMMON, ...CHECK_CONNECT, ...CHECK_HTTP, ...CHECK_TLS, ...CHECK_EXEC],
+  checkTcp: [...CHECK_COMMON, ...CHECK_CONNECT],
+  checkHttp: [...CHECK_COMMON, ...CHECK_CONNECT, ...CHECK_HTTP],
+  checkHttps: [...CHECK_COMMON, ...CHECK_CONNECT, ...CHECK_HTTP, ...CHECK_TLS],
+  checkExec: [...CHECK_COMMON, ...CHECK_EXEC],
+  scripts: ['user'],
+  alert: ['name', 'type', 'events', 'min_interval', 'timeout', 'url', 'headers', 'retries', 'command'],
+} as const satisfies Record<string, readonly string[]>;

@@ -1,0 +1,218 @@
+/**
+ * The `vrrp` section: instances and sync groups, with the checks that need
+ * more than one field (address families, VRID clashes, group membership).
+ */
+import type { Node } from 'yaml';
+import { bool, duration, int, interfaceName, ip, isEmptyList, listOf, map, name, oneOf, prefix, reportDuplicates, values } from './read.js';
+import { KEYS } from './keys.js';
+import type { Ctx, Located, MapReader } from './reader.js';
+import { closestMatch } from './suggest.js';
+import { readAnnounce, readNotify, readTrack } from './track.js';
+import type { AddressFamily, IpAddress, IpPrefix, SyncGroupConfig, VrrpConfig, VrrpInstanceConfig } from './types.js';
+import { familyName, notUnicastReason } from './values.js';
+
+export const VRRP_DEFAULTS = {
+  ipv4Checksum: 'rfc5798',
+  priority: 100,
+  advertIntervalMs: 1000,
+  preempt: true,
+  preemptDelayMs: 0,
+  acceptMode: false,
+} as const;
+
+/** Most addresses one advert can carry: the count is 8 bits; IPv6 adverts must fit a 1500-byte packet. */
+const MAX_ADDRESSES: Readonly<Record<AddressFamily, number>> = { ipv4: 255, ipv6: 89 };
+
+export interface VrrpSection {
+  readonly config: VrrpConfig;
+  /** Names a reference (ipvs_sync.follow) may use: instances and sync groups. */
+  readonly instanceNames: ReadonlySet<string>;
+  readonly groupNames: ReadonlySet<string>;
+  readonly trackedVirtualServers: readonly Located<string>[];
+}
+
+interface InstanceRead {
+  readonly config: VrrpInstanceConfig;
+  readonly nameAt: Located<string> | undefined;
+  readonly vridAt: Located<number> | undefined;
+  readonly addresses: readonly Located<IpPrefix>[];
+  readonly tracked: readonly Located<string>[];
+}
+
+/** Every address must share the instance family (that of its first virtual address). */
+function checkFamily(ctx: Ctx, family: AddressFamily, list: readonly Located<IpAddress>[], what: string): void {
+  for (const a of list) {
+    if (a.value.family !== family) {
+      ctx.report(a.node, a.path, `mixed address families in one instance: this ${what} is ${familyName(a.value.family)} but the instance is ${familyName(family)} (the family of its first virtual address)`, a.value.text, `an ${familyName(family)} address`);
+    }
+  }
+}
+
+function checkUnicast(ctx: Ctx, list: readonly Located<IpAddress>[], what: string): void {
+  for (const a of list) {
+    const reason = notUnicastReason(a.value);
+    if (reason !== null) ctx.report(a.node, a.path, `a ${what} must be a unicast host address, not ${reason}`, a.value.text);
+  }
+}
+
+function readAddresses(m: MapReader): { addresses: Located<IpPrefix>[]; family: AddressFamily } {
+  const ctx = m.ctx;
+  const addresses = m.req('virtual_addresses', listOf(prefix)) ?? [];
+  if (isEmptyList(m.valueNode('virtual_addresses'))) {
+    ctx.report(m.nodeFor('virtual_addresses'), m.sub('virtual_addresses'), 'must list at least one virtual address', 'an empty list');
+  }
+  const family = addresses[0]?.value.family ?? 'ipv4';
+  checkFamily(ctx, family, addresses, 'virtual address');
+  checkUnicast(ctx, addresses, 'virtual address');
+  reportDuplicates(ctx, addresses, (a) => a.text, 'virtual address');
+  const max = MAX_ADDRESSES[family];
+  if (addresses.length > max) {
+    ctx.report(m.nodeFor('virtual_addresses'), m.sub('virtual_addresses'), `at most ${max} ${familyName(family)} virtual addresses fit one advert`, String(addresses.length));
+  }
+  return { addresses, family };
+}
+
+function readPeers(m: MapReader, family: AddressFamily, addresses: readonly Located<IpPrefix>[]): { peers: IpAddress[]; source: IpAddress | null } {
+  const ctx = m.ctx;
+  const peers = m.opt('unicast_peers', listOf(ip)) ?? [];
+  checkFamily(ctx, family, peers, 'unicast peer');
+  checkUnicast(ctx, peers, 'unicast peer');
+  reportDuplicates(ctx, peers, (a) => a.text, 'unicast peer');
+  const vips = new Set(addresses.map((a) => a.value.text));
+  for (const p of peers) {
+    if (vips.has(p.value.text)) ctx.report(p.node, p.path, 'a unicast peer cannot be one of the virtual addresses', p.value.text);
+  }
+  const source = m.optAt('unicast_source', ip);
+  if (source) {
+    checkFamily(ctx, family, [source], 'unicast source');
+    checkUnicast(ctx, [source], 'unicast source');
+    if (peers.length === 0) ctx.report(m.keyNode('unicast_source') ?? source.node, source.path, 'unicast_source needs unicast_peers (without peers adverts are multicast)');
+    if (peers.some((p) => p.value.text === source.value.text)) ctx.report(source.node, source.path, 'unicast_source cannot also be a unicast peer', source.value.text);
+  }
+  return { peers: values(peers), source: source?.value ?? null };
+}
+
+function readInstance(ctx: Ctx, node: Node, path: string): InstanceRead | undefined {
+  const m = map(KEYS.instance)(ctx, node, path);
+  if (!m) return undefined;
+  const nameAt = m.reqAt('name', name);
+  const iface = m.req('interface', interfaceName);
+  const vridAt = m.reqAt('vrid', int(1, 255));
+  const priority = m.opt('priority', int(1, 255)) ?? VRRP_DEFAULTS.priority;
+  const advertIntervalMs = m.opt('advert_interval', duration({ min: 10, max: 40_950, step: 10 })) ?? VRRP_DEFAULTS.advertIntervalMs;
+  const preempt = m.opt('preempt', bool) ?? VRRP_DEFAULTS.preempt;
+  const preemptDelayMs = m.opt('preempt_delay', duration({ min: 0, max: 3_600_000 })) ?? VRRP_DEFAULTS.preemptDelayMs;
+  const acceptMode = m.opt('accept_mode', bool) ?? VRRP_DEFAULTS.acceptMode;
+  const { addresses, family } = readAddresses(m);
+  const { peers, source } = readPeers(m, family, addresses);
+  const track = readTrack(m.opt('track', map(KEYS.track)));
+  const announce = readAnnounce(m.opt('announce', map(KEYS.announce)));
+  const notify = readNotify(m.opt('notify', map(KEYS.notify)));
+  if (!preempt && priority === 255) {
+    ctx.report(m.nodeFor('preempt'), m.sub('preempt'), 'the address owner (priority 255) always preempts; preempt: false contradicts priority 255');
+  }
+  if (!preempt && preemptDelayMs > 0) {
+    ctx.report(m.nodeFor('preempt_delay'), m.sub('preempt_delay'), 'preempt_delay has no effect with preempt: false; remove one of them', ctx.describe(m.nodeFor('preempt_delay')));
+  }
+  const config: VrrpInstanceConfig = {
+    name: nameAt?.value ?? '',
+    interface: iface ?? '',
+    vrid: vridAt?.value ?? 0,
+    family,
+    priority,
+    advertIntervalMs,
+    preempt,
+    preemptDelayMs,
+    acceptMode,
+    unicastPeers: peers,
+    unicastSource: source,
+    virtualAddresses: values(addresses),
+    track: track.track,
+    announce,
+    notify,
+  };
+  return { config, nameAt, vridAt, addresses, tracked: track.virtualServerRefs };
+}
+
+/** VRIDs are per interface and per family; an address belongs to one instance only. */
+function checkInstancesTogether(ctx: Ctx, list: readonly InstanceRead[]): void {
+  reportDuplicates(ctx, list.flatMap((i) => (i.nameAt ? [i.nameAt] : [])), (n) => n, 'instance name');
+  const vrids = list.flatMap((i) =>
+    i.vridAt && i.config.interface !== ''
+      ? [{ ...i.vridAt, value: `${i.vridAt.value} on ${i.config.interface} (${familyName(i.config.family)})` }]
+      : [],
+  );
+  reportDuplicates(ctx, vrids, (v) => v, 'VRID');
+  const owner = new Map<string, { instance: InstanceRead; at: Located<IpPrefix> }>();
+  for (const instance of list) {
+    for (const a of instance.addresses) {
+      const first = owner.get(a.value.text);
+      if (!first) {
+        owner.set(a.value.text, { instance, at: a });
+      } else if (first.instance !== instance) {
+        const where = `line ${ctx.loc(first.at.node).line}, ${first.at.path}`;
+        ctx.report(a.node, a.path, `virtual address ${a.value.text} is already in instance '${first.instance.config.name}' (${where}); an address belongs to one instance`);
+      }
+    }
+  }
+}
+
+function readSyncGroup(ctx: Ctx, node: Node, path: string): { nameAt: Located<string> | undefined; members: Located<string>[] } | undefined {
+  const m = map(KEYS.syncGroup)(ctx, node, path);
+  if (!m) return undefined;
+  const nameAt = m.reqAt('name', name);
+  const members = m.req('instances', listOf(name)) ?? [];
+  if (isEmptyList(m.valueNode('instances'))) {
+    ctx.report(m.nodeFor('instances'), m.sub('instances'), 'a sync group needs at least one instance', 'an empty list');
+  }
+  reportDuplicates(ctx, members, (n) => n, 'member');
+  return { nameAt, members };
+}
+
+function readSyncGroups(m: MapReader, instanceNames: ReadonlySet<string>): { groups: SyncGroupConfig[]; names: Set<string> } {
+  const ctx = m.ctx;
+  const raw = m.opt('sync_groups', listOf(readSyncGroup)) ?? [];
+  const reads = values(raw);
+  reportDuplicates(ctx, reads.flatMap((g) => (g.nameAt ? [g.nameAt] : [])), (n) => n, 'sync group name');
+  const memberOf = new Map<string, { at: Located<string>; group: number }>();
+  const known = [...instanceNames];
+  reads.forEach((g, index) => {
+    if (g.nameAt && instanceNames.has(g.nameAt.value)) {
+      ctx.report(g.nameAt.node, g.nameAt.path, `sync group name '${g.nameAt.value}' is also an instance name; names must be distinct so references are unambiguous`);
+    }
+    for (const member of g.members) {
+      if (!instanceNames.has(member.value)) {
+        const guess = closestMatch(member.value, known);
+        const hint = guess === null ? ` (instances: ${known.join(', ') || 'none'})` : `; did you mean '${guess}'?`;
+        ctx.report(member.node, member.path, `unknown VRRP instance '${member.value}'${hint}`, `'${member.value}'`, 'the name of a VRRP instance');
+        continue;
+      }
+      const earlier = memberOf.get(member.value);
+      if (!earlier) {
+        memberOf.set(member.value, { at: member, group: index });
+      } else if (earlier.group !== index) {
+        ctx.report(member.node, member.path, `instance '${member.value}' is already in another sync group (${earlier.at.path}); an instance belongs to at most one`);
+      }
+    }
+  });
+  const groups = reads.map((g) => ({ name: g.nameAt?.value ?? '', instances: [...new Set(values(g.members))] }));
+  return { groups, names: new Set(groups.map((g) => g.name).filter((n) => n !== '')) };
+}
+
+export function readVrrp(m: MapReader | undefined): VrrpSection {
+  if (!m) {
+    const config: VrrpConfig = { ipv4Checksum: VRRP_DEFAULTS.ipv4Checksum, instances: [], syncGroups: [] };
+    return { config, instanceNames: new Set(), groupNames: new Set(), trackedVirtualServers: [] };
+  }
+  const ipv4Checksum = m.opt('ipv4_checksum', oneOf(['rfc9568', 'rfc5798'] as const)) ?? VRRP_DEFAULTS.ipv4Checksum;
+  const instances = values(m.opt('instances', listOf(readInstance)));
+  checkInstancesTogether(m.ctx, instances);
+  const instanceNames = new Set(instances.flatMap((i) => (i.nameAt ? [i.nameAt.value] : [])));
+  const { groups, names } = readSyncGroups(m, instanceNames);
+  return {
+    config: { ipv4Checksum, instances: instances.map((i) => i.config), syncGroups: groups },
+    instanceNames,
+    groupNames: names,
+    trackedVirtualServers: instances.flatMap((i) => i.tracked),
+  };
+}

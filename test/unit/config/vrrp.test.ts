@@ -1,0 +1,192 @@
+/** The vrrp section: instances, VRIDs, families, unicast, tracking, sync groups. */
+import { describe, expect, test } from 'vitest';
+import { invalid, locate, oneIssue, valid, withInstance } from './helpers.js';
+
+/** Two instances on the given interfaces/VRIDs/addresses. */
+function twoInstances(a: string, b: string): string {
+  return `node: d\nvrrp:\n  instances:\n    - { name: one, ${a} }\n    - { name: two, ${b} }\n`;
+}
+
+describe('instance values', () => {
+  test.each([
+    ['vrid: 0', 'vrid', 'must be an integer 1..255'],
+    ['vrid: 256', 'vrid', 'must be an integer 1..255'],
+    ['priority: 0', 'priority', 'must be an integer 1..255'],
+    ['priority: 256', 'priority', 'must be an integer 1..255'],
+    ['advert_interval: 5ms', 'advert_interval', 'must be a duration 10ms..40950ms in whole centiseconds'],
+    ['advert_interval: 41s', 'advert_interval', 'must be a duration 10ms..40950ms in whole centiseconds'],
+    ['advert_interval: 15ms', 'advert_interval', 'must be a duration 10ms..40950ms in whole centiseconds'],
+    ['interface: this-name-is-too-long', 'interface', "must be an interface name of 1..15 characters without '/', ':' or whitespace"],
+    ['name: "web server"', 'name', 'must be a name of 1..64 characters: letters, digits, _ . - (starting with a letter or digit)'],
+  ])('%s is refused', (line, key, message) => {
+    const [field] = line.split(':');
+    const text = withInstance().replace(new RegExp(`^(      |    - )${field ?? ''}: .*$`, 'm'), `$1${line}`);
+    const base = text.includes(line) ? text : withInstance(line);
+    const e = oneIssue(base);
+    expect([e.path, e.message]).toEqual([`vrrp.instances[0].${key}`, message]);
+    expect(e.line).toBe(locate(base, line).line);
+  });
+
+  test.each([
+    ['vrid: 1', { vrid: 1 }],
+    ['vrid: 255', { vrid: 255 }],
+    ['priority: 255', { priority: 255 }],
+    ['advert_interval: 10ms', { advertIntervalMs: 10 }],
+    ['advert_interval: 40950ms', { advertIntervalMs: 40_950 }],
+    ['advert_interval: 1.5s', { advertIntervalMs: 1500 }],
+    ['preempt_delay: 30s', { preemptDelayMs: 30_000 }],
+    ['accept_mode: true', { acceptMode: true }],
+  ])('%s is accepted', (line, expected) => {
+    const [field] = line.split(':');
+    const text = withInstance().replace(new RegExp(`^      ${field ?? ''}: .*$`, 'm'), `      ${line}`);
+    const config = valid(text.includes(line) ? text : withInstance(line));
+    expect(config.vrrp.instances[0]).toMatchObject(expected);
+  });
+
+  test('virtual_addresses is required and must not be empty', () => {
+    expect(oneIssue(withInstance().replace('      virtual_addresses: [10.0.0.100/24]\n', '')).message).toBe("missing required key 'virtual_addresses'");
+    expect(oneIssue(withInstance().replace('[10.0.0.100/24]', '[]')).message).toBe('must list at least one virtual address');
+  });
+
+  test('virtual addresses must be unicast host addresses and distinct', () => {
+    expect(oneIssue(withInstance().replace('[10.0.0.100/24]', '[10.0.0.100/24, 224.0.0.5]')).message).toBe('a virtual address must be a unicast host address, not a multicast address');
+    const dup = withInstance().replace('[10.0.0.100/24]', '[10.0.0.100/24, 10.0.0.100/32]');
+    const e = oneIssue(dup);
+    expect(e.message).toMatch(/^duplicate virtual address 10\.0\.0\.100 \(first at line 7/);
+  });
+
+  test('preempt contradictions', () => {
+    expect(oneIssue(withInstance('priority: 255\npreempt: false')).message).toContain('the address owner (priority 255) always preempts');
+    expect(oneIssue(withInstance('preempt: false\npreempt_delay: 10s')).message).toContain('preempt_delay has no effect with preempt: false');
+    valid(withInstance('preempt: false\npreempt_delay: 0s'));
+  });
+});
+
+describe('address families', () => {
+  test("the instance family is that of its virtual addresses; IPv6 works everywhere", () => {
+    const text = withInstance('unicast_peers: ["fe80::2", "2001:db8::2"]\nunicast_source: "2001:db8::1"').replace('[10.0.0.100/24]', '["2001:DB8:10::100/64"]');
+    const i = valid(text).vrrp.instances[0];
+    expect(i?.family).toBe('ipv6');
+    expect(i?.virtualAddresses).toEqual([{ text: '2001:db8:10::100', family: 'ipv6', prefixLength: 64 }]);
+    expect(i?.unicastPeers.map((p) => p.text)).toEqual(['fe80::2', '2001:db8::2']);
+    expect(i?.unicastSource).toEqual({ text: '2001:db8::1', family: 'ipv6' });
+  });
+
+  test('mixed families among virtual addresses are refused at the odd one out', () => {
+    const text = withInstance().replace('[10.0.0.100/24]', '[10.0.0.100/24, "2001:db8::100/64"]');
+    const e = oneIssue(text);
+    expect(e.path).toBe('vrrp.instances[0].virtual_addresses[1]');
+    expect(e.message).toContain('mixed address families in one instance: this virtual address is IPv6 but the instance is IPv4');
+  });
+
+  test('unicast peers and source must have the instance family', () => {
+    const peer = oneIssue(withInstance('unicast_peers: ["2001:db8::2"]'));
+    expect([peer.path, peer.message]).toEqual(['vrrp.instances[0].unicast_peers[0]', expect.stringContaining('this unicast peer is IPv6 but the instance is IPv4') as unknown]);
+    const source = oneIssue(withInstance('unicast_peers: [10.0.0.2]\nunicast_source: "::1:2"'));
+    expect(source.path).toBe('vrrp.instances[0].unicast_source');
+  });
+
+  test('unicast rules: source needs peers, peers are not VIPs, no duplicates', () => {
+    expect(oneIssue(withInstance('unicast_source: 10.0.0.1')).message).toContain('unicast_source needs unicast_peers');
+    expect(oneIssue(withInstance('unicast_peers: [10.0.0.100]')).message).toBe('a unicast peer cannot be one of the virtual addresses');
+    expect(oneIssue(withInstance('unicast_peers: [10.0.0.2, 10.0.0.2]')).message).toMatch(/^duplicate unicast peer 10\.0\.0\.2/);
+    expect(oneIssue(withInstance('unicast_peers: [10.0.0.2]\nunicast_source: 10.0.0.2')).message).toBe('unicast_source cannot also be a unicast peer');
+    expect(oneIssue(withInstance('unicast_peers: [0.0.0.0]')).message).toContain('not the unspecified address');
+  });
+});
+
+describe('duplicates across instances', () => {
+  test('the same VRID on the same interface and family is refused at the second instance', () => {
+    const text = twoInstances('interface: eth0, vrid: 5, virtual_addresses: [10.0.0.1]', 'interface: eth0, vrid: 5, virtual_addresses: [10.0.0.2]');
+    const e = oneIssue(text);
+    expect([e.line, e.path]).toEqual([5, 'vrrp.instances[1].vrid']);
+    expect(e.message).toBe('duplicate VRID 5 on eth0 (IPv4) (first at line 4, vrrp.instances[0].vrid)');
+  });
+
+  test('the same VRID is fine on another interface or in the other family', () => {
+    valid(twoInstances('interface: eth0, vrid: 5, virtual_addresses: [10.0.0.1]', 'interface: eth1, vrid: 5, virtual_addresses: [10.0.1.1]'));
+    valid(twoInstances('interface: eth0, vrid: 5, virtual_addresses: [10.0.0.1]', 'interface: eth0, vrid: 5, virtual_addresses: ["2001:db8::1"]'));
+  });
+
+  test('instance names and virtual addresses are unique across instances', () => {
+    const names = `node: d\nvrrp:\n  instances:\n    - { name: web, interface: eth0, vrid: 1, virtual_addresses: [10.0.0.1] }\n    - { name: web, interface: eth0, vrid: 2, virtual_addresses: [10.0.0.2] }\n`;
+    expect(oneIssue(names).message).toMatch(/^duplicate instance name web/);
+    const vips = twoInstances('interface: eth0, vrid: 1, virtual_addresses: [10.0.0.1]', 'interface: eth1, vrid: 2, virtual_addresses: [10.0.0.1/24]');
+    expect(oneIssue(vips).message).toBe("virtual address 10.0.0.1 is already in instance 'one' (line 4, vrrp.instances[0].virtual_addresses[0]); an address belongs to one instance");
+  });
+});
+
+describe('track, announce, notify', () => {
+  test('a full track block is read', () => {
+    const text = withInstance(
+      'track:\n  interfaces: [{ name: eth1, weight: -60 }, { name: eth2 }]\n  scripts: [{ name: chk, command: [/usr/local/bin/chk, -q], interval: 2s, timeout: 1s, rise: 2, fall: 2, weight: -20 }]\n  virtual_servers: [{ name: http, weight: -100 }]',
+      'virtual_servers:\n  - { name: http, address: 10.0.0.100, port: 80, real_servers: [{ address: 10.0.0.11 }] }\n',
+    );
+    expect(valid(text).vrrp.instances[0]?.track).toEqual({
+      interfaces: [{ name: 'eth1', weight: -60 }, { name: 'eth2', weight: 0 }],
+      scripts: [{ name: 'chk', command: ['/usr/local/bin/chk', '-q'], intervalMs: 2000, timeoutMs: 1000, rise: 2, fall: 2, weight: -20 }],
+      virtualServers: [{ name: 'http', weight: -100 }],
+    });
+  });
+
+  test('a tracked virtual server that does not exist is a dangling reference', () => {
+    const text = withInstance('track: { virtual_servers: [{ name: htp }] }', 'virtual_servers:\n  - { name: http, address: 10.0.0.100, port: 80, real_servers: [{ address: 10.0.0.11 }] }\n');
+    const e = oneIssue(text);
+    expect([e.path, e.message, e.line]).toEqual(['vrrp.instances[0].track.virtual_servers[0].name', "unknown virtual server 'htp'; did you mean 'http'?", locate(text, 'htp').line]);
+  });
+
+  test('track rules: weights, duplicates, script timeout and argv', () => {
+    expect(oneIssue(withInstance('track: { interfaces: [{ name: eth1, weight: -255 }] }')).message).toBe('must be an integer -254..254');
+    expect(oneIssue(withInstance('track: { interfaces: [{ name: eth1 }, { name: eth1 }] }')).message).toMatch(/^duplicate tracked interface eth1/);
+    expect(oneIssue(withInstance('track: { scripts: [{ name: c, command: [/bin/c], interval: 1s, timeout: 2s }] }')).message).toContain('must not be longer than the interval');
+    expect(oneIssue(withInstance('track: { scripts: [{ name: c, command: "/bin/c --x" }] }')).message).toContain('(no shell is used)');
+    expect(oneIssue(withInstance('track: { scripts: [{ name: c, command: [bin/c] }] }')).message).toBe('must be an absolute path to the program (no PATH lookup is done)');
+    expect(oneIssue(withInstance('track: { scripts: [{ name: c, command: [] }] }')).message).toContain('must be a command as a list of arguments');
+  });
+
+  test('announce and notify', () => {
+    const i = valid(withInstance('announce: { repeat: 3, interval: 50ms, refresh: 1m }\nnotify: { command: [/usr/local/bin/n, x] }')).vrrp.instances[0];
+    expect(i?.announce).toEqual({ repeat: 3, intervalMs: 50, refreshMs: 60_000 });
+    expect(i?.notify).toEqual({ command: ['/usr/local/bin/n', 'x'] });
+    expect(oneIssue(withInstance('announce: { repeat: 0 }')).message).toBe('must be an integer 1..100');
+    expect(oneIssue(withInstance('notify: {}')).message).toBe("missing required key 'command'");
+  });
+});
+
+describe('sync groups', () => {
+  const three = `node: d
+vrrp:
+  instances:
+    - { name: a, interface: eth0, vrid: 1, virtual_addresses: [10.0.0.1] }
+    - { name: b, interface: eth1, vrid: 1, virtual_addresses: [10.0.1.1] }
+    - { name: c, interface: eth2, vrid: 1, virtual_addresses: [10.0.2.1] }
+  sync_groups:
+`;
+
+  test('a valid group', () => {
+    const config = valid(`${three}    - { name: g, instances: [a, b] }\n`);
+    expect(config.vrrp.syncGroups).toEqual([{ name: 'g', instances: ['a', 'b'] }]);
+  });
+
+  test('a dangling member is reported at the member', () => {
+    const text = `${three}    - { name: g, instances: [a, x] }\n`;
+    const e = oneIssue(text);
+    expect([e.path, e.message, e.line, e.column]).toEqual(['vrrp.sync_groups[0].instances[1]', "unknown VRRP instance 'x' (instances: a, b, c)", 8, 33]);
+  });
+
+  test('an instance in two groups, a duplicate member, duplicate group names, an empty group', () => {
+    expect(oneIssue(`${three}    - { name: g, instances: [a, b] }\n    - { name: h, instances: [c, a] }\n`).message).toContain("instance 'a' is already in another sync group (vrrp.sync_groups[0].instances[0])");
+    expect(oneIssue(`${three}    - { name: g, instances: [a, a] }\n`).message).toMatch(/^duplicate member a/);
+    expect(oneIssue(`${three}    - { name: g, instances: [a] }\n    - { name: g, instances: [b] }\n`).message).toMatch(/^duplicate sync group name g/);
+    expect(oneIssue(`${three}    - { name: g, instances: [] }\n`).message).toBe('a sync group needs at least one instance');
+  });
+
+  test('a group may not share a name with an instance', () => {
+    expect(oneIssue(`${three}    - { name: a, instances: [b, c] }\n`).message).toContain("sync group name 'a' is also an instance name");
+  });
+
+  test('several problems in one group are all reported', () => {
+    const errors = invalid(`${three}    - { name: g, instances: [a, zz, a, yy] }\n`);
+    expect(errors.map((e) => e.path)).toEqual(['vrrp.sync_groups[0].instances[1]', 'vrrp.sync_groups[0].instances[2]', 'vrrp.sync_groups[0].instances[3]']);
+  });
+});
