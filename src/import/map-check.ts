@@ -1,0 +1,174 @@
+/**
+ * Real-server checkers: TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK and
+ * SMTP_CHECK (as a TCP connect) into one lvs-ha `check`.
+ *
+ * Timing: interval = delay_loop; timeout = connect_timeout (misc_timeout);
+ * fall = retry + 1 (the failed check and its retries); rise = 1.
+ * delay_before_retry has no equivalent: lvs-ha probes every interval.
+ */
+import type { YamlMap, YamlValue } from './model.js';
+import type { Loc, Stmt } from './types.js';
+import { arg, blockWords, type Collector, dispatch, durationText, intArg, secondsArg, splitArgv } from './values.js';
+
+/** Timing and host settings inherited virtual_server -> real_server -> checker. */
+export interface CheckDefaults {
+  delayLoopMs?: number | undefined;
+  connectTimeoutMs?: number | undefined;
+  retry?: number | undefined;
+  delayBeforeRetryMs?: number | undefined;
+  virtualhost?: string | undefined;
+}
+
+export const KEEPALIVED_CHECK_DEFAULTS = { delayLoopMs: 60_000, connectTimeoutMs: 5000, retry: 1, miscRetry: 0, httpDelayBeforeRetryMs: 3000, delayBeforeRetryMs: 1000 } as const;
+
+export type CheckerType = 'TCP_CHECK' | 'HTTP_GET' | 'SSL_GET' | 'MISC_CHECK' | 'SMTP_CHECK';
+export const CHECKER_TYPES: readonly CheckerType[] = ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'SMTP_CHECK'];
+
+interface CheckerAcc extends CheckDefaults {
+  readonly type: CheckerType;
+  readonly loc: Loc;
+  connectIp?: string | undefined;
+  connectPort?: number | undefined;
+  bindto?: string | undefined;
+  urls: Stmt[];
+  sni: boolean;
+  command?: string[] | undefined;
+  miscTimeoutMs?: number | undefined;
+  dynamic: boolean;
+  hosts: Stmt[];
+}
+
+type Handler<S> = (s: Stmt, state: S) => void;
+
+/** Handlers for the timing keywords shared by virtual_server, real_server and the checkers. */
+export function defaultsHandlers(cx: Collector): Readonly<Record<string, Handler<CheckDefaults>>> {
+  return {
+    delay_loop: (s, d) => { d.delayLoopMs = secondsArg(cx, s) ?? d.delayLoopMs; },
+    connect_timeout: (s, d) => { d.connectTimeoutMs = secondsArg(cx, s) ?? d.connectTimeoutMs; },
+    retry: (s, d) => { d.retry = intArg(cx, s, 0, 999) ?? d.retry; },
+    nb_get_retry: (s, d) => { d.retry = intArg(cx, s, 0, 999) ?? d.retry; },
+    delay_before_retry: (s, d) => { d.delayBeforeRetryMs = secondsArg(cx, s) ?? d.delayBeforeRetryMs; },
+    virtualhost: (s, d) => { d.virtualhost = arg(cx, s) ?? d.virtualhost; },
+  };
+}
+
+export function checkerHandlers(cx: Collector): Readonly<Record<string, Handler<CheckerAcc>>> {
+  return {
+    ...defaultsHandlers(cx),
+    connect_ip: (s, c) => { c.connectIp = arg(cx, s) ?? c.connectIp; },
+    connect_port: (s, c) => { c.connectPort = intArg(cx, s, 1, 65535) ?? c.connectPort; },
+    bindto: (s, c) => { c.bindto = arg(cx, s) ?? c.bindto; },
+    url: (s, c) => { c.urls.push(s); },
+    enable_sni: (_s, c) => { c.sni = true; },
+    misc_path: (s, c) => {
+      const line = s.args.join(' ');
+      const { argv, shell } = splitArgv(line);
+      if (shell) cx.warn(s.loc, `misc_path '${line}' uses shell syntax, but lvs-ha runs commands without a shell`);
+      c.command = argv;
+    },
+    misc_timeout: (s, c) => { c.miscTimeoutMs = secondsArg(cx, s) ?? c.miscTimeoutMs; },
+    misc_dynamic: (_s, c) => { c.dynamic = true; },
+    host: (s, c) => { c.hosts.push(s); },
+  };
+}
+
+interface UrlAcc {
+  path?: string | undefined;
+  status: YamlValue[];
+  regex?: string | undefined;
+  virtualhost?: string | undefined;
+}
+
+export function urlHandlers(cx: Collector): Readonly<Record<string, Handler<UrlAcc>>> {
+  return {
+    path: (s, u) => { u.path = arg(cx, s) ?? u.path; },
+    status_code: (s, u) => {
+      for (const code of s.args) u.status.push(/^\d+$/.test(code) ? Number(code) : code);
+    },
+    regex: (s, u) => { u.regex = s.args.join(' '); },
+    virtualhost: (s, u) => { u.virtualhost = arg(cx, s) ?? u.virtualhost; },
+  };
+}
+
+function timing(cx: Collector, c: CheckerAcc, inherited: CheckDefaults, target: YamlMap): YamlMap {
+  const pick = <K extends keyof CheckDefaults>(k: K): CheckDefaults[K] => c[k] ?? inherited[k];
+  const interval = pick('delayLoopMs') ?? KEEPALIVED_CHECK_DEFAULTS.delayLoopMs;
+  const misc = c.type === 'MISC_CHECK';
+  let timeout = misc ? (c.miscTimeoutMs ?? interval) : (pick('connectTimeoutMs') ?? KEEPALIVED_CHECK_DEFAULTS.connectTimeoutMs);
+  if (timeout > interval) {
+    cx.warn(c.loc, `${c.type}: timeout ${durationText(timeout)} is longer than delay_loop ${durationText(interval)}; lvs-ha never overlaps two runs of a check, so the timeout is cut to the interval`);
+    timeout = interval;
+  }
+  const retry = pick('retry') ?? (misc ? KEEPALIVED_CHECK_DEFAULTS.miscRetry : KEEPALIVED_CHECK_DEFAULTS.retry);
+  const http = c.type === 'HTTP_GET' || c.type === 'SSL_GET';
+  const dbr = pick('delayBeforeRetryMs') ?? (http ? KEEPALIVED_CHECK_DEFAULTS.httpDelayBeforeRetryMs : KEEPALIVED_CHECK_DEFAULTS.delayBeforeRetryMs);
+  if (retry > 0) cx.noteKey(target, 'fall', `retry ${retry} + 1; Keepalived retried after ${dbr}ms, lvs-ha probes every interval`);
+  return { interval: durationText(interval), timeout: durationText(timeout), rise: 1, fall: retry + 1 };
+}
+
+function connect(c: CheckerAcc): YamlMap {
+  const out: YamlMap = {};
+  if (c.connectIp !== undefined) out.connect_address = c.connectIp;
+  if (c.connectPort !== undefined) out.connect_port = c.connectPort;
+  if (c.bindto !== undefined) out.bind_address = c.bindto;
+  return out;
+}
+
+function http(cx: Collector, c: CheckerAcc, inherited: CheckDefaults, target: YamlMap): YamlMap {
+  const out: YamlMap = {};
+  const [first, ...more] = c.urls;
+  for (const extra of more) cx.warn(extra.loc, `${c.type}: lvs-ha checks one URL per check; this url is dropped (the first one is kept)`);
+  const u: UrlAcc = { status: [] };
+  if (first) dispatch(cx, 'url', first.block ?? [], urlHandlers(cx), u);
+  else cx.warn(c.loc, `${c.type} without url: checking path /`);
+  out.path = u.path ?? '/';
+  const host = u.virtualhost ?? c.virtualhost ?? inherited.virtualhost;
+  if (host !== undefined) out.host = host;
+  if (u.status.length > 0) out.expect_status = u.status;
+  if (u.regex !== undefined) out.expect_body = u.regex;
+  if (c.type === 'SSL_GET') {
+    out.tls_verify = false;
+    cx.noteKey(target, 'tls_verify', 'Keepalived SSL_GET does not verify certificates; consider true with ca_file');
+    if (c.sni && host !== undefined) out.tls_server_name = host;
+  }
+  return out;
+}
+
+function smtp(cx: Collector, c: CheckerAcc): YamlMap {
+  cx.warn(c.loc, 'SMTP_CHECK: converted to a TCP connect check; the SMTP dialogue (220/250/221) is not checked');
+  const [first, ...more] = c.hosts;
+  for (const h of more) cx.warn(h.loc, 'SMTP_CHECK host: lvs-ha checks one address per real server; dropped');
+  const out = connect(c);
+  for (const { words, loc } of first ? blockWords(first) : []) {
+    const [kw, v] = words;
+    if (kw === 'connect_ip' && v !== undefined) out.connect_address = v;
+    else if (kw === 'connect_port' && v !== undefined) out.connect_port = Number(v);
+    else if (kw === 'bindto' && v !== undefined) out.bind_address = v;
+    else cx.warn(loc, `SMTP_CHECK host '${words.join(' ')}': not converted`);
+  }
+  return out;
+}
+
+/** One checker block of a real server, as an lvs-ha check. */
+export function buildCheck(cx: Collector, s: Stmt, inherited: CheckDefaults): YamlMap | null {
+  const type = s.keyword as CheckerType;
+  const c: CheckerAcc = { type, loc: s.loc, urls: [], sni: false, dynamic: false, hosts: [] };
+  dispatch(cx, 'checker', s.block ?? [], checkerHandlers(cx), c);
+  const out: YamlMap = {};
+  const t = timing(cx, c, inherited, out);
+  switch (type) {
+    case 'TCP_CHECK':
+      return Object.assign(out, { type: 'tcp', ...t, ...connect(c) });
+    case 'SMTP_CHECK':
+      return Object.assign(out, { type: 'tcp', ...t, ...smtp(cx, c) });
+    case 'HTTP_GET':
+    case 'SSL_GET':
+      return Object.assign(out, { type: type === 'HTTP_GET' ? 'http' : 'https', ...t, ...connect(c), ...http(cx, c, inherited, out) });
+    case 'MISC_CHECK':
+      if (c.command === undefined) {
+        cx.warn(s.loc, 'MISC_CHECK without misc_path; no check converted');
+        return null;
+      }
+      return Object.assign(out, { type: 'exec', ...t, command: c.command, ...(c.dynamic ? { dynamic_weight: true } : {}) });
+  }
+}

@@ -1,0 +1,225 @@
+/** Finish VRRP: instances (with their tracked scripts), sync groups and the sync daemon into lvs-ha YAML. */
+import { ipFamily, type InstanceAcc, type ScriptDef, type Tracked } from './map-instance.js';
+import type { Globals, YamlMap } from './model.js';
+import type { Loc, Stmt } from './types.js';
+import { blockWords, type Collector, dispatch, durationText, toName } from './values.js';
+
+const DEFAULT_PRIORITY = 100;
+const DEFAULT_ADVERT_MS = 1000;
+const MAX_BACKUP_PRIORITY = 254;
+
+export interface NameMap {
+  /** Keepalived instance name -> lvs-ha name. */
+  readonly instances: Map<string, string>;
+}
+
+function advertInterval(cx: Collector, a: InstanceAcc): string {
+  const ms = a.advertMs ?? DEFAULT_ADVERT_MS;
+  const cs = Math.min(4095, Math.max(1, Math.round(ms / 10)));
+  const converted = cs * 10;
+  if (converted !== ms && a.advertLoc) {
+    cx.warn(a.advertLoc, `advert_int ${a.advertText ?? ''}: VRRPv3 counts whole centiseconds (10ms..40950ms): ${durationText(converted)} instead of ${ms}ms`);
+  }
+  return durationText(converted);
+}
+
+function addresses(cx: Collector, a: InstanceAcc): { family: 'ipv4' | 'ipv6'; list: string[] } {
+  const family = ipFamily(a.vips[0]?.text ?? '') ?? 'ipv4';
+  const list: string[] = [];
+  for (const v of a.vips) {
+    if (list.includes(v.text)) {
+      cx.warn(v.loc, `virtual address ${v.text} is listed twice in this instance; converted once`);
+      continue;
+    }
+    const f = ipFamily(v.text);
+    if (f !== null && f !== family) {
+      cx.warn(v.loc, `virtual address ${v.text}: an lvs-ha instance has one address family (${family}, from its first address); put ${f} addresses in an instance of their own; dropped`);
+      continue;
+    }
+    if (v.excluded) cx.warn(v.loc, `virtual_ipaddress_excluded ${v.text}: lvs-ha carries every virtual address in the adverts; converted to a virtual address`);
+    list.push(v.text);
+  }
+  return { family, list };
+}
+
+interface TrackOut {
+  interfaces: YamlMap[];
+  scripts: YamlMap[];
+  /** Sum of the positive Keepalived weights, moved into the base priority. */
+  raise: number;
+}
+
+function trackScript(cx: Collector, t: Tracked, def: ScriptDef | undefined, weight: number): YamlMap | null {
+  if (def === undefined) {
+    cx.warn(t.loc, `track_script ${t.name}: no vrrp_script of that name; dropped`);
+    return null;
+  }
+  if (def.command === null) {
+    cx.warn(def.loc, `vrrp_script ${def.name}: no script line applies (check @conditional lines and --config-id); not tracked`);
+    return null;
+  }
+  const out: YamlMap = { name: toName(def.name), command: def.command, interval: durationText(def.intervalMs) };
+  if (def.timeoutMs !== null) {
+    if (def.timeoutMs > def.intervalMs) {
+      cx.warn(def.loc, `vrrp_script ${def.name}: timeout ${durationText(def.timeoutMs)} is longer than the interval ${durationText(def.intervalMs)}; lvs-ha never overlaps runs, so the timeout is cut to the interval`);
+    }
+    out.timeout = durationText(Math.min(def.timeoutMs, def.intervalMs));
+  }
+  if (def.rise !== undefined) out.rise = def.rise;
+  if (def.fall !== undefined) out.fall = def.fall;
+  out.weight = weight;
+  return out;
+}
+
+/** Positive Keepalived weights (added while up) become a raised base and a negative weight (taken away on failure). */
+function tracks(cx: Collector, a: InstanceAcc, scripts: ReadonlyMap<string, ScriptDef>, owner: boolean): TrackOut {
+  const out: TrackOut = { interfaces: [], scripts: [], raise: 0 };
+  const lvsWeight = (w: number, t: Tracked): number | null => {
+    if (owner && w !== 0) {
+      cx.warn(t.loc, `track ${t.name} weight ${w}: Keepalived never changes the priority of an address owner (priority 255); dropped`);
+      return null;
+    }
+    if (w > 0) out.raise += w;
+    return w > 0 ? -w : w;
+  };
+  for (const t of a.trackIfs) {
+    const w = lvsWeight(t.weight ?? 0, t);
+    if (w !== null) out.interfaces.push({ name: t.name, weight: w });
+  }
+  for (const t of a.trackScripts) {
+    const def = scripts.get(t.name);
+    const w = lvsWeight(t.weight ?? def?.weight ?? 0, t);
+    const s = w === null ? null : trackScript(cx, t, def, w);
+    if (s) out.scripts.push(s);
+  }
+  return out;
+}
+
+function priority(cx: Collector, a: InstanceAcc, raise: number, target: YamlMap): number {
+  const base = a.priority ?? DEFAULT_PRIORITY;
+  if (raise === 0 || base === 255) return base;
+  const raised = base + raise;
+  if (raised > MAX_BACKUP_PRIORITY) {
+    cx.warn(a.priorityLoc ?? a.loc, `priority ${base} plus the positive tracking weights (${raise}) exceeds ${MAX_BACKUP_PRIORITY}; cut to ${MAX_BACKUP_PRIORITY}, so a fully healthy director runs at ${MAX_BACKUP_PRIORITY} instead of ${raised}`);
+  }
+  cx.noteKey(target, 'priority', `Keepalived priority ${base} + ${raise} from positive tracking weights (each now subtracted on failure instead)`);
+  return Math.min(raised, MAX_BACKUP_PRIORITY);
+}
+
+function announce(g: Globals, a: InstanceAcc, family: 'ipv4' | 'ipv6'): YamlMap | undefined {
+  const repeat = a.announce.repeat ?? g.announce.repeat;
+  const refreshMs = a.announce.refreshMs ?? g.announce.refreshMs;
+  const intervalMs = a.announce.intervalMs ?? (family === 'ipv6' ? g.announce.gnaIntervalMs : g.announce.intervalMs);
+  const out: YamlMap = {};
+  if (repeat !== undefined) out.repeat = repeat;
+  if (intervalMs !== undefined) out.interval = durationText(intervalMs);
+  if (refreshMs !== undefined) out.refresh = durationText(refreshMs);
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function stateNote(cx: Collector, a: InstanceAcc, out: YamlMap): void {
+  if (a.state === undefined) return;
+  cx.note(out, `Keepalived initial state ${a.state}: lvs-ha has no initial state; it starts as BACKUP and the highest priority becomes master`);
+  if (a.state.toUpperCase() === 'MASTER' && (a.priority ?? DEFAULT_PRIORITY) < 255) {
+    cx.warn(a.loc, `vrrp_instance ${a.name}: state MASTER has no lvs-ha equivalent; the instance starts as BACKUP and becomes master by priority (${a.priority ?? DEFAULT_PRIORITY}) after the master-down interval`);
+  }
+}
+
+/** One warning for every instance that Keepalived runs as VRRPv2 (its default). */
+export function warnVersion(cx: Collector, g: Globals, instances: readonly InstanceAcc[]): void {
+  const v2 = instances.filter((i) => (i.version ?? g.vrrpVersion ?? '2') !== '3');
+  const [first] = v2;
+  if (first === undefined) return;
+  const names = v2.map((i) => i.name).join(', ');
+  const why = g.vrrpVersion === null && first.version === undefined ? 'Keepalived speaks VRRPv2 unless vrrp_version 3 is set' : 'vrrp_version/version is not 3';
+  cx.warn(first.loc, `VRRP version: ${why} (${names}); lvs-ha speaks VRRPv3 only, so a Keepalived peer still speaking VRRPv2 will not interoperate: migrate both directors together`);
+}
+
+export function finishInstance(cx: Collector, a: InstanceAcc, scripts: ReadonlyMap<string, ScriptDef>, g: Globals, names: NameMap): YamlMap {
+  const name = toName(a.name);
+  if (name !== a.name) cx.warn(a.loc, `vrrp_instance '${a.name}' is named '${name}' (lvs-ha names use letters, digits, _ . -)`);
+  names.instances.set(a.name, name);
+  if (a.iface === undefined) cx.warn(a.loc, `vrrp_instance ${a.name}: no interface; lvs-ha needs one`);
+  if (a.vrid === undefined) cx.warn(a.loc, `vrrp_instance ${a.name}: no virtual_router_id; lvs-ha needs one`);
+  const out: YamlMap = { name, interface: a.iface, vrid: a.vrid };
+  stateNote(cx, a, out);
+  const { family, list } = addresses(cx, a);
+  const t = tracks(cx, a, scripts, a.priority === 255);
+  out.priority = priority(cx, a, t.raise, out);
+  out.advert_interval = advertInterval(cx, a);
+  out.preempt = a.preempt;
+  if (a.preemptDelayMs !== undefined) {
+    if (a.preempt) out.preempt_delay = durationText(a.preemptDelayMs);
+    else cx.warn(a.preemptDelayLoc ?? a.loc, 'preempt_delay has no effect with nopreempt; dropped');
+  }
+  out.accept_mode = a.accept ?? !g.strict;
+  if (a.accept === undefined) cx.noteKey(out, 'accept_mode', g.strict ? 'vrrp_strict' : "Keepalived's default without vrrp_strict");
+  if (a.unicastSource !== undefined) out.unicast_source = a.unicastSource;
+  if (a.peers.length > 0) out.unicast_peers = a.peers;
+  out.virtual_addresses = list;
+  const track: YamlMap = {};
+  if (t.interfaces.length > 0) track.interfaces = t.interfaces;
+  if (t.scripts.length > 0) track.scripts = t.scripts;
+  if (Object.keys(track).length > 0) out.track = track;
+  out.announce = announce(g, a, family);
+  if (a.notify) out.notify = { command: a.notify };
+  return out;
+}
+
+interface GroupAcc {
+  readonly name: string;
+  readonly loc: Loc;
+  readonly members: { name: string; loc: Loc }[];
+}
+
+export function readSyncGroup(cx: Collector, s: Stmt): GroupAcc {
+  const acc: GroupAcc = { name: s.args[0] ?? '', loc: s.loc, members: [] };
+  dispatch(cx, 'vrrp_sync_group', s.block ?? [], syncGroupHandlers(), acc);
+  return acc;
+}
+
+export function syncGroupHandlers(): Readonly<Record<string, (s: Stmt, g: GroupAcc) => void>> {
+  return {
+    group: (s, g) => {
+      for (const { words, loc } of blockWords(s)) for (const w of words) g.members.push({ name: w, loc });
+    },
+  };
+}
+
+export function finishSyncGroup(cx: Collector, g: GroupAcc, names: NameMap): YamlMap | null {
+  const members: string[] = [];
+  for (const m of g.members) {
+    const n = names.instances.get(m.name);
+    if (n === undefined) cx.warn(m.loc, `vrrp_sync_group ${g.name}: no vrrp_instance '${m.name}'; member dropped`);
+    else members.push(n);
+  }
+  if (members.length === 0) {
+    cx.warn(g.loc, `vrrp_sync_group ${g.name}: no members (members go inside group { }); dropped`);
+    return null;
+  }
+  return { name: toName(g.name), instances: members };
+}
+
+/** ipvs_sync from `lvs_sync_daemon` (global_defs) or the old per-instance `lvs_sync_daemon_interface`. */
+export function finishSyncDaemon(cx: Collector, g: Globals, instances: readonly InstanceAcc[], names: NameMap): YamlMap | undefined {
+  const old = instances.filter((i) => i.syncInterface !== undefined);
+  if (g.sync === null && old.length === 0) return undefined;
+  if (g.sync !== null) {
+    for (const i of old) cx.warn(i.syncInterface?.loc ?? i.loc, 'lvs_sync_daemon_interface: global_defs lvs_sync_daemon takes precedence; dropped');
+    let follow = g.sync.instance;
+    if (follow === null && instances.length === 1) {
+      follow = instances[0]?.name ?? null;
+      cx.warn(g.sync.loc, `lvs_sync_daemon names no VRRP instance; following the only one, ${follow ?? ''}`);
+    } else if (follow === null) {
+      cx.warn(g.sync.loc, 'lvs_sync_daemon names no VRRP instance; lvs-ha needs ipvs_sync.follow: add it by hand');
+    }
+    const out: YamlMap = { interface: g.sync.iface };
+    if (follow !== null) out.follow = names.instances.get(follow) ?? follow;
+    return { ...out, ...g.sync.extra };
+  }
+  const [first] = old;
+  if (first === undefined) return undefined;
+  for (const i of old.slice(1)) cx.warn(i.syncInterface?.loc ?? i.loc, 'lvs_sync_daemon_interface: lvs-ha runs one sync daemon pair; only the first one is converted');
+  cx.warn(first.syncInterface?.loc ?? first.loc, `lvs_sync_daemon_interface (old per-instance form): converted to ipvs_sync following ${first.name}`);
+  return { interface: first.syncInterface?.iface ?? '', follow: names.instances.get(first.name) ?? first.name };
+}

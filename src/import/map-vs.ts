@@ -1,0 +1,249 @@
+/** `virtual_server` (address port, fwmark, or group) and its `real_server`s into lvs-ha virtual_servers. */
+import { ipFamily } from './map-instance.js';
+import { buildCheck, type CheckDefaults, CHECKER_TYPES, type CheckerType, defaultsHandlers } from './map-check.js';
+import type { YamlMap } from './model.js';
+import type { Loc, Stmt } from './types.js';
+import { arg, type Collector, dispatch, intArg, parseUint, secondsArg } from './values.js';
+
+export type VsKey = { kind: 'address'; address: string; port: number } | { kind: 'fwmark'; fwmark: number };
+
+interface RsAcc extends CheckDefaults {
+  readonly loc: Loc;
+  readonly address: string;
+  readonly port: number | undefined;
+  weight?: number | undefined;
+  upper?: number | undefined;
+  lower?: number | undefined;
+  inhibit: boolean;
+  checkers: Stmt[];
+  /** Checker blocks without an lvs-ha equivalent (PING_CHECK, ...). */
+  unsupported: string[];
+}
+
+export interface VsAcc extends CheckDefaults {
+  readonly loc: Loc;
+  scheduler?: string | undefined;
+  flags: string[];
+  method?: string | undefined;
+  tunType?: string | undefined;
+  tunPort?: number | undefined;
+  persistenceMs?: number | undefined;
+  granularity?: string | undefined;
+  protocol?: string | undefined;
+  family?: string | undefined;
+  quorum?: number | undefined;
+  hysteresis?: number | undefined;
+  sorry?: { address: string; port: number | undefined };
+  inhibit: boolean;
+  realServers: RsAcc[];
+}
+
+type Handler<S> = (s: Stmt, state: S) => void;
+
+const FLAG_NAMES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  'flag-1': { sh: 'sh-fallback', mh: 'mh-fallback' },
+  'flag-2': { sh: 'sh-port', mh: 'mh-port' },
+};
+const DEFAULT_PERSISTENCE_MS = 360_000;
+
+function method(cx: Collector, s: Stmt, v: VsAcc): void {
+  const m = (arg(cx, s) ?? '').toLowerCase();
+  if (!['nat', 'dr', 'tun'].includes(m)) {
+    cx.warn(s.loc, `${s.keyword} '${s.args[0] ?? ''}': expected NAT, DR or TUN; ignored`);
+    return;
+  }
+  v.method = m;
+  const rest = s.args.slice(1);
+  for (let i = 0; i < rest.length; i++) {
+    const w = rest[i];
+    if (w === 'type') v.tunType = rest[++i];
+    else if (w === 'port') v.tunPort = parseUint(rest[++i]) ?? undefined;
+    else cx.warn(s.loc, `${s.keyword}: option '${w ?? ''}' has no lvs-ha equivalent; dropped`);
+  }
+}
+
+function warnAlpha(cx: Collector, s: Stmt): void {
+  cx.warn(s.loc, 'alpha: lvs-ha has no start-up mode per service; real servers start with unknown health until their first check result');
+}
+
+export function vsHandlers(cx: Collector): Readonly<Record<string, Handler<VsAcc>>> {
+  const flag: Handler<VsAcc> = (s, v) => { v.flags.push(s.keyword); };
+  return {
+    ...defaultsHandlers(cx),
+    lb_algo: (s, v) => { v.scheduler = arg(cx, s)?.toLowerCase() ?? v.scheduler; },
+    lvs_sched: (s, v) => { v.scheduler = arg(cx, s)?.toLowerCase() ?? v.scheduler; },
+    lb_kind: (s, v) => { method(cx, s, v); },
+    lvs_method: (s, v) => { method(cx, s, v); },
+    'flag-1': flag,
+    'flag-2': flag,
+    'sh-port': flag,
+    'sh-fallback': flag,
+    'mh-port': flag,
+    'mh-fallback': flag,
+    persistence_timeout: (s, v) => {
+      v.persistenceMs = s.args.length === 0 ? DEFAULT_PERSISTENCE_MS : (secondsArg(cx, s) ?? v.persistenceMs);
+    },
+    persistence_granularity: (s, v) => { v.granularity = arg(cx, s) ?? v.granularity; },
+    protocol: (s, v) => { v.protocol = arg(cx, s)?.toLowerCase() ?? v.protocol; },
+    ip_family: (s, v) => {
+      const f = arg(cx, s);
+      v.family = f === 'inet6' ? 'ipv6' : f === 'inet' ? 'ipv4' : v.family;
+    },
+    quorum: (s, v) => { v.quorum = intArg(cx, s, 0, 65535) ?? v.quorum; },
+    hysteresis: (s, v) => { v.hysteresis = intArg(cx, s, 0, 65535) ?? v.hysteresis; },
+    sorry_server: (s, v) => {
+      const address = arg(cx, s);
+      if (address !== undefined) v.sorry = { address, port: parseUint(s.args[1]) ?? undefined };
+    },
+    inhibit_on_failure: (s, v) => { v.inhibit = s.args[0] !== 'false' && s.args[0] !== 'no'; },
+    real_server: (s, v) => { v.realServers.push(readRealServer(cx, s)); },
+    alpha: (s) => { warnAlpha(cx, s); },
+  };
+}
+
+export function rsHandlers(cx: Collector): Readonly<Record<string, Handler<RsAcc>>> {
+  const checker: Handler<RsAcc> = (s, r) => { r.checkers.push(s); };
+  const entries: [string, Handler<RsAcc>][] = CHECKER_TYPES.map((t) => [t, checker]);
+  return {
+    ...defaultsHandlers(cx),
+    ...Object.fromEntries(entries),
+    weight: (s, r) => { r.weight = intArg(cx, s, 0, 65535) ?? r.weight; },
+    uthreshold: (s, r) => { r.upper = intArg(cx, s, 0, 65535) ?? r.upper; },
+    lthreshold: (s, r) => { r.lower = intArg(cx, s, 0, 65535) ?? r.lower; },
+    inhibit_on_failure: (s, r) => { r.inhibit = s.args[0] !== 'false' && s.args[0] !== 'no'; },
+    alpha: (s) => { warnAlpha(cx, s); },
+  };
+}
+
+function readRealServer(cx: Collector, s: Stmt): RsAcc {
+  const r: RsAcc = { loc: s.loc, address: s.args[0] ?? '', port: parseUint(s.args[1]) ?? undefined, inhibit: false, checkers: [], unsupported: [] };
+  if (s.args[0] === undefined) cx.warn(s.loc, 'real_server without an address');
+  dispatch(cx, 'real_server', s.block ?? [], rsHandlers(cx), r);
+  r.unsupported = (s.block ?? []).map((c) => c.keyword).filter((k) => /_(CHECK|GET)$/.test(k) && !CHECKER_TYPES.includes(k as CheckerType));
+  return r;
+}
+
+export function readVirtualServer(cx: Collector, s: Stmt): VsAcc {
+  const v: VsAcc = { loc: s.loc, flags: [], inhibit: false, realServers: [] };
+  dispatch(cx, 'virtual_server', s.block ?? [], vsHandlers(cx), v);
+  return v;
+}
+
+function schedulerFlags(cx: Collector, v: VsAcc, scheduler: string): string[] {
+  const out: string[] = [];
+  for (const f of v.flags) {
+    const name = FLAG_NAMES[f]?.[scheduler] ?? (f.startsWith('flag-') ? undefined : f);
+    if (name === undefined) cx.warn(v.loc, `${f} has no meaning for scheduler ${scheduler} in lvs-ha; dropped`);
+    else out.push(name);
+  }
+  return out;
+}
+
+function persistence(v: VsAcc, family: string): YamlMap | undefined {
+  if (v.persistenceMs === undefined) return undefined;
+  const out: YamlMap = { timeout: `${Math.max(1, Math.round(v.persistenceMs / 1000))}s` };
+  if (v.granularity !== undefined) out.netmask = family === 'ipv6' && /^\d+$/.test(v.granularity) ? Number(v.granularity) : v.granularity;
+  return out;
+}
+
+/** Quorum: Keepalived sums the weights of live servers, lvs-ha counts them. */
+function quorum(cx: Collector, v: VsAcc, out: YamlMap): YamlMap | undefined {
+  if (v.quorum === undefined && v.hysteresis === undefined) return undefined;
+  const weights = new Set(v.realServers.map((r) => r.weight ?? 1));
+  const [w = 1] = [...weights];
+  const q = v.quorum ?? 1;
+  const h = v.hysteresis ?? 0;
+  if (weights.size > 1) {
+    cx.warn(v.loc, `quorum ${q} / hysteresis ${h}: Keepalived sums the weights of live real servers, lvs-ha counts them; the weights differ, so the numbers are kept as counts: check them`);
+    return { min_up: q, hysteresis: h };
+  }
+  const minUp = Math.max(1, Math.ceil(q / Math.max(1, w)));
+  const hyst = Math.floor(h / Math.max(1, w));
+  if (w !== 1) {
+    cx.noteKey(out, 'quorum', `Keepalived quorum ${q} / hysteresis ${h} in weight units, divided by the common weight ${w}`);
+    if (minUp * w !== q || hyst * w !== h) cx.warn(v.loc, `quorum ${q} / hysteresis ${h} are not multiples of the common weight ${w}; rounded to min_up ${minUp}, hysteresis ${hyst}`);
+  }
+  return { min_up: minUp, hysteresis: hyst };
+}
+
+function onFailure(cx: Collector, v: VsAcc, out: YamlMap): string {
+  const inhibited = v.realServers.filter((r) => r.inhibit).length;
+  if (v.inhibit || (inhibited > 0 && inhibited === v.realServers.length)) return 'inhibit';
+  if (inhibited > 0) {
+    cx.warn(v.loc, `inhibit_on_failure is set on ${inhibited} of ${v.realServers.length} real servers; lvs-ha decides per virtual server: inhibit for all`);
+    return 'inhibit';
+  }
+  cx.noteKey(out, 'on_failure', "Keepalived's default (no inhibit_on_failure)");
+  return 'remove';
+}
+
+function realServerOut(cx: Collector, v: VsAcc, r: RsAcc, key: VsKey): YamlMap {
+  const out: YamlMap = { address: r.address };
+  if (r.port !== undefined && (key.kind === 'fwmark' || r.port !== key.port)) out.port = r.port;
+  else if (r.port === undefined && key.kind === 'fwmark') out.port = 0;
+  out.weight = r.weight ?? 1;
+  if (r.upper !== undefined) out.upper_threshold = r.upper;
+  if (r.lower !== undefined) out.lower_threshold = r.lower;
+  const supported = r.checkers.filter((c) => CHECKER_TYPES.includes(c.keyword as CheckerType));
+  const [first, ...more] = supported;
+  if (first === undefined && r.unsupported.length > 0) {
+    cx.warn(r.loc, `real_server ${r.address}: none of its checkers (${r.unsupported.join(', ')}) has an lvs-ha equivalent, so it has no check and stays in service: add a check by hand`);
+  }
+  for (const c of more) cx.warn(c.loc, `${c.keyword}: lvs-ha runs one check per real server; only the first (${first?.keyword ?? ''}) is converted`);
+  const inherited: CheckDefaults = { ...stripUndefined(v), ...stripUndefined(r) };
+  const check = first ? buildCheck(cx, first, inherited) : null;
+  if (check) out.check = check;
+  return out;
+}
+
+function stripUndefined(d: CheckDefaults): CheckDefaults {
+  const out: CheckDefaults = {};
+  if (d.delayLoopMs !== undefined) out.delayLoopMs = d.delayLoopMs;
+  if (d.connectTimeoutMs !== undefined) out.connectTimeoutMs = d.connectTimeoutMs;
+  if (d.retry !== undefined) out.retry = d.retry;
+  if (d.delayBeforeRetryMs !== undefined) out.delayBeforeRetryMs = d.delayBeforeRetryMs;
+  if (d.virtualhost !== undefined) out.virtualhost = d.virtualhost;
+  return out;
+}
+
+/** When every real server has the same check (and it probes no fixed address), write it once on the virtual server. */
+function hoistCheck(out: YamlMap, rs: YamlMap[]): void {
+  const checks = rs.map((r) => JSON.stringify(r.check ?? null));
+  const first = rs[0]?.check;
+  if (first === undefined || checks.some((c) => c !== checks[0])) return;
+  if (typeof first === 'object' && first !== null && !Array.isArray(first) && 'connect_address' in first) return;
+  out.check = first;
+  for (const r of rs) delete r.check;
+}
+
+export function vsName(key: VsKey, protocol: string): string {
+  if (key.kind === 'fwmark') return `fwmark-${key.fwmark}`;
+  return `${protocol}-${key.address.replace(/:/g, '_')}-${key.port}`;
+}
+
+/** One lvs-ha virtual server for one key (a group yields several). */
+export function finishVirtualServer(cx: Collector, v: VsAcc, key: VsKey, name: string): YamlMap {
+  const out: YamlMap = { name };
+  const protocol = v.protocol ?? 'tcp';
+  const family = key.kind === 'address' ? (ipFamily(key.address) ?? 'ipv4') : (v.family ?? 'ipv4');
+  if (key.kind === 'address') Object.assign(out, { address: key.address, port: key.port, protocol });
+  else Object.assign(out, { fwmark: key.fwmark }, v.family === 'ipv6' ? { family: 'ipv6' } : {});
+  const scheduler = v.scheduler ?? 'wlc';
+  out.scheduler = scheduler;
+  if (v.scheduler === undefined) cx.noteKey(out, 'scheduler', 'no lb_algo: the IPVS default');
+  const flags = schedulerFlags(cx, v, scheduler);
+  if (flags.length > 0) out.scheduler_flags = flags;
+  out.persistence = persistence(v, family);
+  out.forwarding = v.method ?? 'nat';
+  if (v.method === undefined) cx.noteKey(out, 'forwarding', "Keepalived's default NAT");
+  if (v.method === 'tun' && v.tunType !== undefined) out.tun_type = v.tunType;
+  if (v.method === 'tun' && v.tunPort !== undefined) out.tun_port = v.tunPort;
+  out.on_failure = onFailure(cx, v, out);
+  out.quorum = quorum(cx, v, out);
+  if (v.sorry) out.sorry_server = v.sorry.port === undefined ? { address: v.sorry.address } : { address: v.sorry.address, port: v.sorry.port };
+  const rs = v.realServers.map((r) => realServerOut(cx, v, r, key));
+  hoistCheck(out, rs);
+  out.real_servers = rs;
+  if (rs.length === 0) cx.warn(v.loc, 'virtual_server without real servers; lvs-ha needs at least one');
+  return out;
+}

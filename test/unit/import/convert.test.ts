@@ -1,0 +1,388 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { importKeepalived, type ImportResult } from '../../../src/import/convert.js';
+import { memorySourceFs } from '../../../src/import/source.js';
+
+const FILE = '/etc/keepalived/keepalived.conf';
+
+interface Converted {
+  readonly doc: Record<string, unknown>;
+  readonly yaml: string;
+  readonly warnings: string[];
+  readonly result: Extract<ImportResult, { ok: true }>;
+}
+
+function convert(text: string, configId?: string, extra: Record<string, string> = {}): Converted {
+  const result = importKeepalived(FILE, memorySourceFs({ [FILE]: text, ...extra }), { configId, defaultNode: 'test-node', outputName: 'out.yaml' });
+  if (!result.ok) expect.fail(`parse failed: ${result.error.message}`);
+  return {
+    doc: parse(result.yaml) as Record<string, unknown>,
+    yaml: result.yaml,
+    warnings: result.warnings.map((w) => `${w.loc.line}: ${w.message}`),
+    result,
+  };
+}
+
+function valid(c: Converted): void {
+  if (!c.result.validation.ok) expect.fail(`converted config refused:\n${c.result.validation.errors.map((e) => `${e.line}:${e.column} ${e.path}: ${e.message}`).join('\n')}\n${c.yaml}`);
+}
+
+/** Path lookup into the parsed YAML: get(doc, 'vrrp.instances.0.priority'). */
+function get(v: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], v);
+}
+
+const INSTANCE = `
+global_defs {
+  router_id dir-a
+  vrrp_version 3
+}
+vrrp_script chk_web {
+  script "/usr/local/bin/check web --quiet"
+  interval 2
+  timeout 1
+  fall 3
+  rise 2
+  weight -30
+}
+vrrp_script chk_plus {
+  script /usr/local/bin/plus
+  weight 5
+}
+vrrp_instance VI_1 {
+  state MASTER
+  interface eth0
+  virtual_router_id 51
+  priority 150
+  advert_int 0.125
+  unicast_src_ip 10.0.0.2
+  unicast_peer {
+    10.0.0.3
+  }
+  virtual_ipaddress {
+    10.0.0.100/24 dev eth0
+    10.0.0.101 label eth0:1
+    10.0.0.102 dev eth1
+  }
+  track_interface {
+    eth1 weight -60
+    eth2
+    eth3 weight 10
+  }
+  track_script {
+    chk_web
+    chk_plus weight 20
+  }
+  notify "/usr/local/bin/notify --x"
+  notify_master /usr/local/bin/master
+  authentication {
+    auth_type PASS
+  }
+}
+`;
+
+describe('vrrp_instance', () => {
+  const c = convert(INSTANCE);
+  const vi = (p: string): unknown => get(c.doc, `vrrp.instances.0.${p}`);
+
+  it('converts to a config that passes check-config', () => {
+    valid(c);
+    expect(c.doc.node).toBe('dir-a');
+    expect([vi('name'), vi('interface'), vi('vrid'), vi('preempt'), vi('accept_mode')]).toEqual(['VI_1', 'eth0', 51, true, true]);
+    expect(vi('unicast_source')).toBe('10.0.0.2');
+    expect(vi('unicast_peers')).toEqual(['10.0.0.3']);
+    expect(vi('virtual_addresses')).toEqual(['10.0.0.100/24', '10.0.0.101', '10.0.0.102']);
+  });
+
+  it('rounds advert_int to whole centiseconds and warns because the value changed', () => {
+    expect(vi('advert_interval')).toBe('130ms');
+    expect(c.warnings).toContain('23: advert_int 0.125: VRRPv3 counts whole centiseconds (10ms..40950ms): 130ms instead of 125ms');
+  });
+
+  it('moves positive tracking weights into the base priority and negates them', () => {
+    expect(vi('priority')).toBe(180);
+    expect(vi('track.interfaces')).toEqual([{ name: 'eth1', weight: -60 }, { name: 'eth2', weight: 0 }, { name: 'eth3', weight: -10 }]);
+    expect(vi('track.scripts')).toEqual([
+      { name: 'chk_web', command: ['/usr/local/bin/check', 'web', '--quiet'], interval: '2s', timeout: '1s', rise: 2, fall: 3, weight: -30 },
+      { name: 'chk_plus', command: ['/usr/local/bin/plus'], interval: '1s', weight: -20 },
+    ]);
+    expect(c.yaml).toMatch(/priority: 180 # Keepalived priority 150 \+ 30/);
+  });
+
+  it('maps notify and warns about notify_master, state MASTER, dev/label and authentication, with lines', () => {
+    expect(vi('notify.command')).toEqual(['/usr/local/bin/notify', '--x']);
+    expect(c.warnings).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^18: vrrp_instance VI_1: state MASTER has no lvs-ha equivalent/),
+      expect.stringMatching(/^30: virtual address 10\.0\.0\.101: 'label eth0:1' has no lvs-ha equivalent/),
+      expect.stringMatching(/^31: virtual address 10\.0\.0\.102: 'dev eth1' has no lvs-ha equivalent/),
+      expect.stringMatching(/^42: notify: lvs-ha runs \/usr\/local\/bin\/notify with its own arguments/),
+      expect.stringMatching(/^43: vrrp_instance 'notify_master \/usr\/local\/bin\/master': no lvs-ha equivalent/),
+      expect.stringMatching(/^44: vrrp_instance 'authentication': no lvs-ha equivalent/),
+    ]));
+    expect(c.warnings.some((w) => w.includes('10.0.0.100'))).toBe(false);
+    expect(c.warnings.some((w) => w.includes('VRRP version'))).toBe(false);
+  });
+
+  it('lists every warning in the comment block at the top with file and line', () => {
+    const header = c.yaml.slice(0, c.yaml.indexOf('\nnode:'));
+    expect(header).toContain(`# ${c.warnings.length} warnings:`);
+    expect(header).toContain(`# WARNING ${FILE}:23:3: advert_int 0.125`);
+    expect(header.split('\n').filter((l) => l.startsWith('# WARNING '))).toHaveLength(c.warnings.length);
+  });
+});
+
+describe('VRRP details', () => {
+  const base = (body: string, global = 'vrrp_version 3'): string =>
+    `global_defs {\n router_id r\n ${global}\n}\nvrrp_instance V {\n interface eth0\n virtual_router_id 9\n virtual_ipaddress {\n  10.1.1.1\n }\n${body}\n}\n`;
+
+  it('keeps advert_int 1 as 1s without a warning, and warns about VRRPv2 (the Keepalived default)', () => {
+    const c = convert(base('advert_int 1', ''));
+    valid(c);
+    expect(get(c.doc, 'vrrp.instances.0.advert_interval')).toBe('1s');
+    expect(c.warnings.filter((w) => w.includes('advert_int'))).toEqual([]);
+    expect(c.warnings).toEqual([expect.stringContaining('Keepalived speaks VRRPv2 unless vrrp_version 3 is set (V)')]);
+  });
+
+  it('clamps advert_int to the VRRPv3 range with a warning', () => {
+    const c = convert(base('advert_int 60'));
+    valid(c);
+    expect(get(c.doc, 'vrrp.instances.0.advert_interval')).toBe('40950ms');
+    expect(c.warnings).toContain('11: advert_int 60: VRRPv3 counts whole centiseconds (10ms..40950ms): 40950ms instead of 60000ms');
+  });
+
+  it('drops addresses of the other family and duplicates, with warnings', () => {
+    const c = convert(base('virtual_ipaddress {\n 2001:db8::1/64\n 10.1.1.1\n}'));
+    valid(c);
+    expect(get(c.doc, 'vrrp.instances.0.virtual_addresses')).toEqual(['10.1.1.1']);
+    expect(c.warnings).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^12: virtual address 2001:db8::1\/64: an lvs-ha instance has one address family \(ipv4/),
+      expect.stringMatching(/^13: virtual address 10\.1\.1\.1 is listed twice/),
+    ]));
+  });
+
+  it('nopreempt drops preempt_delay with a warning; preempt keeps it', () => {
+    const off = convert(base('nopreempt\npreempt_delay 30'));
+    valid(off);
+    expect(get(off.doc, 'vrrp.instances.0.preempt')).toBe(false);
+    expect(get(off.doc, 'vrrp.instances.0.preempt_delay')).toBeUndefined();
+    expect(off.warnings).toContain('12: preempt_delay has no effect with nopreempt; dropped');
+    const on = convert(base('preempt_delay 30'));
+    expect(get(on.doc, 'vrrp.instances.0.preempt_delay')).toBe('30s');
+  });
+
+  it('vrrp_strict and no_accept turn accept_mode off', () => {
+    expect(get(convert(base('', 'vrrp_version 3\n vrrp_strict')).doc, 'vrrp.instances.0.accept_mode')).toBe(false);
+    expect(get(convert(base('no_accept')).doc, 'vrrp.instances.0.accept_mode')).toBe(false);
+  });
+
+  it('drops weights on an address owner and cuts a raised priority at 254', () => {
+    const owner = convert(base('priority 255\ntrack_interface {\n eth1 weight -10\n eth2\n}'));
+    valid(owner);
+    expect(get(owner.doc, 'vrrp.instances.0.track.interfaces')).toEqual([{ name: 'eth2', weight: 0 }]);
+    expect(owner.warnings).toContainEqual(expect.stringContaining('never changes the priority of an address owner'));
+    const high = convert(base('priority 250\ntrack_interface {\n eth1 weight 10\n}'));
+    valid(high);
+    expect(get(high.doc, 'vrrp.instances.0.priority')).toBe(254);
+    expect(high.warnings).toContainEqual(expect.stringContaining('cut to 254'));
+  });
+
+  it('warns about shell syntax in a script and the result is refused when the program is not absolute', () => {
+    const c = convert(`vrrp_script s {\n script "</dev/tcp/127.0.0.1/80"\n}\n${base('track_script {\n s\n}')}`);
+    expect(c.warnings).toContainEqual(expect.stringMatching(/^2: vrrp_script s: .* uses shell syntax/));
+    expect(c.result.validation.ok).toBe(false);
+  });
+
+  it('converts sync groups and lvs_sync_daemon (global form) into sync_groups and ipvs_sync', () => {
+    const text = `global_defs {\n router_id r\n vrrp_version 3\n lvs_sync_daemon eth1 VI_2 id 7 maxlen 1400 port 8849\n}
+vrrp_sync_group G {\n group {\n  VI_1 VI_2\n  VI_missing\n }\n notify_master /x\n}
+vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n 10.0.0.1\n }\n}
+vrrp_instance VI_2 {\n interface eth1\n virtual_router_id 2\n virtual_ipaddress {\n 10.0.1.1\n }\n}\n`;
+    const c = convert(text);
+    valid(c);
+    expect(get(c.doc, 'vrrp.sync_groups')).toEqual([{ name: 'G', instances: ['VI_1', 'VI_2'] }]);
+    expect(c.doc.ipvs_sync).toEqual({ interface: 'eth1', follow: 'VI_2', sync_id: 7, max_len: 1400, port: 8849 });
+    expect(c.warnings).toContainEqual(expect.stringContaining("no vrrp_instance 'VI_missing'"));
+  });
+
+  it('converts the old per-instance lvs_sync_daemon_interface', () => {
+    const c = convert(base('lvs_sync_daemon_interface eth9'));
+    valid(c);
+    expect(c.doc.ipvs_sync).toEqual({ interface: 'eth9', follow: 'V' });
+  });
+
+  it('script_user becomes scripts.user, but never root', () => {
+    expect(get(convert(base('', 'vrrp_version 3\n script_user keepalived_script')).doc, 'scripts.user')).toBe('keepalived_script');
+    const root = convert(base('', 'vrrp_version 3\n script_user root'));
+    expect(root.doc.scripts).toBeUndefined();
+    expect(root.warnings).toContainEqual(expect.stringContaining('never runs scripts as root'));
+  });
+});
+
+const VS = `
+global_defs {
+  router_id lb1
+}
+virtual_server 10.0.0.100 80 {
+  delay_loop 5
+  lb_algo sh
+  flag-1
+  lb_kind DR
+  persistence_timeout 600
+  persistence_granularity 255.255.255.0
+  protocol TCP
+  quorum 4
+  hysteresis 2
+  sorry_server 10.0.0.250 80
+  inhibit_on_failure
+  real_server 10.0.1.1 80 {
+    weight 2
+    HTTP_GET {
+      url {
+        path /healthz
+        status_code 200-299 503
+        digest 9b3a0c85a887a256d6939da88aabd8cd
+      }
+      url {
+        path /other
+      }
+      connect_timeout 3
+      retry 2
+      virtualhost www.example.com
+    }
+  }
+  real_server 10.0.1.2 80 {
+    weight 2
+    MISC_CHECK {
+      misc_path "/usr/local/bin/probe '10.0.1.2 80'"
+      misc_timeout 4
+      misc_dynamic
+    }
+  }
+  real_server 10.0.1.3 80 {
+    weight 2
+    SSL_GET {
+      url {
+        path /
+      }
+      enable_sni
+      virtualhost secure.example.com
+      connect_timeout 9
+    }
+  }
+  real_server 10.0.1.4 80 {
+    weight 2
+    SMTP_CHECK {
+      host {
+        connect_ip 10.0.2.4
+        connect_port 25
+      }
+    }
+  }
+  real_server 10.0.1.5 80 {
+    weight 2
+    PING_CHECK {
+    }
+  }
+}
+virtual_server fwmark 7 {
+  lb_algo rr
+  real_server 10.0.1.1 {
+    TCP_CHECK {
+      connect_port 80
+    }
+  }
+  real_server 10.0.1.2 {
+    TCP_CHECK {
+      connect_port 80
+    }
+  }
+}
+`;
+
+describe('virtual_server', () => {
+  const c = convert(VS);
+  const vs = (p: string): unknown => get(c.doc, `virtual_servers.0.${p}`);
+
+  it('converts to a config that passes check-config', () => {
+    valid(c);
+  });
+
+  it('maps the service settings', () => {
+    expect(c.doc.virtual_servers).toHaveLength(2);
+    expect([vs('name'), vs('address'), vs('port'), vs('protocol'), vs('scheduler'), vs('forwarding'), vs('on_failure')]).toEqual(['tcp-10.0.0.100-80', '10.0.0.100', 80, 'tcp', 'sh', 'dr', 'inhibit']);
+    expect(vs('scheduler_flags')).toEqual(['sh-fallback']);
+    expect(vs('persistence')).toEqual({ timeout: '600s', netmask: '255.255.255.0' });
+    expect(vs('quorum')).toEqual({ min_up: 2, hysteresis: 1 });
+    expect(vs('sorry_server')).toEqual({ address: '10.0.0.250', port: 80 });
+  });
+
+  it('HTTP_GET: first url, status codes, host, fall = retry + 1; digest and second url dropped with warnings', () => {
+    expect(vs('real_servers.0.check')).toEqual({ type: 'http', interval: '5s', timeout: '3s', rise: 1, fall: 3, path: '/healthz', host: 'www.example.com', expect_status: ['200-299', 503] });
+    expect(c.warnings).toContainEqual(expect.stringMatching(/^23: url 'digest 9b3a0c85a887a256d6939da88aabd8cd': no lvs-ha equivalent \(Keepalived digests are MD5/));
+    expect(c.warnings).toContainEqual(expect.stringMatching(/^25: HTTP_GET: lvs-ha checks one URL per check/));
+  });
+
+  it('MISC_CHECK: argv split with quotes, misc_timeout, misc_dynamic; retry defaults to 0', () => {
+    expect(vs('real_servers.1.check')).toEqual({ type: 'exec', interval: '5s', timeout: '4s', rise: 1, fall: 1, command: ['/usr/local/bin/probe', '10.0.1.2 80'], dynamic_weight: true });
+  });
+
+  it('SSL_GET: https without certificate verification, SNI from virtualhost, timeout cut to the interval', () => {
+    expect(vs('real_servers.2.check')).toMatchObject({ type: 'https', timeout: '5s', fall: 2, tls_verify: false, tls_server_name: 'secure.example.com', host: 'secure.example.com' });
+    expect(c.warnings).toContainEqual(expect.stringContaining('SSL_GET: timeout 9s is longer than delay_loop 5s'));
+  });
+
+  it('SMTP_CHECK becomes a TCP check of its host; PING_CHECK leaves the server without a check, loudly', () => {
+    expect(vs('real_servers.3.check')).toMatchObject({ type: 'tcp', connect_address: '10.0.2.4', connect_port: 25 });
+    expect(c.warnings).toContainEqual(expect.stringContaining('SMTP dialogue'));
+    expect(vs('real_servers.4.check')).toBeUndefined();
+    expect(c.warnings).toContainEqual(expect.stringMatching(/^61: real_server 10\.0\.1\.5: none of its checkers \(PING_CHECK\) .* stays in service/));
+  });
+
+  it('fwmark: port 0 real servers, NAT and remove by default, identical checks written once on the service', () => {
+    const fw = get(c.doc, 'virtual_servers.1') as Record<string, unknown>;
+    expect(fw).toMatchObject({ name: 'fwmark-7', fwmark: 7, scheduler: 'rr', forwarding: 'nat', on_failure: 'remove' });
+    expect(fw.check).toEqual({ type: 'tcp', interval: '1m', timeout: '5s', rise: 1, fall: 2, connect_port: 80 });
+    expect(fw.real_servers).toEqual([{ address: '10.0.1.1', port: 0, weight: 1 }, { address: '10.0.1.2', port: 0, weight: 1 }]);
+    expect(fw.address).toBeUndefined();
+  });
+});
+
+describe('virtual_server_group', () => {
+  it('becomes one virtual server per entry, ranges expanded', () => {
+    const c = convert(`global_defs {\n router_id r\n}\nvirtual_server_group G {\n 10.0.0.1-3 80\n fwmark 5\n}\nvirtual_server group G {\n lb_kind NAT\n real_server 10.0.1.1 8080 {\n }\n}\n`);
+    valid(c);
+    const names = (c.doc.virtual_servers as { name: string }[]).map((v) => v.name);
+    expect(names).toEqual(['tcp-10.0.0.1-80', 'tcp-10.0.0.2-80', 'tcp-10.0.0.3-80', 'fwmark-5']);
+    expect(c.warnings).toContainEqual(expect.stringContaining('lvs-ha has no virtual-server groups'));
+  });
+});
+
+describe('parse errors and config ids', () => {
+  it('returns a located error and no YAML for malformed input', () => {
+    const r = importKeepalived(FILE, memorySourceFs({ [FILE]: 'global_defs {\n router_id "x\n}\n' }), { defaultNode: 'n', outputName: 'o' });
+    expect(r).toMatchObject({ ok: false, error: { loc: { file: FILE, line: 2, column: 12 } } });
+  });
+
+  it('uses the router_id as the default config id, and --config-id overrides it', () => {
+    const text = 'global_defs {\n router_id high\n}\nvrrp_instance V {\n interface eth0\n virtual_router_id 1\n@high priority 170\n@low priority 85\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n';
+    const byRouterId = convert(text);
+    expect(byRouterId.result.configId).toBe('high');
+    expect(get(byRouterId.doc, 'vrrp.instances.0.priority')).toBe(170);
+    expect(get(convert(text, 'low').doc, 'vrrp.instances.0.priority')).toBe(85);
+  });
+
+  it('without any router_id, skips @ lines and says how many, and names the node after the default', () => {
+    const c = convert('vrrp_instance V {\n interface eth0\n virtual_router_id 1\n@a priority 170\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n');
+    expect(c.doc.node).toBe('test-node');
+    expect(c.warnings).toContainEqual(expect.stringContaining('1 conditional line(s) (@id) do not apply with no config id'));
+    expect(c.warnings).toContainEqual(expect.stringContaining("no router_id: node is 'test-node'"));
+  });
+
+  it('follows includes from the including file directory', () => {
+    const c = convert('global_defs {\n router_id r\n}\ninclude conf.d/*.conf\n', undefined, {
+      '/etc/keepalived/conf.d/vs.conf': 'virtual_server 10.0.0.1 443 {\n lb_kind DR\n real_server 10.0.0.2 443 {\n weight 3\n }\n}\n',
+    });
+    valid(c);
+    expect(get(c.doc, 'virtual_servers.0.real_servers.0')).toEqual({ address: '10.0.0.2', weight: 3 });
+  });
+});

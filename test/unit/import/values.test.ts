@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { importKeepalived } from '../../../src/import/convert.js';
+import { memorySourceFs, nodeSourceFs } from '../../../src/import/source.js';
+import { durationText, secondsToMs, splitArgv, toName } from '../../../src/import/values.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'lvsha-import-values-'));
+afterAll(() => { rmSync(tmp, { recursive: true, force: true }); });
+
+describe('splitArgv', () => {
+  it('splits on whitespace, honouring single and double quotes and backslashes', () => {
+    expect(splitArgv('/usr/bin/x  a "b c" \'d "e"\' f\\ g ""')).toEqual({ argv: ['/usr/bin/x', 'a', 'b c', 'd "e"', 'f g', ''], shell: false });
+  });
+
+  it('flags unquoted shell syntax but not the same characters inside quotes', () => {
+    expect(splitArgv('</dev/tcp/127.0.0.1/80').shell).toBe(true);
+    expect(splitArgv('/bin/check | grep ok').shell).toBe(true);
+    expect(splitArgv('/bin/check $HOME').shell).toBe(true);
+    expect(splitArgv('/bin/check "a|b" \'$x\'').shell).toBe(false);
+  });
+});
+
+describe('numbers and names', () => {
+  it('reads fractional seconds as whole milliseconds and refuses non-numbers', () => {
+    expect(secondsToMs('0.92')).toBe(920);
+    expect(secondsToMs('3')).toBe(3000);
+    expect(secondsToMs('-1')).toBeNull();
+    expect(secondsToMs('1s')).toBeNull();
+  });
+
+  it('renders durations with the largest exact unit', () => {
+    expect([durationText(500), durationText(2000), durationText(120_000), durationText(3_600_000)]).toEqual(['500ms', '2s', '2m', '1h']);
+  });
+
+  it('keeps valid names and rewrites the others', () => {
+    expect(toName('VI_1')).toBe('VI_1');
+    expect(toName('vi 1/x')).toBe('vi_1_x');
+    expect(toName('_x')).toBe('x_x');
+  });
+});
+
+describe('reading files', () => {
+  it('reads a gzip-compressed configuration', () => {
+    const path = join(tmp, 'keepalived.conf.gz');
+    writeFileSync(path, gzipSync('global_defs {\n router_id gz\n}\n'));
+    const r = importKeepalived(path, nodeSourceFs, { defaultNode: 'n', outputName: 'o' });
+    expect(r.ok && r.validation.ok).toBe(true);
+    expect(r.ok && r.yaml).toMatch(/^node: gz$/m);
+  });
+
+  it('warns about unknown keywords (a misspelling is not silently ignored)', () => {
+    const file = '/k.conf';
+    const r = importKeepalived(file, memorySourceFs({ [file]: 'global_defs {\n router_id a\n rotuer_id b\n}\n' }), { defaultNode: 'n', outputName: 'o' });
+    expect(r.ok && r.warnings.map((w) => `${w.loc.line}:${w.loc.column} ${w.message}`)).toEqual(["3:2 global_defs 'rotuer_id': unknown keyword, not converted"]);
+  });
+});
