@@ -1,0 +1,98 @@
+/**
+ * A two-namespace lab for the OS adapter tests: lvoA and lvoB joined by the
+ * veth pair lvoa0 / lvob0, with fixed MACs, IPv4 192.0.2.1/.2 and IPv6
+ * link-locals without DAD. Sockets are opened inside a namespace by moving
+ * the calling thread there with setns() (the addon) for the synchronous part
+ * of a callback, then back.
+ */
+import { execFileSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { loadLvshaNet, type LvshaNet } from '../../../src/native/lvsha-net.js';
+
+export const NS_A = 'lvoA';
+export const NS_B = 'lvoB';
+export const IF_A = 'lvoa0';
+export const IF_B = 'lvob0';
+export const MAC_A = '02:00:5e:10:00:0a';
+export const MAC_B = '02:00:5e:10:00:0b';
+export const IPV4_A = '192.0.2.1';
+export const IPV4_B = '192.0.2.2';
+export const LL_A = 'fe80::a';
+export const LL_B = 'fe80::b';
+
+export function sh(args: readonly string[]): string {
+  return execFileSync(args[0] ?? 'true', args.slice(1), { encoding: 'utf8', timeout: 10_000 });
+}
+
+export function inNs(ns: string, args: readonly string[]): string {
+  return sh(['ip', 'netns', 'exec', ns, ...args]);
+}
+
+export function teardownLab(): void {
+  for (const ns of [NS_A, NS_B]) {
+    try {
+      sh(['ip', 'netns', 'del', ns]);
+    } catch {
+      // absent already
+    }
+  }
+}
+
+/** Build the lab and wait (bounded) until both ends are operationally up: linkwatch activates a new veth's qdisc up to ~1 s late, and frames sent before that are dropped. */
+export async function setupLab(): Promise<void> {
+  teardownLab();
+  sh(['ip', 'netns', 'add', NS_A]);
+  sh(['ip', 'netns', 'add', NS_B]);
+  sh(['ip', 'link', 'add', IF_A, 'netns', NS_A, 'address', MAC_A, 'type', 'veth', 'peer', 'name', IF_B, 'netns', NS_B, 'address', MAC_B]);
+  for (const [ns, ifname, v4, ll] of [
+    [NS_A, IF_A, IPV4_A, LL_A],
+    [NS_B, IF_B, IPV4_B, LL_B],
+  ] as const) {
+    inNs(ns, ['sysctl', '-qw', `net.ipv6.conf.${ifname}.accept_dad=0`]);
+    inNs(ns, ['sysctl', '-qw', `net.ipv6.conf.${ifname}.addr_gen_mode=1`]); // no automatic link-local
+    inNs(ns, ['ip', 'link', 'set', 'lo', 'up']);
+    inNs(ns, ['ip', 'addr', 'add', `${v4}/24`, 'dev', ifname]);
+    inNs(ns, ['ip', 'addr', 'add', `${ll}/64`, 'dev', ifname, 'nodad']);
+    inNs(ns, ['ip', 'link', 'set', ifname, 'up']);
+  }
+  await waitFor(
+    () => [[NS_A, IF_A], [NS_B, IF_B]].every(([ns = '', ifname = '']) => inNs(ns, ['cat', `/sys/class/net/${ifname}/operstate`]).trim() === 'up'),
+    5000,
+    'veth pair operstate up',
+  );
+  // The qdisc is swapped from noop after operstate flips; give linkwatch its moment.
+  await new Promise((r) => setTimeout(r, 50));
+}
+
+export function ifindexIn(ns: string, ifname: string): number {
+  const out = inNs(ns, ['cat', `/sys/class/net/${ifname}/ifindex`]);
+  return Number(out.trim());
+}
+
+/** Run fn with the calling thread inside ns; sockets fn opens synchronously stay in ns. */
+export function withNetns<T>(net: LvshaNet, ns: string, fn: () => T): T {
+  const home = openSync('/proc/thread-self/ns/net', 'r');
+  const target = openSync(`/run/netns/${ns}`, 'r');
+  try {
+    net.setNetns(target);
+    try {
+      return fn();
+    } finally {
+      net.setNetns(home);
+    }
+  } finally {
+    closeSync(target);
+    closeSync(home);
+  }
+}
+
+export { loadLvshaNet };
+
+/** Resolve when predicate() holds, polling every 20 ms, or reject after timeoutMs. */
+export async function waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const start = Date.now();
+  while (!predicate()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${String(timeoutMs)} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
