@@ -1,0 +1,202 @@
+import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { connect, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildChecker } from '../../../src/health/checkers/index.js';
+import { httpCheck, ip, tcpCheck } from '../../unit/health/fixtures.js';
+import {
+  close, httpServer, httpsServer, listen, runWithTimeout, selfSigned, tcpServer, type Handler, type Seen,
+} from './servers.js';
+
+const deps = { now: () => performance.now(), scriptUser: null };
+const target = (port: number, address = '127.0.0.1') => ({ address: ip(address), port });
+
+describe('tcp checker (loopback)', () => {
+  let server: Server;
+  let port: number;
+  beforeAll(async () => { server = tcpServer(); port = await listen(server); });
+  afterAll(async () => { await close(server); });
+
+  it('is up when the port accepts', async () => {
+    const r = await runWithTimeout(buildChecker(target(port), tcpCheck(), deps), 500);
+    expect(r.ok).toBe(true);
+    expect(r.latencyMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('is down with the error code when the port refuses', async () => {
+    const closed = tcpServer();
+    const p = await listen(closed);
+    await close(closed);
+    const r = await runWithTimeout(buildChecker(target(p), tcpCheck(), deps), 500);
+    expect(r).toMatchObject({ ok: false, reason: 'connect: ECONNREFUSED' });
+  });
+
+  it('honours connect_address/connect_port and the source bind address', async () => {
+    const remotes: string[] = [];
+    server.on('connection', (s) => { remotes.push(s.remoteAddress ?? ''); });
+    const check = tcpCheck({ connectAddress: ip('127.0.0.1'), connectPort: port, bindAddress: ip('127.0.0.7') });
+    const r = await runWithTimeout(buildChecker(target(1, '127.0.0.99'), check, deps), 500);
+    expect(r.ok).toBe(true);
+    expect(remotes).toContain('127.0.0.7');
+  });
+
+  it('is down when the signal is already aborted', async () => {
+    const c = new AbortController();
+    c.abort(new Error('timeout after 1 ms'));
+    const r = await buildChecker(target(port), tcpCheck(), deps)(c.signal);
+    expect(r).toMatchObject({ ok: false, reason: 'timeout after 1 ms' });
+  });
+});
+
+describe('http checker (loopback)', () => {
+  const seen: Seen = { connections: 0, requests: [] };
+  const state: { handler: Handler } = { handler: (_q, s) => { s.end('ok'); } };
+  const server = httpServer(seen, state);
+  let port: number;
+  beforeAll(async () => { port = await listen(server); });
+  afterAll(async () => { await close(server); });
+  const check = (over: Parameters<typeof httpCheck>[0] = {}) => buildChecker(target(port), httpCheck(over), deps);
+
+  it('is up on 200 and sends method, path and Host header', async () => {
+    state.handler = (_q, s) => { s.end('all good'); };
+    seen.requests.length = 0;
+    expect((await runWithTimeout(check({ host: 'www.example.test', path: '/hc?x=1' }), 1000)).ok).toBe(true);
+    expect(seen.requests[0]).toMatchObject({ method: 'GET', url: '/hc?x=1', host: 'www.example.test' });
+    expect((await runWithTimeout(check({ method: 'HEAD' }), 1000)).ok).toBe(true);
+    expect(seen.requests[1]).toMatchObject({ method: 'HEAD', host: `127.0.0.1:${String(port)}` });
+  });
+
+  it('opens a fresh connection for every run of one checker', async () => {
+    state.handler = (_q, s) => { s.end('ok'); };
+    const one = check();
+    const before = seen.connections;
+    for (let i = 0; i < 3; i++) expect((await runWithTimeout(one, 1000)).ok).toBe(true);
+    expect(seen.connections - before).toBe(3);
+  });
+
+  it('recovers after a run that timed out', async () => {
+    const one = check();
+    state.handler = () => undefined;
+    expect(await runWithTimeout(one, 200)).toMatchObject({ ok: false, reason: 'timeout after 200 ms' });
+    state.handler = (_q, s) => { s.end('ok'); };
+    expect((await runWithTimeout(one, 1000)).ok).toBe(true);
+  });
+
+  it('is down with the status when it is outside expect_status, up inside a range', async () => {
+    state.handler = (_q, s) => { s.statusCode = 503; s.end('busy'); };
+    expect(await runWithTimeout(check(), 1000)).toMatchObject({ ok: false, reason: 'status 503 not in 200-299' });
+    expect((await runWithTimeout(check({ expectStatus: [[200, 200], [500, 503]] }), 1000)).ok).toBe(true);
+  });
+
+  it('checks the body against expect_body', async () => {
+    state.handler = (_q, s) => { s.end('status: degraded'); };
+    expect(await runWithTimeout(check({ expectBody: 'status: (ok|fine)' }), 1000))
+      .toMatchObject({ ok: false, reason: 'body does not match /status: (ok|fine)/' });
+    state.handler = (_q, s) => { s.end('status: fine'); };
+    expect((await runWithTimeout(check({ expectBody: 'status: (ok|fine)' }), 1000)).ok).toBe(true);
+  });
+
+  it('checks the sha256 digest of the body', async () => {
+    const good = createHash('sha256').update('payload-v1').digest('hex');
+    state.handler = (_q, s) => { s.end('payload-v1'); };
+    expect((await runWithTimeout(check({ expectDigest: good }), 1000)).ok).toBe(true);
+    state.handler = (_q, s) => { s.end('payload-v2'); };
+    const r = await runWithTimeout(check({ expectDigest: good }), 1000);
+    expect(r.ok).toBe(false);
+    expect(r.reason).toMatch(/^body sha256 [0-9a-f]{64} != expected /);
+  });
+
+  it('reads at most max_body_bytes of a large body', async () => {
+    state.handler = (_q, s) => { s.end(`ok-marker${'x'.repeat(4 * 1024 * 1024)}`); };
+    expect((await runWithTimeout(check({ maxBodyBytes: 1024, expectBody: '^ok-marker' }), 2000)).ok).toBe(true);
+    const r = await runWithTimeout(check({ maxBodyBytes: 1024, expectDigest: 'a'.repeat(64) }), 2000);
+    expect(r).toMatchObject({ ok: false, reason: 'body larger than 1024 bytes, digest not checked' });
+  });
+
+  it('is down after the timeout when the server accepts but never answers', async () => {
+    state.handler = () => undefined;
+    const t0 = performance.now();
+    const r = await runWithTimeout(check(), 300);
+    const took = performance.now() - t0;
+    expect(r).toMatchObject({ ok: false, reason: 'timeout after 300 ms' });
+    expect(took).toBeGreaterThanOrEqual(290);
+    expect(took).toBeLessThan(2000);
+  });
+});
+
+describe('https checker (loopback)', () => {
+  const seen: Seen = { connections: 0, requests: [] };
+  const state: { handler: Handler } = { handler: (_q, s) => { s.end('ok'); } };
+  const tls = selfSigned('rs.lvh.test');
+  const server = httpsServer(seen, tls, state);
+  let port: number;
+  beforeAll(async () => { port = await listen(server); });
+  afterAll(async () => { await close(server); });
+  const check = (over: Parameters<typeof httpCheck>[0] = {}) =>
+    buildChecker(target(port), httpCheck({ type: 'https', ...over }), deps);
+
+  it('verifies against the CA file with SNI from tls_server_name', async () => {
+    const r = await runWithTimeout(check({ caFile: tls.certFile, tlsServerName: 'rs.lvh.test' }), 2000);
+    expect(r.ok).toBe(true);
+    expect(seen.requests.at(-1)?.servername).toBe('rs.lvh.test');
+  });
+
+  it('uses the Host header name for SNI when no server name is given', async () => {
+    const r = await runWithTimeout(check({ caFile: tls.certFile, host: 'rs.lvh.test' }), 2000);
+    expect(r.ok).toBe(true);
+    expect(seen.requests.at(-1)).toMatchObject({ servername: 'rs.lvh.test', host: 'rs.lvh.test' });
+  });
+
+  it('is down when verification fails, up with verify off', async () => {
+    const bad = await runWithTimeout(check({ tlsServerName: 'rs.lvh.test' }), 2000);
+    expect(bad.ok).toBe(false);
+    expect(bad.reason).toMatch(/self.signed|SELF_SIGNED/i);
+    const wrongName = await runWithTimeout(check({ caFile: tls.certFile, tlsServerName: 'other.test' }), 2000);
+    expect(wrongName.ok).toBe(false);
+    expect((await runWithTimeout(check({ tlsVerify: false }), 2000)).ok).toBe(true);
+  });
+});
+
+describe('IPv6 loopback targets', () => {
+  const seen: Seen = { connections: 0, requests: [] };
+  const server = httpServer(seen, { handler: (_q, s) => { s.end('ok'); } });
+  let port: number;
+  beforeAll(async () => { port = await listen(server, '::1'); });
+  afterAll(async () => { await close(server); });
+
+  it('tcp and http reach [::1] with a bracketed default Host header', async () => {
+    expect((await runWithTimeout(buildChecker(target(port, '::1'), tcpCheck(), deps), 1000)).ok).toBe(true);
+    expect((await runWithTimeout(buildChecker(target(port, '::1'), httpCheck(), deps), 1000)).ok).toBe(true);
+    expect(seen.requests.at(-1)?.host).toBe(`[::1]:${String(port)}`);
+    const spare = tcpServer();
+    const closedPort = await listen(spare, '::1');
+    await close(spare);
+    expect((await runWithTimeout(buildChecker(target(closedPort, '::1'), tcpCheck(), deps), 1000)).ok).toBe(false);
+  });
+});
+
+describe('tcp checker against a listener whose accept queue is full', () => {
+  it('is down with a timeout when the SYN is never answered', async () => {
+    // A child listens with backlog 1 and is then stopped (SIGSTOP), so it never
+    // accepts: once its queue is full the kernel drops further SYNs and a
+    // connect hangs until the check's timeout.
+    const child = spawn(process.execPath, ['-e', [
+      "const s = require('node:net').createServer(() => undefined);",
+      "s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => console.log(s.address().port));",
+    ].join('\n')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const [line] = (await once(child.stdout, 'data')) as [Buffer];
+      const p = Number(line.toString().trim());
+      child.kill('SIGSTOP');
+      const fillers: Socket[] = [];
+      for (let i = 0; i < 4; i++) fillers.push(connect(p, '127.0.0.1').on('error', () => undefined));
+      await new Promise((r) => setTimeout(r, 200));
+      const r = await runWithTimeout(buildChecker(target(p), tcpCheck(), deps), 300);
+      expect(r).toMatchObject({ ok: false, reason: 'timeout after 300 ms' });
+      for (const f of fillers) f.destroy();
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
