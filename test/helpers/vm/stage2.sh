@@ -9,9 +9,8 @@ off() { sync; /bin/busybox poweroff -f; }
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
-mount -t tmpfs -o mode=1777 tmp /tmp
 mount -t tmpfs -o mode=755 run /run
-mkdir -p /dev/pts /dev/shm /run/lvk
+mkdir -p /dev/pts /dev/shm /run/lvk /run/hosttmp
 mount -t devpts devpts /dev/pts
 mount -t tmpfs shm /dev/shm
 ip link set lo up
@@ -20,6 +19,17 @@ if ! mount -t 9p -o trans=virtio,version=9p2000.L,rw,msize=262144 lvkrun /run/lv
 fi
 echo "lvk-stage2: up $(cut -d' ' -f1 /proc/uptime)s"
 . /run/lvk/env.sh
+# /tmp becomes a fresh tmpfs. A checkout that lives under the host's /tmp (a CI
+# clone, say) would vanish with it, so keep the host's /tmp reachable and bind
+# the working directory back to its own path on top of the new tmpfs.
+mount --bind /tmp /run/hosttmp
+mount -t tmpfs -o mode=1777 tmp /tmp
+case "$LVK_CWD" in
+  /tmp/*)
+    mkdir -p "$LVK_CWD"
+    mount --bind "/run/hosttmp/${LVK_CWD#/tmp/}" "$LVK_CWD" || { echo "lvk-stage2: cannot bind $LVK_CWD"; off; }
+    ;;
+esac
 for m in $LVK_MODULES; do
   modprobe "$m" || echo "lvk-stage2: modprobe $m failed"
 done
