@@ -13,6 +13,7 @@ import type { Logger } from '../core/log.js';
 import { makeControlHandler } from './commands.js';
 import { applyReload, initialConfigState, reloadFailure, type ConfigState, type ReloadOutcome } from './config-state.js';
 import { EventQueue } from './event-queue.js';
+import type { DaemonEngine } from './engines.js';
 import { buildStatus, StatusRegistry, type StatusProvider } from './status.js';
 
 export interface DaemonOptions {
@@ -29,6 +30,8 @@ export interface DaemonOptions {
   readonly version: string;
   /** Status sections of the engines, registered at composition. */
   readonly statusProviders?: readonly StatusProvider[];
+  /** Engines (VRRP, ...): started after the control socket, stopped before it closes. */
+  readonly engines?: readonly DaemonEngine[];
 }
 
 export interface Daemon {
@@ -63,6 +66,16 @@ class DaemonCore {
     );
   }
 
+  private async applyToEngines(config: Config, source: string): Promise<void> {
+    for (const engine of this.options.engines ?? []) {
+      try {
+        await engine.applyConfig(config);
+      } catch (err) {
+        this.log.error({ source, engine: engine.name, err: describeError(err) }, 'engine could not apply the reloaded config');
+      }
+    }
+  }
+
   async reloadNow(source: string, socketPath: string): Promise<ReloadOutcome> {
     const { clock, loadConfig } = this.options;
     const path = this.state.configPath;
@@ -79,6 +92,7 @@ class DaemonCore {
       return outcome;
     }
     this.log.info({ source, config_path: path, reload_count: this.state.reloadCount, node: this.state.config.node }, 'config reloaded');
+    await this.applyToEngines(this.state.config, source);
     const wanted = this.state.config.control.socketPath;
     if (this.options.socketPathOverride === undefined && wanted !== socketPath) {
       this.log.warn({ running: socketPath, configured: wanted }, 'control.socket changed; the new path takes effect at the next restart');
@@ -87,11 +101,35 @@ class DaemonCore {
   }
 }
 
+/** Start engines in order; a failing engine is logged and the daemon runs on without it. */
+async function startEngines(engines: readonly DaemonEngine[], config: Config, log: Logger): Promise<void> {
+  for (const engine of engines) {
+    try {
+      await engine.start(config);
+    } catch (err) {
+      log.error({ engine: engine.name, err: describeError(err) }, 'engine failed to start');
+    }
+  }
+}
+
+/** Stop engines in reverse order, each one even if another failed. */
+async function stopEngines(engines: readonly DaemonEngine[], log: Logger): Promise<void> {
+  for (const engine of [...engines].reverse()) {
+    try {
+      await engine.stop();
+    } catch (err) {
+      log.error({ engine: engine.name, err: describeError(err) }, 'engine failed to stop cleanly');
+    }
+  }
+}
+
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const log = options.logger.child({ component: 'daemon' });
   const core = new DaemonCore(options, log);
   const registry = new StatusRegistry();
   for (const provider of options.statusProviders ?? []) registry.register(provider);
+  const engines = options.engines ?? [];
+  for (const engine of engines) if (engine.status) registry.register(engine.status);
   const queue = new EventQueue();
   const socketPath = options.socketPathOverride ?? options.config.control.socketPath;
   const target = {
@@ -108,6 +146,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
   if (server.replacedStale) controlLog.warn({ socket: socketPath }, 'replaced a stale control socket left by a dead daemon');
   log.info({ node: options.config.node, config_path: options.configPath, socket: socketPath, version: options.version }, 'lvs-ha started');
+  await startEngines(engines, options.config, log);
 
   let resolveStopped: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => {
@@ -118,6 +157,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     stopping ??= (async () => {
       log.info({ reason }, 'stopping');
       await queue.close();
+      await stopEngines(engines, log);
       await server.close();
       log.info({ reason }, 'stopped');
       resolveStopped();

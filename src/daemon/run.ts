@@ -9,6 +9,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { describeError } from '../core/errors.js';
 import { createRootLogger, type Logger } from '../core/log.js';
 import { startDaemon, type Daemon } from './daemon.js';
+import { defaultEngines, type DaemonEngine } from './engines.js';
 import { installSignalHandlers, type SignalTarget } from './signals.js';
 import { packageVersion } from './version.js';
 
@@ -21,6 +22,8 @@ export interface RunDaemonOptions {
   readonly logger?: Logger;
   readonly clock?: Clock;
   readonly signals?: SignalTarget;
+  /** The engines to compose; default: the production ones (VRRP). */
+  readonly engines?: (logger: Logger, clock: Clock) => DaemonEngine[];
 }
 
 /**
@@ -90,6 +93,8 @@ async function startFromFile(configPath: string, options: RunDaemonOptions, logg
     options.stderr(`lvs-ha run: not starting: ${count} in ${configPath}:\n${lines}`);
     return null;
   }
+  const clock = options.clock ?? systemClock;
+  const engines = (options.engines ?? defaultEngines)(logger, clock);
   try {
     return await startDaemon({
       config: result.config,
@@ -97,8 +102,9 @@ async function startFromFile(configPath: string, options: RunDaemonOptions, logg
       ...(options.socketPath === undefined ? {} : { socketPathOverride: options.socketPath }),
       loadConfig: options.loadConfig,
       logger,
-      clock: options.clock ?? systemClock,
+      clock,
       pid: process.pid,
+      engines,
       version: packageVersion(),
     });
   } catch (err) {

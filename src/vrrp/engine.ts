@@ -1,0 +1,210 @@
+/**
+ * The VRRP engine: every configured instance (an InstanceSlot each), sync groups, tracking,
+ * notify, status, reload and graceful stop.
+ *
+ * All machine events of all instances pass through ONE synchronous dispatcher (dispatch/drain):
+ * an event is applied to its runner, then the sync-group follow-ups of that step are queued
+ * behind it, so no two steps ever interleave and a group's moves keep their order. Nothing in
+ * the dispatcher awaits: sends, address changes and notify runs are started and left to finish.
+ *
+ * The OS side (sockets, rtnetlink) is opened lazily, on the first configured instance, so a
+ * daemon without VRRP instances needs no privileges for it.
+ */
+import type { Config } from '../config/types.js';
+import type { Clock } from '../core/clock.js';
+import { describeError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import type { JsonValue } from '../control/protocol.js';
+import { InstanceSlot, instanceKey, type SlotContext } from './instance-slot.js';
+import type { VrrpEvent } from './machine-types.js';
+import { NotifyQueue } from './notify.js';
+import type { TransitionNotice } from './runner.js';
+import type { RunnerOs } from './runner-os.js';
+import { syncGroupFollowUps } from './sync-group.js';
+import type { ScriptUser } from './track/exec.js';
+
+/** How often an instance that could not start (missing interface, no address) is retried. */
+export const START_RETRY_MS = 2000;
+/** How long a stop lets queued notify runs (the shutdown transitions) finish. */
+export const NOTIFY_STOP_GRACE_MS = 5000;
+
+export interface VrrpEngineOptions {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Opens the OS side on first need (production: openRunnerOs). */
+  readonly openOs: (log: Logger) => Promise<RunnerOs>;
+  /** Resolves the script user (production: from /etc/passwd; refuses root). */
+  readonly resolveScriptUser: (name: string) => Promise<ScriptUser | null>;
+  /** Every transition, for the alert bus (routed by the daemon). */
+  readonly onTransition?: (notice: TransitionNotice) => void;
+}
+
+export class VrrpEngine {
+  private config: Config | null = null;
+  private os: RunnerOs | null = null;
+  private readonly slots = new Map<string, InstanceSlot>();
+  private readonly queue: { instance: string; event: VrrpEvent }[] = [];
+  private draining = false;
+  private cancelRetry: (() => void) | null = null;
+  private unwatchLinks: (() => void) | null = null;
+  private stopped = false;
+  readonly notify: NotifyQueue;
+  private readonly log: Logger;
+
+  constructor(private readonly options: VrrpEngineOptions) {
+    this.log = options.logger.child({ component: 'vrrp' });
+    this.notify = new NotifyQueue(options.clock, this.log.child({ part: 'notify' }), () => this.scriptUser());
+  }
+
+  private scriptUser(): Promise<ScriptUser | null> {
+    if (!this.config) return Promise.resolve(null);
+    return this.options.resolveScriptUser(this.config.scripts.user);
+  }
+
+  async start(config: Config): Promise<void> {
+    await this.applyConfig(config);
+  }
+
+  /** Start, keep (unchanged key) or restart each instance of the new config; stop removed ones. */
+  async applyConfig(config: Config): Promise<void> {
+    if (this.stopped) return;
+    this.config = config;
+    const wanted = new Map(config.vrrp.instances.map((i) => [i.name, i]));
+    for (const [name, slot] of [...this.slots]) {
+      const next = wanted.get(name);
+      if (next && instanceKey(config, next) === slot.key) continue;
+      this.log.info({ instance: name, change: next ? 'changed' : 'removed' }, 'stopping instance for the new config');
+      await slot.stop();
+      this.slots.delete(name);
+    }
+    if (wanted.size === 0) return;
+    const os = await this.ensureOs();
+    for (const instance of config.vrrp.instances) {
+      if (this.slots.has(instance.name)) continue;
+      this.slots.set(instance.name, new InstanceSlot(instance, instanceKey(config, instance), this.slotContext(os)));
+    }
+    await this.startPending();
+  }
+
+  private slotContext(os: RunnerOs): SlotContext {
+    return {
+      clock: this.options.clock,
+      log: this.log,
+      os,
+      scriptUser: () => this.scriptUser(),
+      dispatch: (instance, event) => {
+        this.dispatch(instance, event);
+      },
+      onTransition: (notice) => {
+        this.onTransition(notice);
+      },
+    };
+  }
+
+  private async ensureOs(): Promise<RunnerOs> {
+    if (this.os) return this.os;
+    const os = await this.options.openOs(this.log);
+    this.os = os;
+    this.unwatchLinks =
+      os.links?.onChange((event) => {
+        for (const slot of this.slots.values()) {
+          slot.track('interface', event.name, event.up);
+          if (event.up && slot.config.interface === event.name) slot.runner?.linkRestored();
+        }
+        if (event.up && this.config) void this.startPending();
+      }) ?? null;
+    return os;
+  }
+
+  /** A method, not the field: the value changes across awaits. */
+  private isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** Start every instance without a runner; schedule a retry while some cannot start. */
+  private async startPending(): Promise<void> {
+    const config = this.config;
+    if (!config || this.stopped) return;
+    await Promise.all([...this.slots.values()].map((slot) => slot.start(config)));
+    const waiting = [...this.slots.values()].some((slot) => !slot.runner);
+    if (waiting && !this.cancelRetry && !this.isStopped()) {
+      this.cancelRetry = this.options.clock.setTimer(START_RETRY_MS, () => {
+        this.cancelRetry = null;
+        void this.startPending();
+      });
+    }
+  }
+
+  /** Queue an event for an instance; runs it now unless a dispatch is already running. */
+  dispatch(instance: string, event: VrrpEvent): void {
+    this.queue.push({ instance, event });
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      let next = this.queue.shift();
+      while (next !== undefined) {
+        this.applyOne(next.instance, next.event);
+        next = this.queue.shift();
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private applyOne(instance: string, event: VrrpEvent): void {
+    const runner = this.slots.get(instance)?.runner;
+    if (!runner) return;
+    let transition;
+    try {
+      transition = runner.apply(event);
+    } catch (err) {
+      this.log.error({ instance, event: event.type, err: describeError(err) }, 'event failed');
+      return;
+    }
+    const group = this.config?.vrrp.syncGroups.find((g) => g.instances.includes(instance));
+    if (!group) return;
+    const members = group.instances.flatMap((name) => {
+      const state = this.slots.get(name)?.runner?.state;
+      return state ? [{ name, state }] : [];
+    });
+    for (const follow of syncGroupFollowUps(members, instance, transition)) this.queue.push({ instance: follow.member, event: follow.event });
+  }
+
+  private onTransition(notice: TransitionNotice): void {
+    const slot = this.slots.get(notice.instance);
+    const command = slot?.config.notify?.command;
+    if (command) {
+      this.notify.enqueue({ command, instance: notice.instance, from: notice.record.from, to: notice.record.to, priority: notice.priority });
+    }
+    try {
+      this.options.onTransition?.(notice);
+    } catch (err) {
+      this.log.error({ err: describeError(err) }, 'transition hook failed');
+    }
+  }
+
+  /** Quorum of a virtual server (fed by the integration): tracked as `track.virtual_servers`. */
+  setVirtualServerQuorum(name: string, ok: boolean): void {
+    for (const slot of this.slots.values()) slot.track('virtual_server', name, ok);
+  }
+
+  /** The `instances` status section. */
+  snapshot(): JsonValue {
+    return [...this.slots.values()].map((slot) => slot.snapshot());
+  }
+
+  /** Graceful stop: every instance resigns (priority 0 from MASTER) and removes its VIPs. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.cancelRetry?.();
+    this.cancelRetry = null;
+    await Promise.all([...this.slots.values()].map((slot) => slot.stop()));
+    this.slots.clear();
+    await this.notify.drain(NOTIFY_STOP_GRACE_MS);
+    this.unwatchLinks?.();
+    this.os?.close();
+    this.os = null;
+    this.log.info('vrrp engine stopped');
+  }
+}

@@ -1,0 +1,200 @@
+/** Fakes of the OS side for runner and engine unit tests. */
+import { silentLogger } from '../../../src/core/log.js';
+import type { Config, VrrpInstanceConfig } from '../../../src/config/types.js';
+import type { AddressEvent, AddressManager, InterfaceAddress, VipSpec } from '../../../src/os/addresses.js';
+import type { LinkEvent, LinkState, LinkWatcher } from '../../../src/os/links.js';
+import type { ReceivedVrrpPacket, TransportDrop, VrrpTransport, VrrpTransportOptions } from '../../../src/os/vrrp-socket.js';
+import type { RunnerOs } from '../../../src/vrrp/runner-os.js';
+
+export class FakeTransport implements VrrpTransport {
+  readonly family: 4 | 6;
+  readonly sent: { payload: Buffer; dest: string }[] = [];
+  private readonly packetListeners = new Set<(p: ReceivedVrrpPacket) => void>();
+  private readonly dropListeners = new Set<(d: TransportDrop) => void>();
+  closed = false;
+  constructor(readonly options: VrrpTransportOptions, family: 4 | 6 = 4) {
+    this.family = family;
+  }
+  get ifname(): string {
+    return this.options.ifname;
+  }
+  get ifindex(): number {
+    return this.options.ifindex;
+  }
+  send(payload: Buffer, dest: string): Promise<void> {
+    this.sent.push({ payload, dest });
+    return Promise.resolve();
+  }
+  onPacket(l: (p: ReceivedVrrpPacket) => void): () => void {
+    this.packetListeners.add(l);
+    return () => this.packetListeners.delete(l);
+  }
+  onDrop(l: (d: TransportDrop) => void): () => void {
+    this.dropListeners.add(l);
+    return () => this.dropListeners.delete(l);
+  }
+  onError(): () => void {
+    return () => undefined;
+  }
+  deliver(p: ReceivedVrrpPacket): void {
+    for (const l of this.packetListeners) l(p);
+  }
+  close(): void {
+    this.closed = true;
+  }
+}
+
+export class FakeAddresses implements AddressManager {
+  readonly present = new Set<string>();
+  readonly log: string[] = [];
+  private readonly listeners = new Set<(e: AddressEvent) => void>();
+  constructor(private readonly ifaces: Record<string, { ifindex: number; ipv4?: string; ll?: string }> = { eth0: { ifindex: 2, ipv4: '10.0.0.1', ll: 'fe80::1' } }) {}
+  addAddress(vip: VipSpec): Promise<'added' | 'already-present'> {
+    this.log.push(`add ${vip.address}`);
+    if (this.present.has(vip.address)) return Promise.resolve('already-present');
+    this.present.add(vip.address);
+    return Promise.resolve('added');
+  }
+  removeAddress(vip: VipSpec): Promise<'removed' | 'already-absent'> {
+    this.log.push(`remove ${vip.address}`);
+    return Promise.resolve(this.present.delete(vip.address) ? 'removed' : 'already-absent');
+  }
+  listAddresses(ifindex: number, family?: 4 | 6): Promise<InterfaceAddress[]> {
+    const out: InterfaceAddress[] = [];
+    // VIPs first: the worst case for choosing a source address.
+    for (const a of this.present) {
+      if (family !== 6 && !a.includes(':')) out.push({ ifindex, family: 4, address: a, prefixLength: 32, secondary: false, scope: 0 });
+    }
+    for (const i of Object.values(this.ifaces).filter((x) => x.ifindex === ifindex)) {
+      if (i.ipv4 !== undefined && family !== 6) out.push({ ifindex, family: 4, address: i.ipv4, prefixLength: 24, secondary: false, scope: 0 });
+      if (i.ll !== undefined && family !== 4) out.push({ ifindex, family: 6, address: i.ll, prefixLength: 64, secondary: false, scope: 253 });
+    }
+    return Promise.resolve(out);
+  }
+  interfaceByName(name: string) {
+    const i = this.ifaces[name];
+    return Promise.resolve(i ? { ifindex: i.ifindex, name, mac: '02:00:00:00:00:01', up: true, running: true, lowerUp: true } : undefined);
+  }
+  primaryIpv4(ifindex: number): Promise<string | undefined> {
+    return Promise.resolve(Object.values(this.ifaces).find((i) => i.ifindex === ifindex)?.ipv4);
+  }
+  linkLocalIpv6(ifindex: number): Promise<string | undefined> {
+    return Promise.resolve(Object.values(this.ifaces).find((i) => i.ifindex === ifindex)?.ll);
+  }
+  onAddressEvent(l: (e: AddressEvent) => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+  onError(): () => void {
+    return () => undefined;
+  }
+  /** Someone else removed an address. */
+  externalRemove(address: string, ifindex = 2): void {
+    this.present.delete(address);
+    for (const l of this.listeners) l({ kind: 'removed', address: { ifindex, family: 4, address, prefixLength: 24, secondary: false, scope: 0 } });
+  }
+  close(): void {
+    /* nothing */
+  }
+}
+
+export class FakeLinks implements LinkWatcher {
+  readonly states = new Map<string, LinkState>([['eth0', { name: 'eth0', ifindex: 2, up: true }]]);
+  private readonly listeners = new Set<(e: LinkEvent) => void>();
+  current(): ReadonlyMap<string, LinkState> {
+    return this.states;
+  }
+  onChange(l: (e: LinkEvent) => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+  onError(): () => void {
+    return () => undefined;
+  }
+  set(name: string, up: boolean): void {
+    const s = { name, ifindex: this.states.get(name)?.ifindex ?? 9, up };
+    this.states.set(name, s);
+    for (const l of this.listeners) l({ kind: 'changed', ...s });
+  }
+  close(): void {
+    /* nothing */
+  }
+}
+
+export class FakeFrames {
+  readonly sent: { ifindex: number; frame: Buffer }[] = [];
+  send(ifindex: number, frame: Buffer): void {
+    this.sent.push({ ifindex, frame });
+  }
+}
+
+export interface FakeOs extends RunnerOs {
+  readonly transports: FakeTransport[];
+  readonly fakeAddresses: FakeAddresses;
+  readonly fakeLinks: FakeLinks;
+  readonly fakeFrames: FakeFrames;
+}
+
+export function fakeOs(addresses = new FakeAddresses()): FakeOs {
+  const transports: FakeTransport[] = [];
+  const links = new FakeLinks();
+  const frames = new FakeFrames();
+  return {
+    addresses,
+    links,
+    frames,
+    transports,
+    fakeAddresses: addresses,
+    fakeLinks: links,
+    fakeFrames: frames,
+    openTransport(family, options) {
+      const t = new FakeTransport(options, family === 'ipv4' ? 4 : 6);
+      transports.push(t);
+      return t;
+    },
+    close() {
+      /* nothing */
+    },
+  };
+}
+
+export function instanceConfig(over: Partial<VrrpInstanceConfig> = {}): VrrpInstanceConfig {
+  return {
+    name: 'web',
+    interface: 'eth0',
+    vrid: 51,
+    family: 'ipv4',
+    priority: 150,
+    advertIntervalMs: 100,
+    preempt: true,
+    preemptDelayMs: 0,
+    acceptMode: false,
+    unicastPeers: [],
+    unicastSource: null,
+    virtualAddresses: [{ text: '10.0.0.100', family: 'ipv4', prefixLength: 24 }],
+    track: { interfaces: [], scripts: [], virtualServers: [] },
+    announce: { repeat: 2, intervalMs: 10, refreshMs: 0 },
+    notify: null,
+    ...over,
+  };
+}
+
+export function configWith(instances: readonly VrrpInstanceConfig[], syncGroups: Config['vrrp']['syncGroups'] = []): Config {
+  return {
+    node: 'n',
+    control: { socketPath: '/tmp/x.sock', metricsListen: null },
+    vrrp: { ipv4Checksum: 'rfc5798', instances, syncGroups },
+    ipvsSync: null,
+    ipvs: { timeouts: { tcpS: 900, tcpFinS: 120, udpS: 300 } },
+    virtualServers: [],
+    scripts: { user: 'nobody' },
+    alerts: [],
+  };
+}
+
+export const quietLogger = silentLogger;
+
+/** Let promise chains (address changes, announcements) run. */
+export async function flush(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+}
