@@ -1,34 +1,94 @@
 /**
  * IpvsClient: talks to the kernel's IPVS family through an injected
  * GenericNetlink (src/os/genl.ts), so it can be driven by a fake in tests.
- * Requests are labelled with the command name and IPVS-specific errno wording;
- * replies are decoded with the pure codec, and a reply the codec refuses is an
- * IpvsProtocolError (the kernel said something we do not understand).
+ * Requests are labelled with the command name and what they are about, with
+ * IPVS-specific errno wording; replies are decoded with the pure codec, and a
+ * reply the codec refuses is an IpvsProtocolError (the kernel said something
+ * we do not understand). Kernel errors are NetlinkErrors (errno, command).
+ *
+ * The first request after connecting is retried once when it fails with an
+ * errno that is not an answer about the request itself (protocol-reference
+ * D1: the first command right after ip_vs is loaded can fail).
  */
-import { LvsHaError } from '../../core/errors.js';
-import type { GenericNetlink, GenlFamily, GenlRequest } from '../../os/genl.js';
+import type { IpvsTimeouts } from '../../config/types.js';
+import { LvsHaError, type DecodeResult } from '../../core/errors.js';
+import { NetlinkError, type GenericNetlink, type GenlFamily, type GenlRequest } from '../../os/genl.js';
+import type { Destination, Service, ServiceEntry, ServiceKey, Table } from '../model.js';
+import type { DaemonParams, SyncDaemonState } from '../sync-policy.js';
 import { IPVS_GENL_NAME, IPVS_GENL_VERSION, IPVS_MISSING_HINT, ipvsCmdName } from './constants.js';
+import { decodeDaemonReply, delDaemonRequest, getDaemonsDumpRequest, newDaemonRequest } from './daemon.js';
+import { decodeDestReply, delDestRequest, getDestsDumpRequest, newDestRequest, setDestRequest, type LiveDestination } from './destination.js';
 import { explainIpvsErrno } from './errors.js';
 import { decodeInfoReply, getInfoRequest, type IpvsInfo } from './info.js';
 import type { IpvsReply, IpvsRequest } from './message.js';
-import { getServicesDumpRequest } from './service.js';
+import {
+  decodeServiceReply,
+  delServiceRequest,
+  flushRequest,
+  getServiceRequest,
+  getServicesDumpRequest,
+  newServiceRequest,
+  setServiceRequest,
+  type LiveService,
+} from './service.js';
+import { decodeTimeoutsReply, getTimeoutsRequest, setTimeoutsRequest } from './timeouts.js';
 
 export class IpvsProtocolError extends LvsHaError {
   readonly code = 'LVSHA_IPVS_PROTOCOL';
 }
 
+/** Errnos that answer the request itself: never worth a retry. */
+const ANSWER_ERRNOS: ReadonlySet<number> = new Set([1, 2, 3, 17, 19, 22, 34, 97]);
+const ESRCH = 3;
+
 /** Adds the command label and IPVS errno wording to a request. */
 export function toGenlRequest(request: IpvsRequest): GenlRequest {
+  const name = ipvsCmdName(request.cmd);
   return {
     cmd: request.cmd,
     kind: request.kind,
     payload: request.payload,
-    label: ipvsCmdName(request.cmd),
-    explain: (errno, errnoName) => explainIpvsErrno(request.cmd, errno, errnoName),
+    label: request.subject === undefined ? name : `${name} ${request.subject}`,
+    explain: (errno, errnoName) => request.explain?.(errno, errnoName) ?? explainIpvsErrno(request.cmd, errno, errnoName),
   };
 }
 
-export class IpvsClient {
+/** One service of the live table with its destinations, as the kernel reports them (with counters). */
+export interface LiveEntry {
+  readonly service: LiveService;
+  readonly destinations: readonly LiveDestination[];
+}
+
+/** The model table of a live read (counters kept on destinations; stats dropped). */
+export function liveTable(entries: readonly LiveEntry[]): Table {
+  const services: ServiceEntry[] = entries.map((e) => ({ service: e.service.service, destinations: e.destinations.map((d) => d.dest) }));
+  return { services };
+}
+
+/** What the reconciler, the plan verb and the sync-daemon control need of IPVS. */
+export interface IpvsApi {
+  readTable(): Promise<LiveEntry[]>;
+  addService(svc: Service): Promise<void>;
+  editService(svc: Service): Promise<void>;
+  delService(key: ServiceKey): Promise<void>;
+  addDest(key: ServiceKey, dest: Destination): Promise<void>;
+  editDest(key: ServiceKey, dest: Destination): Promise<void>;
+  delDest(key: ServiceKey, dest: Destination): Promise<void>;
+  getTimeouts(): Promise<IpvsTimeouts>;
+  setTimeouts(t: IpvsTimeouts): Promise<void>;
+  getDaemons(): Promise<DaemonParams[]>;
+  startDaemon(p: DaemonParams): Promise<void>;
+  stopDaemon(state: SyncDaemonState): Promise<void>;
+}
+
+function must<T>(what: string, r: DecodeResult<T>): T {
+  if (!r.ok) throw new IpvsProtocolError(r.reason.startsWith(`${what} reply`) ? r.reason : `${what}: ${r.reason}`);
+  return r.value;
+}
+
+export class IpvsClient implements IpvsApi {
+  private firstRequest = true;
+
   private constructor(private readonly nl: GenericNetlink, readonly family: GenlFamily) {}
 
   /** Resolves the IPVS family (NetlinkError ENOENT "this kernel has no IPVS" if absent). */
@@ -39,18 +99,32 @@ export class IpvsClient {
 
   /** Sends one request; returns the reply messages (none for a plain ACK). */
   async send(request: IpvsRequest): Promise<IpvsReply[]> {
-    const replies = await this.nl.request(this.family, toGenlRequest(request));
-    return replies.map((r) => ({ cmd: r.cmd, payload: r.payload }));
+    const genlRequest = toGenlRequest(request);
+    const first = this.firstRequest;
+    this.firstRequest = false;
+    try {
+      const replies = await this.nl.request(this.family, genlRequest);
+      return replies.map((r) => ({ cmd: r.cmd, payload: r.payload }));
+    } catch (err) {
+      if (!first || !(err instanceof NetlinkError) || ANSWER_ERRNOS.has(err.errno)) throw err;
+      const replies = await this.nl.request(this.family, genlRequest);
+      return replies.map((r) => ({ cmd: r.cmd, payload: r.payload }));
+    }
+  }
+
+  private async one(request: IpvsRequest): Promise<IpvsReply> {
+    const replies = await this.send(request);
+    const first = replies[0];
+    if (replies.length !== 1 || first === undefined) {
+      throw new IpvsProtocolError(`${ipvsCmdName(request.cmd)}: expected one reply, got ${replies.length}`);
+    }
+    return first;
   }
 
   /** IPVS_CMD_GET_INFO: version and connection table size. */
   async info(): Promise<IpvsInfo> {
-    const replies = await this.send(getInfoRequest());
-    const first = replies[0];
-    if (replies.length !== 1 || first === undefined) {
-      throw new IpvsProtocolError(`GET_INFO: expected one reply, got ${replies.length}`);
-    }
-    const info = decodeInfoReply(first);
+    const reply = await this.one(getInfoRequest());
+    const info = decodeInfoReply(reply);
     if (!info.ok) throw new IpvsProtocolError(info.reason);
     return info.value;
   }
@@ -58,5 +132,86 @@ export class IpvsClient {
   /** The raw replies of a GET_SERVICE dump (one NEW_SERVICE message per service). */
   async dumpServices(): Promise<IpvsReply[]> {
     return this.send(getServicesDumpRequest());
+  }
+
+  /** Every virtual service (GET_SERVICE dump). */
+  async getServices(): Promise<LiveService[]> {
+    const replies = await this.dumpServices();
+    return replies.map((r) => must('GET_SERVICE', decodeServiceReply(r)));
+  }
+
+  /** One service by key, or null when it does not exist. */
+  async getService(key: ServiceKey): Promise<LiveService | null> {
+    try {
+      return must('GET_SERVICE', decodeServiceReply(await this.one(getServiceRequest(key))));
+    } catch (err) {
+      if (err instanceof NetlinkError && err.errno === ESRCH) return null;
+      throw err;
+    }
+  }
+
+  /** The destinations of a service (GET_DEST dump); empty for a service that does not exist. */
+  async getDestinations(key: ServiceKey): Promise<LiveDestination[]> {
+    const replies = await this.send(getDestsDumpRequest(key));
+    return replies.map((r) => must('GET_DEST', decodeDestReply(r, key.family)));
+  }
+
+  /** The whole live table: every service, then each one's destinations. */
+  async readTable(): Promise<LiveEntry[]> {
+    const services = await this.getServices();
+    const out: LiveEntry[] = [];
+    for (const service of services) out.push({ service, destinations: await this.getDestinations(service.service.key) });
+    return out;
+  }
+
+  async addService(svc: Service): Promise<void> {
+    await this.send(newServiceRequest(svc));
+  }
+
+  async editService(svc: Service): Promise<void> {
+    await this.send(setServiceRequest(svc));
+  }
+
+  async delService(key: ServiceKey): Promise<void> {
+    await this.send(delServiceRequest(key));
+  }
+
+  async addDest(key: ServiceKey, dest: Destination): Promise<void> {
+    await this.send(newDestRequest(key, dest));
+  }
+
+  async editDest(key: ServiceKey, dest: Destination): Promise<void> {
+    await this.send(setDestRequest(key, dest));
+  }
+
+  async delDest(key: ServiceKey, dest: Destination): Promise<void> {
+    await this.send(delDestRequest(key, dest));
+  }
+
+  async getTimeouts(): Promise<IpvsTimeouts> {
+    return must('GET_CONFIG', decodeTimeoutsReply(await this.one(getTimeoutsRequest())));
+  }
+
+  async setTimeouts(t: IpvsTimeouts): Promise<void> {
+    await this.send(setTimeoutsRequest(t));
+  }
+
+  /** The running sync daemons (GET_DAEMON dump: at most a master and a backup). */
+  async getDaemons(): Promise<DaemonParams[]> {
+    const replies = await this.send(getDaemonsDumpRequest());
+    return replies.map((r) => must('GET_DAEMON', decodeDaemonReply(r)));
+  }
+
+  async startDaemon(p: DaemonParams): Promise<void> {
+    await this.send(newDaemonRequest(p));
+  }
+
+  async stopDaemon(state: SyncDaemonState): Promise<void> {
+    await this.send(delDaemonRequest(state));
+  }
+
+  /** Deletes every service. Tests and benchmarks only: the reconciler never flushes. */
+  async flush(): Promise<void> {
+    await this.send(flushRequest());
   }
 }

@@ -34,6 +34,12 @@ export function explainIpvsErrno(cmd: number, errno: number, errnoName: string):
     case ERRNO.EAFNOSUPPORT:
       return `address family not supported ${tag}`;
     case ERRNO.EINVAL:
+      if (cmd === IpvsCmd.NEW_DAEMON) {
+        return `the kernel refused the sync daemon ${tag}: bad state or multicast group, or a service has a real server of another address family (sync cannot run then)`;
+      }
+      if (cmd === IpvsCmd.NEW_DEST || cmd === IpvsCmd.SET_DEST) {
+        return `the kernel refused the real server ${tag}: address not unicast, GUE without a port, or another address family than the service without tunnel forwarding (or while sync runs)`;
+      }
       return `the kernel refused the attributes of ${ipvsCmdName(cmd)} ${tag}`;
     default:
       return undefined;

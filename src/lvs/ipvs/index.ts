@@ -1,7 +1,13 @@
+export * from './addr.js';
 export * from './attrs.js';
 export * from './client.js';
 export * from './constants.js';
+export * from './daemon.js';
+export * from './destination.js';
 export * from './errors.js';
 export * from './info.js';
 export * from './service.js';
+export * from './stats.js';
+export * from './timeouts.js';
 export type * from './message.js';
+export * from './connections.js';

@@ -10,6 +10,10 @@ export interface IpvsRequest {
   /** doit (REQUEST|ACK) or dump (REQUEST|DUMP). */
   kind: 'doit' | 'dump';
   payload: Buffer;
+  /** What the request is about, for error messages: "tcp 10.0.0.1:80", "tcp 10.0.0.1:80 -> 10.0.1.1:80". */
+  subject?: string;
+  /** Request-specific wording for an errno, tried before the per-command wording. */
+  explain?: (errno: number, errnoName: string) => string | undefined;
 }
 
 /** One reply message as the adapter hands it over: command and attribute bytes. */

@@ -1,0 +1,213 @@
+/**
+ * The reconciler: reads the live IPVS table, computes the desired one from it
+ * (desired state may keep live weights for real servers without a verdict),
+ * plans (./plan.ts) and applies the difference in order. It runs on request
+ * (every desired-state change) and on a slow timer (drift repair: a
+ * destination deleted or re-weighted by hand is put back on the next run).
+ *
+ * - Requests merge: a request while a run is in progress schedules exactly
+ *   one more run, shared by every request made meanwhile.
+ * - A failed operation is logged, counted by kind and retried on the next
+ *   run (sooner than the slow timer: `retryMs`); it is never fatal. A failed
+ *   dump fails that run only.
+ * - ipvs.timeouts are read back each run and set when they differ.
+ * - Services the desired state does not own are left alone (plan.ts).
+ * Counters and the last live table (re-read after changes) are for status.
+ */
+import type { IpvsTimeouts } from '../config/types.js';
+import type { Clock } from '../core/clock.js';
+import { describeError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { liveTable, type IpvsApi, type LiveEntry } from './ipvs/client.js';
+import { timeoutsDiffer } from './ipvs/timeouts.js';
+import type { ServiceKey, Table } from './model.js';
+import { plan, planSummary, type Operation } from './plan.js';
+import { applyOperations, errorKind } from './reconcile-ops.js';
+
+export interface DesiredState {
+  readonly table: Table;
+  /** Which live services are ours (desired ones always are). */
+  readonly owned: (key: ServiceKey) => boolean;
+  /** ipvs.timeouts to enforce, or null to leave the kernel's. */
+  readonly timeouts: IpvsTimeouts | null;
+}
+
+export type ReconcilerIpvs = Pick<
+  IpvsApi,
+  'readTable' | 'addService' | 'editService' | 'delService' | 'addDest' | 'editDest' | 'delDest' | 'getTimeouts' | 'setTimeouts'
+>;
+
+export interface ReconcilerOptions {
+  readonly ipvs: ReconcilerIpvs;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** The desired state, given the live table just read. */
+  readonly desired: (live: Table) => DesiredState;
+  /** Drift-repair period (default 60 s). */
+  readonly intervalMs?: number;
+  /** After a run with failures, the next run comes this soon (default 5 s). */
+  readonly retryMs?: number;
+}
+
+export interface RunResult {
+  readonly ok: boolean;
+  readonly reason: string;
+  readonly ops: readonly Operation[];
+  readonly applied: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly durationMs: number;
+  /** The run's error when the dump itself failed. */
+  readonly error?: string;
+}
+
+export interface ReconcilerCounters {
+  readonly runs: number;
+  readonly failedRuns: number;
+  readonly opsApplied: number;
+  readonly opsFailed: number;
+  readonly errorsByKind: Readonly<Record<string, number>>;
+  readonly lastError: { readonly message: string; readonly kind: string; readonly at: string } | null;
+  readonly lastRun: { readonly at: string; readonly durationMs: number; readonly ops: number; readonly failed: number } | null;
+}
+
+interface MutableCounters {
+  runs: number;
+  failedRuns: number;
+  opsApplied: number;
+  opsFailed: number;
+  errorsByKind: Record<string, number>;
+  lastError: ReconcilerCounters['lastError'];
+  lastRun: ReconcilerCounters['lastRun'];
+}
+
+export class Reconciler {
+  private current: Promise<RunResult> | null = null;
+  private queued: Promise<RunResult> | null = null;
+  private cancelTimer: (() => void) | null = null;
+  private stopped = true;
+  private liveEntries: readonly LiveEntry[] | null = null;
+  private readonly stats: MutableCounters = {
+    runs: 0, failedRuns: 0, opsApplied: 0, opsFailed: 0, errorsByKind: {}, lastError: null, lastRun: null,
+  };
+
+  constructor(private readonly options: ReconcilerOptions) {}
+
+  /** Starts the slow timer and runs once now. */
+  start(): Promise<RunResult> {
+    this.stopped = false;
+    return this.request('start');
+  }
+
+  /** Stops the timer; waits for a run in progress (and a queued one) to end. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.cancelTimer?.();
+    this.cancelTimer = null;
+    await this.queued?.catch(() => undefined);
+    await this.current?.catch(() => undefined);
+  }
+
+  /** Asks for a run; merges with a run already queued. Never rejects. */
+  request(reason: string): Promise<RunResult> {
+    if (this.current === null) return this.begin(reason);
+    this.queued ??= this.current.then(() => {
+      this.queued = null;
+      return this.begin(`${reason} (merged)`);
+    });
+    return this.queued;
+  }
+
+  counters(): ReconcilerCounters {
+    return { ...this.stats, errorsByKind: { ...this.stats.errorsByKind } };
+  }
+
+  /** The live table as last read (after changes, re-read), with counters and stats; null before the first run. */
+  live(): readonly LiveEntry[] | null {
+    return this.liveEntries;
+  }
+
+  private begin(reason: string): Promise<RunResult> {
+    const run = this.runOnce(reason).then((result) => {
+      this.current = null;
+      this.arm(result.failed > 0 || !result.ok ? (this.options.retryMs ?? 5000) : (this.options.intervalMs ?? 60_000));
+      return result;
+    });
+    this.current = run;
+    return run;
+  }
+
+  private arm(delayMs: number): void {
+    this.cancelTimer?.();
+    this.cancelTimer = null;
+    if (this.stopped) return;
+    this.cancelTimer = this.options.clock.setTimer(delayMs, () => {
+      this.cancelTimer = null;
+      void this.request('timer');
+    });
+  }
+
+  private recordError(kind: string, message: string): void {
+    this.stats.errorsByKind[kind] = (this.stats.errorsByKind[kind] ?? 0) + 1;
+    this.stats.lastError = { message, kind, at: this.options.clock.wallNow().toISOString() };
+  }
+
+  private async runOnce(reason: string): Promise<RunResult> {
+    const { clock, log, ipvs } = this.options;
+    const t0 = clock.nowMs();
+    this.stats.runs += 1;
+    const result = await this.reconcile(ipvs, reason).catch((err: unknown): RunResult => {
+      const message = `reconcile (${reason}): ${describeError(err)}`;
+      this.stats.failedRuns += 1;
+      this.recordError(errorKind(err), message);
+      log.error({ err, reason }, message);
+      return { ok: false, reason, ops: [], applied: 0, failed: 0, skipped: 0, durationMs: 0, error: message };
+    });
+    const durationMs = clock.nowMs() - t0;
+    this.stats.lastRun = { at: clock.wallNow().toISOString(), durationMs, ops: result.ops.length, failed: result.failed };
+    return { ...result, durationMs };
+  }
+
+  private async reconcile(ipvs: ReconcilerIpvs, reason: string): Promise<RunResult> {
+    const { log } = this.options;
+    let entries = await ipvs.readTable();
+    this.liveEntries = entries;
+    const live = liveTable(entries);
+    const desired = this.options.desired(live);
+    const ops = plan(live, desired.table, desired.owned);
+    const outcome = await applyOperations(ipvs, ops);
+    let failed = outcome.failures.length;
+    for (const f of outcome.failures) {
+      this.recordError(f.kind, f.message);
+      log.warn({ kind: f.kind, op: f.op.op }, f.message);
+    }
+    if (desired.timeouts !== null && !(await this.applyTimeouts(ipvs, desired.timeouts))) failed += 1;
+    this.stats.opsApplied += outcome.applied;
+    this.stats.opsFailed += outcome.failures.length;
+    if (ops.length > 0) {
+      log.info({ reason, summary: planSummary(ops), applied: outcome.applied, failed, skipped: outcome.skipped }, 'ipvs reconciled');
+      // For status; if this read fails the next run reads again.
+      entries = await ipvs.readTable().catch(() => entries);
+      this.liveEntries = entries;
+    } else {
+      log.debug({ reason }, 'ipvs in sync');
+    }
+    return { ok: true, reason, ops, applied: outcome.applied, failed, skipped: outcome.skipped, durationMs: 0 };
+  }
+
+  private async applyTimeouts(ipvs: ReconcilerIpvs, wanted: IpvsTimeouts): Promise<boolean> {
+    try {
+      const have = await ipvs.getTimeouts();
+      if (timeoutsDiffer(have, wanted)) {
+        await ipvs.setTimeouts(wanted);
+        this.options.log.info({ from: have, to: wanted }, 'ipvs timeouts set');
+      }
+      return true;
+    } catch (err) {
+      const message = `set ipvs timeouts: ${describeError(err)}`;
+      this.recordError(errorKind(err), message);
+      this.options.log.warn({ err }, message);
+      return false;
+    }
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * Kernel tier: a restart of lvs-ha performs zero operations and an established
+ * connection through the service is unaffected (one VM boot).
+ *
+ * Topology in the VM: client netns lvi-c (10.50.1.2) -- director (root ns,
+ * VIP 10.50.1.1) -- real server netns lvi-r (10.50.2.2, echo server on 8080);
+ * service tcp 10.50.1.1:80 -> 10.50.2.2:8080 masq, applied by lvs-ha's
+ * reconciler (compiled code). A client connection is established and used,
+ * then a fresh process reconciles again ("restart"): 0 operations, the
+ * connection entry is still there, and the same connection still works.
+ * Negative half: what a daemon that does not read the kernel does at start
+ * (flush, then add again; seesaw) with expire_nodest_conn=1 breaks a second
+ * established connection, so the check above can tell the two apart.
+ */
+import { beforeAll, describe, expect, test } from 'vitest';
+import { parseIpVsConn, renderConnections } from '../../src/lvs/ipvs/connections.js';
+import { assertBuilt, describeRun, runInVm, type VmRunResult } from '../helpers/vm/index.js';
+
+const CONFIG = `node: lvi-restart
+virtual_servers:
+  - name: echo
+    address: 10.50.1.1
+    port: 80
+    scheduler: rr
+    forwarding: nat
+    real_servers: [{ address: 10.50.2.2, port: 8080 }]
+`;
+
+// Reconciles once with the compiled reconciler and prints {ops, applied, failed}.
+const DRIVER = String.raw`
+import { readFileSync } from 'node:fs';
+const ROOT = process.cwd();
+const { openGenericNetlink } = await import(ROOT + '/dist/os/genl.js');
+const { IpvsClient } = await import(ROOT + '/dist/lvs/ipvs/index.js');
+const { Reconciler } = await import(ROOT + '/dist/lvs/reconciler.js');
+const { desiredStateFor } = await import(ROOT + '/dist/lvs/reconcile-desired.js');
+const { validateConfigText } = await import(ROOT + '/dist/config/validate.js');
+const { systemClock } = await import(ROOT + '/dist/core/clock.js');
+const { silentLogger } = await import(ROOT + '/dist/core/log.js');
+const parsed = validateConfigText(readFileSync(process.argv[2], 'utf8'), 'c.yaml');
+if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+const nl = openGenericNetlink();
+const ipvs = await IpvsClient.connect(nl);
+const rec = new Reconciler({ ipvs, clock: systemClock, log: silentLogger(), desired: (live) => desiredStateFor({ config: parsed.config }, live) });
+const r = await rec.start();
+await rec.stop();
+console.log(JSON.stringify({ ok: r.ok, ops: r.ops.map((o) => o.op), applied: r.applied, failed: r.failed }));
+nl.close();
+`;
+
+const ECHO = `import socketserver
+class H(socketserver.StreamRequestHandler):
+    def handle(self):
+        for line in self.rfile:
+            self.wfile.write(line)
+class S(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+S(('0.0.0.0', 8080), H).serve_forever()
+`;
+
+// argv: results dir, name. Connects, exchanges one line, waits for NAME.go, exchanges another.
+const CLIENT = `import json, os, socket, sys, time
+r, name = sys.argv[1], sys.argv[2]
+out = {'name': name}
+s = socket.create_connection(('10.50.1.1', 80), timeout=10)
+s.sendall(b'ping1\\n')
+out['first'] = s.recv(100).decode()
+out['port'] = s.getsockname()[1]
+open(f'{r}/{name}.connected', 'w').close()
+deadline = time.time() + 120
+while not os.path.exists(f'{r}/{name}.go') and time.time() < deadline:
+    time.sleep(0.1)
+try:
+    s.sendall(b'ping2\\n')
+    s.settimeout(5)
+    data = s.recv(100)
+    out['second'] = data.decode()
+except Exception as e:
+    out['error'] = repr(e)
+json.dump(out, open(f'{r}/{name}.json', 'w'))
+`;
+
+const PAYLOAD = `
+r=$LVK_RESULTS
+py=/usr/bin/python3
+waitfor() { i=0; while [ ! -e "$1" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done; [ -e "$1" ]; }
+cleanup() { ip netns del lvi-c 2>/dev/null; ip netns del lvi-r 2>/dev/null; }
+trap cleanup EXIT
+echo 1 > /proc/sys/net/ipv4/ip_forward
+ip netns add lvi-c && ip netns add lvi-r || exit 10
+ip link add lvi-c0 type veth peer name lvi-c1 && ip link set lvi-c1 netns lvi-c || exit 11
+ip link add lvi-r0 type veth peer name lvi-r1 && ip link set lvi-r1 netns lvi-r || exit 12
+ip addr add 10.50.1.1/24 dev lvi-c0 && ip link set lvi-c0 up
+ip addr add 10.50.2.1/24 dev lvi-r0 && ip link set lvi-r0 up
+ip -n lvi-c addr add 10.50.1.2/24 dev lvi-c1 && ip -n lvi-c link set lvi-c1 up && ip -n lvi-c link set lo up
+ip -n lvi-r addr add 10.50.2.2/24 dev lvi-r1 && ip -n lvi-r link set lvi-r1 up && ip -n lvi-r link set lo up
+ip -n lvi-r route add default via 10.50.2.1 || exit 13
+ip netns exec lvi-r $py $r/echo.py > $r/echo.log 2>&1 &
+echo_pid=$!
+"$LVK_NODE" $r/driver.mjs $r/c.yaml > $r/apply1.json 2> $r/apply1.err || exit 14
+ipvsadm -Ln > $r/table1.txt
+# 1. An established connection, then a restart (a new process reconciling the same config).
+ip netns exec lvi-c $py $r/client.py $r one > $r/one.log 2>&1 &
+waitfor $r/one.connected || exit 15
+ipvsadm -Lnc > $r/conns-before.txt
+cat /proc/net/ip_vs_conn > $r/proc-conn.txt
+"$LVK_NODE" $r/driver.mjs $r/c.yaml > $r/apply2.json 2> $r/apply2.err || exit 16
+ipvsadm -Lnc > $r/conns-after.txt
+ipvsadm -Ln > $r/table2.txt
+touch $r/one.go; waitfor $r/one.json || exit 17
+# 2. Negative: flush and add again (a daemon blind to the kernel), connections to gone destinations expire.
+echo 1 > /proc/sys/net/ipv4/vs/expire_nodest_conn
+ip netns exec lvi-c $py $r/client.py $r two > $r/two.log 2>&1 &
+waitfor $r/two.connected || exit 18
+ipvsadm -C
+"$LVK_NODE" $r/driver.mjs $r/c.yaml > $r/apply3.json 2> $r/apply3.err || exit 19
+touch $r/two.go; waitfor $r/two.json || exit 20
+kill $echo_pid 2>/dev/null
+exit 0
+`;
+
+interface Apply { ok: boolean; ops: string[]; applied: number; failed: number }
+interface Client { first?: string; second?: string; error?: string; port?: number }
+
+describe('restart: zero operations, an established connection through the service is unaffected', () => {
+  let run: VmRunResult;
+  const result = (f: string): string => run.readResult(f);
+  const apply = (f: string): Apply => JSON.parse(result(f)) as Apply;
+  const client = (f: string): Client => JSON.parse(result(f)) as Client;
+  // The table without the connection counters (ActiveConn/InActConn change with the client).
+  const table = (f: string): string => result(f).split('\n').map((l) => l.trim().split(/\s+/).slice(0, 4).join(' ')).join('\n');
+
+  beforeAll(async () => {
+    assertBuilt(['dist/lvs/reconciler.js', 'dist/lvs/reconcile-desired.js']);
+    run = await runInVm({
+      name: 'lvi-restart',
+      script: PAYLOAD,
+      files: { 'driver.mjs': DRIVER, 'c.yaml': CONFIG, 'echo.py': ECHO, 'client.py': CLIENT },
+      modules: ['ip_vs', 'ip_vs_rr', 'veth'],
+      timeoutMs: 300_000,
+    });
+    console.log(`VM: boot ${Math.round(run.bootMs ?? -1)} ms, total ${Math.round(run.totalMs)} ms`);
+  });
+
+  test('the payload ran to the end', () => {
+    expect(run.exitCode, describeRun(run)).toBe(0);
+  });
+
+  test('the first run applied the service; the restart performed zero operations and the table is unchanged', () => {
+    expect(apply('apply1.json')).toEqual({ ok: true, ops: ['AddService', 'AddDest'], applied: 2, failed: 0 });
+    expect(apply('apply2.json')).toEqual({ ok: true, ops: [], applied: 0, failed: 0 });
+    expect(table('table2.txt')).toBe(table('table1.txt'));
+    expect(table('table1.txt')).toContain('TCP 10.50.1.1:80 rr');
+    expect(result('table1.txt')).toContain('-> 10.50.2.2:8080');
+  });
+
+  test('the established connection keeps its entry and still works after the restart', () => {
+    const one = client('one.json');
+    expect(one).toMatchObject({ first: 'ping1\n', second: 'ping2\n' });
+    expect(one.error).toBeUndefined();
+    const entry = new RegExp(`ESTABLISHED\\s+10\\.50\\.1\\.2:${one.port ?? 0}\\s+10\\.50\\.1\\.1:80\\s+10\\.50\\.2\\.2:8080`);
+    expect(result('conns-before.txt')).toMatch(entry);
+    expect(result('conns-after.txt')).toMatch(entry);
+  });
+
+  test('/proc/net/ip_vs_conn, parsed for status --connections, agrees with ipvsadm -Lnc', () => {
+    const port = client('one.json').port ?? 0;
+    const { connections, skipped } = parseIpVsConn(result('proc-conn.txt'));
+    expect(skipped).toBe(0);
+    const mine = connections.find((c) => c.client.port === port);
+    expect(mine).toMatchObject({
+      protocol: 'TCP', client: { address: '10.50.1.2' }, virtual: { address: '10.50.1.1', port: 80 },
+      destination: { address: '10.50.2.2', port: 8080 }, state: 'ESTABLISHED',
+    });
+    const line = renderConnections(mine === undefined ? [] : [mine]).split('\n')[1] ?? '';
+    const words = (l: string): string[] => l.trim().split(/\s+/).filter((_w, i) => i !== 1); // expiry differs by a second or so
+    expect(result('conns-before.txt').split('\n').map(words)).toContainEqual(words(line));
+  });
+
+  test('negative: flush and re-add (a daemon blind to the kernel) breaks an established connection', () => {
+    expect(apply('apply3.json')).toMatchObject({ ok: true, applied: 2 });
+    const two = client('two.json');
+    expect(two.first).toBe('ping1\n');
+    expect(two.second, JSON.stringify(two)).toBeUndefined();
+    expect(two.error).toMatch(/ConnectionResetError|timed out/);
+  });
+});
