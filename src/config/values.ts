@@ -5,6 +5,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import type { AddressFamily, IpAddress, IpPrefix } from './types.js';
+import { formatIp, parseIpv6 } from '../core/ip.js';
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly expected: string };
 
@@ -54,18 +55,7 @@ export function formatDuration(ms: number): string {
 
 /** The 16 bytes of a syntactically valid IPv6 address (checked by isIPv6 first). */
 export function ipv6Bytes(text: string): number[] {
-  let t = text;
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(t);
-  if (v4) {
-    const [a = 0, b = 0, c = 0, d = 0] = v4.slice(1).map(Number);
-    t = `${t.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head = '', rest] = t.split('::');
-  const groupsOf = (s: string): number[] => (s === '' ? [] : s.split(':').map((g) => parseInt(g, 16)));
-  const h = groupsOf(head);
-  const r = rest === undefined ? [] : groupsOf(rest);
-  const zeros = rest === undefined ? 0 : 8 - h.length - r.length;
-  return [...h, ...new Array<number>(zeros).fill(0), ...r].flatMap((g) => [(g >> 8) & 0xff, g & 0xff]);
+  return Array.from(parseIpv6(text) ?? new Uint8Array(16));
 }
 
 /** A plain IP address (no prefix, no zone), canonicalised. */
@@ -75,8 +65,7 @@ export function parseIp(text: string): Parsed<IpAddress> {
   if (text.includes('%')) return bad(`${expected} without a zone index (the interface is implied)`);
   if (isIPv4(text)) return ok({ text, family: 'ipv4' });
   if (isIPv6(text)) {
-    const canonical = new URL(`http://[${text}]/`).hostname.slice(1, -1);
-    return ok({ text: canonical, family: 'ipv6' });
+    return ok({ text: formatIp(parseIpv6(text) ?? new Uint8Array(16)), family: 'ipv6' });
   }
   return bad(expected);
 }

@@ -6,6 +6,8 @@
  * packet boundary.
  */
 
+import { formatIp, isIpv6LinkLocalBytes, parseIpv4, parseIpv6 } from '../core/ip.js';
+
 export type IpFamily = 'ipv4' | 'ipv6';
 
 /** Bytes of an address: 4 for IPv4, 16 for IPv6. */
@@ -13,98 +15,13 @@ export function addressLength(family: IpFamily): 4 | 16 {
   return family === 'ipv4' ? 4 : 16;
 }
 
-function parseIpv4(text: string): Uint8Array | null {
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
-  const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const part = parts[i] ?? '';
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(part)) return null;
-    const value = Number(part);
-    if (value > 255) return null;
-    out[i] = value;
-  }
-  return out;
-}
-
-function parseGroups(text: string): number[] | null {
-  if (text === '') return [];
-  const groups: number[] = [];
-  for (const g of text.split(':')) {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
-    groups.push(parseInt(g, 16));
-  }
-  return groups;
-}
-
-function parseIpv6(text: string): Uint8Array | null {
-  let body = text;
-  // An embedded IPv4 tail (::ffff:192.0.2.1) is rewritten as two hex groups.
-  const lastColon = body.lastIndexOf(':');
-  if (lastColon >= 0 && body.includes('.', lastColon)) {
-    const v4 = parseIpv4(body.slice(lastColon + 1));
-    if (!v4) return null;
-    const hi = (((v4[0] ?? 0) << 8) | (v4[1] ?? 0)).toString(16);
-    const lo = (((v4[2] ?? 0) << 8) | (v4[3] ?? 0)).toString(16);
-    body = `${body.slice(0, lastColon + 1)}${hi}:${lo}`;
-  }
-  const halves = body.split('::');
-  if (halves.length > 2) return null;
-  const head = parseGroups(halves[0] ?? '');
-  const rest = halves.length === 2 ? parseGroups(halves[1] ?? '') : [];
-  if (!head || !rest) return null;
-  const known = head.length + rest.length;
-  let groups: number[];
-  if (halves.length === 2) {
-    if (known > 7) return null;
-    groups = [...head, ...new Array<number>(8 - known).fill(0), ...rest];
-  } else {
-    groups = head;
-  }
-  if (groups.length !== 8) return null;
-  const out = new Uint8Array(16);
-  groups.forEach((g, i) => {
-    out[2 * i] = g >> 8;
-    out[2 * i + 1] = g & 0xff;
-  });
-  return out;
-}
-
 /** Parses an address of the given family; null when the text is not one. */
 export function parseAddress(family: IpFamily, text: string): Uint8Array | null {
   return family === 'ipv4' ? parseIpv4(text) : parseIpv6(text);
 }
 
-function formatIpv6(bytes: Uint8Array): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push(((bytes[2 * i] ?? 0) << 8) | (bytes[2 * i + 1] ?? 0));
-  // RFC 5952: compress the longest run (>= 2) of zero groups, the first one on a tie.
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (gs: number[]): string => gs.map((g) => g.toString(16)).join(':');
-  if (bestStart < 0) return hex(groups);
-  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLen))}`;
-}
-
 /** Canonical text of 4 or 16 address bytes (other lengths give the empty string). */
-export function formatAddress(bytes: Uint8Array): string {
-  if (bytes.length === 4) return Array.from(bytes).join('.');
-  if (bytes.length === 16) return formatIpv6(bytes);
-  return '';
-}
+export const formatAddress = formatIp;
 
 /** Canonical text of an address given as text; null when it is not of the family. */
 export function canonicalAddress(family: IpFamily, text: string): string | null {
@@ -128,6 +45,4 @@ export function compareAddresses(family: IpFamily, a: string, b: string): number
 }
 
 /** True for fe80::/10. */
-export function isIpv6LinkLocal(bytes: Uint8Array): boolean {
-  return bytes.length === 16 && bytes[0] === 0xfe && ((bytes[1] ?? 0) & 0xc0) === 0x80;
-}
+export const isIpv6LinkLocal = isIpv6LinkLocalBytes;

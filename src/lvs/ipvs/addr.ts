@@ -2,18 +2,16 @@
  * Addresses in IPVS attributes: always 16 bytes (union nf_inet_addr), an IPv4
  * address in the first 4 in network order, the rest zero. Decoders never throw.
  */
-import { isIPv4, isIPv6 } from 'node:net';
 import type { AddressFamily } from '../../config/types.js';
-import { ipv6Bytes } from '../../config/values.js';
 import { decoded, refused, type DecodeResult } from '../../core/errors.js';
-import { canonicalAddress } from '../model.js';
+import { formatIp, parseIpv4, parseIpv6 } from '../../core/ip.js';
 
 export const ADDR_BYTES = 16;
 
 /** The 4 (IPv4) or 16 (IPv6) bytes of an address; null when the text is not of that family. */
 export function addressBytes(family: AddressFamily, text: string): Buffer | null {
-  if (family === 'ipv4') return isIPv4(text) ? Buffer.from(text.split('.').map(Number)) : null;
-  return isIPv6(text) ? Buffer.from(ipv6Bytes(text)) : null;
+  const bytes = family === 'ipv4' ? parseIpv4(text) : parseIpv6(text);
+  return bytes ? Buffer.from(bytes) : null;
 }
 
 /** The 16-byte ADDR payload; throws on text that is not an address of the family (a caller bug). */
@@ -32,7 +30,5 @@ export function decodeAddr(family: AddressFamily, value: Buffer): DecodeResult<s
     return decoded(Array.from(value.subarray(0, 4)).join('.'));
   }
   if (value.length !== ADDR_BYTES) return refused(`IPv6 address: expected 16 bytes, got ${value.length}`);
-  const groups: string[] = [];
-  for (let i = 0; i < ADDR_BYTES; i += 2) groups.push(value.readUInt16BE(i).toString(16));
-  return decoded(canonicalAddress(groups.join(':')));
+  return decoded(formatIp(value));
 }
