@@ -1,13 +1,50 @@
 #!/usr/bin/env bash
-# Health-check benchmark: 10,000 TCP and 1,000 HTTP targets on loopback, 1 s
-# interval, 60 s (override with LVH_BENCH_SECONDS, LVH_BENCH_TCP, LVH_BENCH_HTTP).
-# Runs inside a throwaway network namespace so the connection churn (TIME_WAIT
-# sockets) never touches the host's own stack. Root only.
+# Health-check benchmark. One command:
+#   bash bench/health/run.sh [--tcp 10000] [--http 1000] [--seconds 60] [--bare-seconds 10] [--warmup 5]
+#                            [--interval 1000] [--timeout 900] [--dist DIR] [--no-build] [--no-netns]
+# Builds dist/ (npm run build) unless --no-build, compiles the benchmark itself
+# (bench/health/*.ts) and connect-floor.c (when gcc exists) under /tmp, raises
+# the open-files limit, and as root runs inside a throwaway network namespace
+# (lvp-bench) so the connection churn (about 11,000 connections per second)
+# never touches the host's own TCP state; the targets run in a child process.
+# Prints a summary and one `BENCH {json}` line (see docs/health-checks.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-ns=lvh-bench
-ip netns del "$ns" 2>/dev/null || true
-ip netns add "$ns"
-trap 'ip netns del "$ns" 2>/dev/null || true' EXIT
-ip -n "$ns" link set lo up
-ip netns exec "$ns" sh -c 'ulimit -n "$(ulimit -Hn)" && npx vitest run --config bench/health/vitest.config.ts'
+build=1
+netns=1
+args=()
+for a in "$@"; do
+  case "$a" in
+    --no-build) build=0 ;;
+    --no-netns) netns=0 ;;
+    *) args+=("$a") ;;
+  esac
+done
+if [ "$build" = 1 ]; then
+  npm run --silent build >/dev/null 2>&1 || echo "warning: npm run build reported errors; using dist/ as emitted" >&2
+fi
+out=$(mktemp -d /tmp/lvp-bench.XXXXXX)
+ns=lvp-bench
+use_ns=0
+cleanup() {
+  if [ "$use_ns" = 1 ]; then ip netns del "$ns" 2>/dev/null || true; fi
+  rm -rf "$out"
+}
+trap cleanup EXIT
+npx tsc --outDir "$out" --rootDir bench/health --module nodenext --moduleResolution nodenext \
+  --target es2022 --types node --skipLibCheck --strict bench/health/bench.ts bench/health/targets.ts
+echo '{"type":"module"}' >"$out/package.json"
+ulimit -n "$(ulimit -Hn)"
+floor="$out/connect-floor"
+if command -v gcc >/dev/null && gcc -O2 -o "$floor" bench/health/connect-floor.c; then
+  args+=(--floor-bin "$floor")
+fi
+if [ "$netns" = 1 ] && [ "$(id -u)" = 0 ]; then
+  use_ns=1
+  ip netns del "$ns" 2>/dev/null || true
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up
+  ip netns exec "$ns" node "$out/bench.js" --dist "$PWD/dist" "${args[@]}"
+else
+  node "$out/bench.js" --dist "$PWD/dist" "${args[@]}"
+fi

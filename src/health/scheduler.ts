@@ -11,10 +11,18 @@
  *   settles after its signal aborted is reported as a timeout failure.
  * - update() reconciles the set of checks by key: unchanged keys keep their
  *   timers and in-flight runs, new keys are added, missing keys are stopped.
+ *
+ * Cost (see docs/health-checks.md, Benchmark): every deadline (run starts and
+ * run timeouts) lives in one heap and ONE clock timer is armed for the
+ * earliest, so 11,000 checks per second cost about one timer per millisecond
+ * instead of two timer handles per run. Stale deadlines (a run that settled
+ * before its timeout, a removed check) are skipped when they come out.
  */
 import type { Clock } from '../core/clock.js';
 import { describeError } from '../core/errors.js';
+import type { StartRun } from './checkers/types.js';
 import type { CheckResult, StampedResult } from './hysteresis.js';
+import { DeadlineHeap, type HeapEntry } from './timer-heap.js';
 
 export interface ScheduledCheck {
   /** Identity of the check: target plus check configuration (see checkKey). */
@@ -22,6 +30,8 @@ export interface ScheduledCheck {
   readonly intervalMs: number;
   readonly timeoutMs: number;
   readonly run: (signal: AbortSignal) => Promise<CheckResult>;
+  /** The same run without AbortSignal and promise (cheaper); used instead of run when present. */
+  readonly start?: StartRun;
 }
 
 export interface SchedulerOptions {
@@ -42,10 +52,32 @@ export interface UpdateSummary {
 interface Job {
   check: ScheduledCheck;
   dueMs: number;
-  cancelTimer: (() => void) | null;
-  inFlight: AbortController | null;
+  /** The pending start deadline; null while a run is in flight or once stopped. */
+  start: Deadline | null;
+  inFlight: Run | null;
   stopped: boolean;
 }
+
+interface Run {
+  /** Cancels the run (the controller's abort for signal-based runs). */
+  cancel: ((reason: Error) => void) | null;
+  readonly startMs: number;
+  readonly timeoutMs: number;
+  timedOut: boolean;
+}
+
+/** A start deadline (run null) or a timeout deadline (run set). */
+interface Deadline extends HeapEntry {
+  readonly job: Job;
+  readonly run: Run | null;
+  /** A timeout deadline that came out late and was put back once so that I/O is polled first. */
+  readonly recheck: boolean;
+}
+
+/** One drain handles due deadlines for at most this long, then yields to I/O. */
+const DRAIN_BUDGET_MS = 5;
+/** A timeout deadline handled later than this is re-checked after the next I/O poll. */
+const LATE_TIMEOUT_MS = 5;
 
 /** The reason a run's signal aborts at its timeout. */
 export class CheckTimeoutReason extends Error {
@@ -58,6 +90,9 @@ export class CheckTimeoutReason extends Error {
 
 export class CheckScheduler {
   private readonly jobs = new Map<string, Job>();
+  private readonly deadlines = new DeadlineHeap<Deadline>();
+  private cancelTimer: (() => void) | null = null;
+  private timerAtMs = Infinity;
 
   constructor(private readonly options: SchedulerOptions) {}
 
@@ -74,6 +109,7 @@ export class CheckScheduler {
         removed.push(key);
       }
     }
+    const now = this.options.clock.nowMs();
     for (const [key, check] of wanted) {
       const job = this.jobs.get(key);
       if (job) {
@@ -81,12 +117,13 @@ export class CheckScheduler {
         kept.push(key);
         continue;
       }
-      const spreadMs = this.options.random() * check.intervalMs;
-      const fresh: Job = { check, dueMs: this.options.clock.nowMs() + spreadMs, cancelTimer: null, inFlight: null, stopped: false };
+      const fresh: Job = { check, dueMs: now + this.options.random() * check.intervalMs, start: null, inFlight: null, stopped: false };
       this.jobs.set(key, fresh);
-      this.arm(fresh);
+      this.scheduleStart(fresh);
       added.push(key);
     }
+    if (this.jobs.size === 0) this.clearDeadlines();
+    this.armTimer();
     return { added, kept, removed };
   }
 
@@ -94,6 +131,7 @@ export class CheckScheduler {
   stop(): void {
     for (const job of this.jobs.values()) this.stopJob(job);
     this.jobs.clear();
+    this.clearDeadlines();
   }
 
   keys(): string[] {
@@ -106,55 +144,126 @@ export class CheckScheduler {
 
   private stopJob(job: Job): void {
     job.stopped = true;
-    job.cancelTimer?.();
-    job.cancelTimer = null;
-    job.inFlight?.abort(new Error('check removed'));
+    job.start = null;
+    const run = job.inFlight;
     job.inFlight = null;
+    run?.cancel?.(new Error('check removed'));
   }
 
-  private arm(job: Job): void {
-    const delay = job.dueMs - this.options.clock.nowMs();
-    job.cancelTimer = this.options.clock.setTimer(delay, () => {
-      job.cancelTimer = null;
-      this.fire(job);
+  private clearDeadlines(): void {
+    this.deadlines.clear();
+    this.cancelTimer?.();
+    this.cancelTimer = null;
+    this.timerAtMs = Infinity;
+  }
+
+  private scheduleStart(job: Job): void {
+    const start: Deadline = { atMs: job.dueMs, order: 0, job, run: null, recheck: false };
+    job.start = start;
+    this.deadlines.push(start);
+  }
+
+  /** Arm the one clock timer for the earliest deadline (unless it already fires by then). */
+  private armTimer(): void {
+    const top = this.deadlines.peek();
+    if (top === undefined) {
+      this.clearDeadlines();
+      return;
+    }
+    if (this.cancelTimer !== null && this.timerAtMs <= top.atMs) return;
+    this.cancelTimer?.();
+    const { clock } = this.options;
+    // whole milliseconds: fractional delays would give every timer its own Node timer list
+    const delay = Math.max(0, Math.ceil(top.atMs - clock.nowMs()));
+    this.timerAtMs = top.atMs;
+    this.cancelTimer = clock.setTimer(delay, () => {
+      this.cancelTimer = null;
+      this.timerAtMs = Infinity;
+      this.drain();
     });
   }
 
+  /**
+   * Handle the deadlines due when the timer fired, then re-arm. Two guards for
+   * a process that was stalled (GC, a loaded machine): a drain stops after
+   * DRAIN_BUDGET_MS and continues on the next timer, so that connection
+   * events are polled in between; and a timeout deadline handled more than
+   * LATE_TIMEOUT_MS late is looked at again after that poll, so that a run
+   * whose answer is already waiting is not declared a timeout because of our
+   * own stall. Timers fire in the timers phase, before I/O is polled.
+   */
+  private drain(): void {
+    const { clock } = this.options;
+    const nowMs = clock.nowMs();
+    for (;;) {
+      const top = this.deadlines.peek();
+      if (top === undefined || top.atMs > nowMs) break;
+      if (clock.nowMs() - nowMs > DRAIN_BUDGET_MS) break;
+      this.deadlines.pop();
+      const { job, run } = top;
+      if (run === null) {
+        if (job.start === top && !job.stopped) {
+          job.start = null;
+          this.fire(job);
+        }
+      } else if (job.inFlight === run) {
+        if (!top.recheck && nowMs - top.atMs > LATE_TIMEOUT_MS) {
+          this.deadlines.push({ atMs: nowMs + 0.001, order: 0, job, run, recheck: true });
+          continue;
+        }
+        run.timedOut = true;
+        run.cancel?.(new CheckTimeoutReason(run.timeoutMs));
+      }
+    }
+    this.armTimer();
+  }
+
   private fire(job: Job): void {
-    if (job.stopped) return;
     const { clock } = this.options;
     const check = job.check;
     const startMs = clock.nowMs();
     this.options.onRunStart?.(check.key, startMs - job.dueMs);
-    const controller = new AbortController();
-    job.inFlight = controller;
-    const cancelTimeout = clock.setTimer(check.timeoutMs, () => {
-      controller.abort(new CheckTimeoutReason(check.timeoutMs));
-    });
-    const settle = (result: CheckResult): void => {
-      cancelTimeout();
-      if (job.stopped || job.inFlight !== controller) return;
-      job.inFlight = null;
-      const endMs = clock.nowMs();
-      const timedOut = controller.signal.reason instanceof CheckTimeoutReason;
-      const final: CheckResult = timedOut
-        ? { ok: false, latencyMs: endMs - startMs, reason: `timeout after ${String(check.timeoutMs)} ms` }
-        : result;
-      this.options.onResult(check.key, { ...final, atMs: endMs, at: clock.wallNow() });
-      // onResult may have reconciled the checks (a reload): only re-arm a job still current
-      if (this.jobs.get(check.key) !== job) return;
-      const next = job.dueMs + job.check.intervalMs;
-      job.dueMs = next < endMs ? endMs : next;
-      this.arm(job);
+    const run: Run = { cancel: null, startMs, timeoutMs: check.timeoutMs, timedOut: false };
+    job.inFlight = run;
+    this.deadlines.push({ atMs: startMs + check.timeoutMs, order: 0, job, run, recheck: false });
+    const failed = (err: unknown): void => {
+      this.settle(job, run, { ok: false, latencyMs: clock.nowMs() - startMs, reason: describeError(err) });
     };
-    let promise: Promise<CheckResult>;
     try {
-      promise = check.run(controller.signal);
+      if (check.start) {
+        run.cancel = check.start((result) => { this.settle(job, run, result); });
+        return;
+      }
+      const controller = new AbortController();
+      run.cancel = (reason) => { controller.abort(reason); };
+      check.run(controller.signal).then((result) => { this.settle(job, run, result); }, failed);
     } catch (err) {
-      promise = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      queueMicrotask(() => { failed(err); });
     }
-    promise.then(settle, (err: unknown) => {
-      settle({ ok: false, latencyMs: clock.nowMs() - startMs, reason: describeError(err) });
-    });
   }
+
+  private settle(job: Job, run: Run, result: CheckResult): void {
+    if (job.stopped || job.inFlight !== run) return;
+    job.inFlight = null;
+    const { clock } = this.options;
+    const key = job.check.key;
+    const endMs = clock.nowMs();
+    const stamped: StampedResult = run.timedOut
+      ? { ok: false, latencyMs: endMs - run.startMs, reason: `timeout after ${String(run.timeoutMs)} ms`, atMs: endMs, at: clock.wallNow() }
+      : stamp(result, endMs, clock.wallNow());
+    this.options.onResult(key, stamped);
+    // onResult may have reconciled the checks (a reload): only re-arm a job still current
+    if (this.jobs.get(key) !== job) return;
+    const next = job.dueMs + job.check.intervalMs;
+    job.dueMs = next < endMs ? endMs : next;
+    this.scheduleStart(job);
+    this.armTimer();
+  }
+}
+
+function stamp(result: CheckResult, atMs: number, at: Date): StampedResult {
+  const out: { -readonly [K in keyof StampedResult]: StampedResult[K] } = { ok: result.ok, latencyMs: result.latencyMs, atMs, at };
+  if (result.reason !== undefined) out.reason = result.reason;
+  if (result.weight !== undefined) out.weight = result.weight;
+  return out;
 }

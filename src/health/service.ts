@@ -50,8 +50,11 @@ export interface HealthCounters {
   transitions: number;
 }
 
+/** Quorum state of one virtual server plus its up/unknown counts, kept up to date per transition. */
 interface QuorumTrack {
   state: QuorumState;
+  upCount: number;
+  unknownCount: number;
 }
 
 export interface RealServerStatus {
@@ -130,14 +133,14 @@ export class HealthService {
     this.members = members;
     this.virtualServers = virtualServers;
     const quorum = new Map<string, QuorumTrack>();
-    for (const vs of virtualServers) quorum.set(vs.name, this.quorum.get(vs.name) ?? { state: 'unknown' });
+    for (const vs of virtualServers) {
+      quorum.set(vs.name, { state: this.quorum.get(vs.name)?.state ?? 'unknown', ...this.countStates(vs) });
+    }
     this.quorum = quorum;
-    this.scheduler.update([...next].map(([key, t]) => ({
-      key,
-      intervalMs: t.check.intervalMs,
-      timeoutMs: t.check.timeoutMs,
-      run: this.options.makeChecker(t.target, t.check),
-    })));
+    this.scheduler.update([...next].map(([key, t]) => {
+      const run = this.options.makeChecker(t.target, t.check);
+      return { key, intervalMs: t.check.intervalMs, timeoutMs: t.check.timeoutMs, run, ...(run.start ? { start: run.start } : {}) };
+    }));
     for (const vs of virtualServers) this.evaluateQuorum(vs);
   }
 
@@ -185,6 +188,11 @@ export class HealthService {
     this.totals.transitions += 1;
     const affected = new Set<VirtualServerConfig>();
     for (const { vs, index } of this.members.get(key) ?? []) {
+      const track = this.quorum.get(vs.name);
+      if (track) {
+        track.upCount += (transition.to === 'up' ? 1 : 0) - (transition.from === 'up' ? 1 : 0);
+        if (transition.from === 'unknown') track.unknownCount -= 1; // nothing goes back to unknown
+      }
       const rs = vs.realServers[index];
       if (rs) this.announce(vs.name, rs.address.text, rs.port, transition, result.at);
       affected.add(vs);
@@ -200,9 +208,8 @@ export class HealthService {
     }
   }
 
-  private evaluateQuorum(vs: VirtualServerConfig): void {
-    const track = this.quorum.get(vs.name);
-    if (!track) return;
+  /** Up and unknown real servers of one virtual server (a full scan: at update only). */
+  private countStates(vs: VirtualServerConfig): { upCount: number; unknownCount: number } {
     let upCount = 0;
     let unknownCount = 0;
     vs.realServers.forEach((_rs, i) => {
@@ -210,6 +217,14 @@ export class HealthService {
       if (state === 'up') upCount += 1;
       if (state === 'unknown') unknownCount += 1;
     });
+    return { upCount, unknownCount };
+  }
+
+  /** O(1): the counts are maintained per transition (a scan per transition was O(n²) at start-up). */
+  private evaluateQuorum(vs: VirtualServerConfig): void {
+    const track = this.quorum.get(vs.name);
+    if (!track) return;
+    const { upCount, unknownCount } = track;
     const out = nextQuorum(track.state, { upCount, unknownCount }, vs.quorum);
     track.state = out.state;
     if (out.event === null) return;

@@ -5,12 +5,18 @@
  * reused; a check proves the server still accepts connections, not just that
  * an old keep-alive socket is open. (One Client per checker instead of one
  * per run: measured about 25% less CPU per check.)
+ *
+ * The request goes through undici's low-level `dispatch` with a handler that
+ * collects at most `max_body_bytes` (see ./http-dispatch.ts) instead of
+ * `request()`, which wraps every response body in a Readable stream and an
+ * async iterator: measured about 30% less CPU per check (docs/health-checks.md).
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Client } from 'undici';
 import type { HttpStatusRange, IpAddress } from '../../config/types.js';
 import { describeError } from '../../core/errors.js';
+import { dispatchOnce, type Body, type HttpRequest } from './http-dispatch.js';
 import { abortText, type Checker, type NowMs } from './types.js';
 
 export interface HttpCheckSpec {
@@ -31,19 +37,26 @@ export interface HttpCheckSpec {
   readonly maxBodyBytes: number;
 }
 
-interface Body {
-  readonly bytes: Buffer;
-  readonly truncated: boolean;
-}
 
 export function httpChecker(spec: HttpCheckSpec, now: NowMs): Checker {
   let client: Promise<Client> | null = null;
-  const clientFor = (): Promise<Client> => {
-    client ??= makeClient(spec).catch((err: unknown) => {
-      client = null; // e.g. an unreadable CA file: try again next run
-      throw err;
-    });
+  let ready: Client | null = null;
+  const clientFor = (): Promise<Client> | Client => {
+    if (ready !== null) return ready;
+    client ??= makeClient(spec).then(
+      (c) => (ready = c),
+      (err: unknown) => {
+        client = null; // e.g. an unreadable CA file: try again next run
+        throw err;
+      },
+    );
     return client;
+  };
+  const request: HttpRequest = {
+    path: spec.path,
+    method: spec.method,
+    headers: { host: spec.hostHeader ?? defaultHostHeader(spec), connection: 'close' },
+    maxBodyBytes: spec.maxBodyBytes,
   };
   let bodyRe: RegExp | null = null;
   let badRegex: string | null = null;
@@ -56,7 +69,7 @@ export function httpChecker(spec: HttpCheckSpec, now: NowMs): Checker {
     const start = now();
     if (badRegex !== null) return { ok: false, latencyMs: 0, reason: badRegex };
     try {
-      const outcome = await runOnce(spec, await clientFor(), signal);
+      const outcome = await dispatchOnce(await clientFor(), request, signal);
       const reason = verdict(spec, bodyRe, outcome.status, outcome.body);
       const latencyMs = now() - start;
       return reason === null ? { ok: true, latencyMs } : { ok: false, latencyMs, reason };
@@ -96,44 +109,12 @@ function defaultHostHeader(spec: HttpCheckSpec): string {
   return spec.port === defaultPort ? host : `${host}:${String(spec.port)}`;
 }
 
-async function runOnce(spec: HttpCheckSpec, client: Client, signal: AbortSignal): Promise<{ status: number; body: Body }> {
-  const res = await client.request({
-    path: spec.path,
-    method: spec.method,
-    headers: { host: spec.hostHeader ?? defaultHostHeader(spec), connection: 'close' },
-    signal,
-    reset: true,
-  });
-  const body = await readBounded(res.body, spec.maxBodyBytes);
-  return { status: res.statusCode, body };
-}
-
 /** The name part of a Host header value, or null when it is absent or an IP literal. */
 function hostnameOf(hostHeader: string | null): string | null {
   if (hostHeader === null) return null;
   if (hostHeader.startsWith('[')) return null;
   const name = hostHeader.replace(/:\d+$/, '');
   return /^[\d.]+$/.test(name) ? null : name;
-}
-
-async function readBounded(stream: AsyncIterable<unknown> & { destroy(): unknown }, maxBytes: number): Promise<Body> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let truncated = false;
-  for await (const chunk of stream) {
-    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    const room = maxBytes - size;
-    if (buf.length > room) {
-      chunks.push(buf.subarray(0, room));
-      size += room;
-      truncated = true;
-      break;
-    }
-    chunks.push(buf);
-    size += buf.length;
-  }
-  if (truncated) stream.destroy();
-  return { bytes: Buffer.concat(chunks, size), truncated };
 }
 
 /** null when the response passes every expectation, else the reason it failed. */

@@ -1,8 +1,7 @@
-/** TCP connect check: up when a connection is established before the signal aborts. */
-import { Socket } from 'node:net';
+/** TCP connect check: up when a connection is established before the run is cancelled. */
+import { Socket, type TcpSocketConnectOpts } from 'node:net';
 import type { IpAddress } from '../../config/types.js';
-import type { CheckResult } from '../hysteresis.js';
-import { abortText, type Checker, type NowMs } from './types.js';
+import { withSignal, type Checker, type NowMs, type StartRun } from './types.js';
 
 export interface TcpCheckTarget {
   readonly host: string;
@@ -11,36 +10,30 @@ export interface TcpCheckTarget {
 }
 
 export function tcpChecker(target: TcpCheckTarget, now: NowMs): Checker {
-  return (signal) => tcpConnect(target, now, signal);
+  const options: TcpSocketConnectOpts = {
+    host: target.host,
+    port: target.port,
+    ...(target.bindAddress ? { localAddress: target.bindAddress.text } : {}),
+  };
+  const start: StartRun = (done) => tcpConnect(options, now, done);
+  return withSignal(start);
 }
 
-function tcpConnect(target: TcpCheckTarget, now: NowMs, signal: AbortSignal): Promise<CheckResult> {
+/** Connect, then close at once (or at the first error, or when cancelled); done is called once. */
+function tcpConnect(options: TcpSocketConnectOpts, now: NowMs, done: Parameters<StartRun>[0]): (reason: Error) => void {
   const start = now();
-  return new Promise<CheckResult>((resolve) => {
-    if (signal.aborted) {
-      resolve({ ok: false, latencyMs: 0, reason: abortText(signal) });
-      return;
-    }
-    const socket = new Socket();
-    const finish = (result: CheckResult): void => {
-      signal.removeEventListener('abort', onAbort);
-      socket.destroy();
-      resolve(result);
-    };
-    const onAbort = (): void => {
-      finish({ ok: false, latencyMs: now() - start, reason: abortText(signal) });
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    socket.once('connect', () => {
-      finish({ ok: true, latencyMs: now() - start });
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => {
-      finish({ ok: false, latencyMs: now() - start, reason: `connect: ${err.code ?? err.message}` });
-    });
-    socket.connect({
-      host: target.host,
-      port: target.port,
-      ...(target.bindAddress ? { localAddress: target.bindAddress.text } : {}),
-    });
-  });
+  const socket = new Socket();
+  let finished = false;
+  const finish = (reason: string | null): void => {
+    if (finished) return;
+    finished = true;
+    socket.destroy();
+    const latencyMs = now() - start;
+    done(reason === null ? { ok: true, latencyMs } : { ok: false, latencyMs, reason });
+  };
+  // `on`, not `once`: the socket is destroyed in finish anyway, and an error listener must stay
+  socket.on('connect', () => { finish(null); });
+  socket.on('error', (err: NodeJS.ErrnoException) => { finish(`connect: ${err.code ?? err.message}`); });
+  socket.connect(options);
+  return (reason) => { finish(reason.message); };
 }
