@@ -10,7 +10,7 @@ import { readGlobals } from './map-global.js';
 import { type InstanceAcc, readInstance, readScript, type ScriptDef } from './map-instance.js';
 import { finishInstance, finishSyncDaemon, finishSyncGroup, type NameMap, readSyncGroup, warnVersion } from './map-vrrp.js';
 import { expandGroup, vsKeys } from './map-vs-group.js';
-import { finishVirtualServer, readVirtualServer, vsName } from './map-vs.js';
+import { finishVirtualServer, readVirtualServer, vsName, vsProtocol } from './map-vs.js';
 import { emptyGlobals, type Globals, type YamlMap } from './model.js';
 import { parseKeepalived, type ParseResult } from './parser.js';
 import type { SourceFs } from './source.js';
@@ -60,7 +60,7 @@ function virtualServers(cx: Collector, c: Collected): YamlMap[] {
   for (const { stmt, acc } of c.virtualServers) {
     const keys = stmt.args[0] === 'group' ? expandGroup(cx, stmt, c.vsGroups) : vsKeys(cx, stmt);
     for (const key of keys) {
-      const base = vsName(key, acc.protocol ?? 'tcp');
+      const base = vsName(key, vsProtocol(acc));
       const n = (used.get(base) ?? 0) + 1;
       used.set(base, n);
       const vs = finishVirtualServer(cx, acc, key, n === 1 ? base : `${base}-${n}`);

@@ -83,6 +83,10 @@ function tracks(cx: Collector, a: InstanceAcc, scripts: ReadonlyMap<string, Scri
     return w > 0 ? -w : w;
   };
   for (const t of a.trackIfs) {
+    if (t.name === a.iface) {
+      cx.warn(t.loc, `track_interface ${t.name}: the instance's own interface: Keepalived ignores this entry, so its weight never counts; dropped`);
+      continue;
+    }
     const w = lvsWeight(t.weight ?? 0, t);
     if (w !== null) out.interfaces.push({ name: t.name, weight: w });
   }

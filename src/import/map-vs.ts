@@ -96,7 +96,7 @@ export function vsHandlers(cx: Collector): Readonly<Record<string, Handler<VsAcc
       if (address !== undefined) v.sorry = { address, port: parseUint(s.args[1]) ?? undefined };
     },
     inhibit_on_failure: (s, v) => { v.inhibit = s.args[0] !== 'false' && s.args[0] !== 'no'; },
-    real_server: (s, v) => { v.realServers.push(readRealServer(cx, s)); },
+    real_server: (s, v) => { addRealServer(cx, v, readRealServer(cx, s)); },
     alpha: (s) => { warnAlpha(cx, s); },
   };
 }
@@ -123,10 +123,28 @@ function readRealServer(cx: Collector, s: Stmt): RsAcc {
   return r;
 }
 
+/** Keepalived keeps the first of two real servers with the same address and port. */
+function addRealServer(cx: Collector, v: VsAcc, r: RsAcc): void {
+  const first = v.realServers.find((o) => o.address === r.address && o.port === r.port);
+  if (first === undefined) {
+    v.realServers.push(r);
+    return;
+  }
+  cx.warn(r.loc, `real_server ${r.address} ${String(r.port ?? '')} repeats the one at line ${String(first.loc.line)}; Keepalived keeps only the first, and so does the conversion`);
+}
+
 export function readVirtualServer(cx: Collector, s: Stmt): VsAcc {
   const v: VsAcc = { loc: s.loc, flags: [], inhibit: false, realServers: [] };
   dispatch(cx, 'virtual_server', s.block ?? [], vsHandlers(cx), v);
+  if (v.protocol === undefined && s.args[0] !== 'fwmark') {
+    cx.warn(s.loc, "virtual_server without 'protocol': Keepalived programs it as UDP ('no protocol set - defaulting to UDP'), so it is written as protocol: udp; if TCP was meant, add 'protocol TCP' (Keepalived was not balancing TCP for it)");
+  }
   return v;
+}
+
+/** The protocol Keepalived programs: UDP when the virtual server has no protocol line. */
+export function vsProtocol(v: VsAcc): string {
+  return v.protocol ?? 'udp';
 }
 
 function schedulerFlags(cx: Collector, v: VsAcc, scheduler: string): string[] {
@@ -151,8 +169,17 @@ function quorum(cx: Collector, v: VsAcc, out: YamlMap): YamlMap | undefined {
   if (v.quorum === undefined && v.hysteresis === undefined) return undefined;
   const weights = new Set(v.realServers.map((r) => r.weight ?? 1));
   const [w = 1] = [...weights];
-  const q = v.quorum ?? 1;
-  const h = v.hysteresis ?? 0;
+  const total = v.realServers.reduce((sum, r) => sum + (r.weight ?? 1), 0);
+  let q = v.quorum ?? 1;
+  let h = v.hysteresis ?? 0;
+  if (q > total) {
+    cx.warn(v.loc, `quorum ${String(q)} exceeds the total weight ${String(total)} of the real servers; Keepalived lowers it to ${String(total)}, and so does the conversion`);
+    q = total;
+  }
+  if (h >= q && h > 0) {
+    cx.warn(v.loc, `hysteresis ${String(h)} >= quorum ${String(q)}; Keepalived sets it to ${String(Math.max(0, q - 1))}, and so does the conversion`);
+    h = Math.max(0, q - 1);
+  }
   if (weights.size > 1) {
     cx.warn(v.loc, `quorum ${q} / hysteresis ${h}: Keepalived sums the weights of live real servers, lvs-ha counts them; the weights differ, so the numbers are kept as counts: check them`);
     return { min_up: q, hysteresis: h };
@@ -177,10 +204,24 @@ function onFailure(cx: Collector, v: VsAcc, out: YamlMap): string {
   return 'remove';
 }
 
+/**
+ * The port Keepalived programs for a real (or sorry) server: with NAT the
+ * written one (the service port when absent); otherwise the service port, or 0
+ * for a fwmark service, whatever was written (warned when that differs).
+ */
+function programmedPort(cx: Collector, v: VsAcc, loc: Loc, what: string, port: number | undefined, key: VsKey): number | undefined {
+  const vsPort = key.kind === 'fwmark' ? 0 : key.port;
+  if ((v.method ?? 'nat') === 'nat' || port === undefined || port === vsPort) return port;
+  const kind = key.kind === 'fwmark' ? 'a fwmark service' : `service port ${String(vsPort)}`;
+  cx.warn(loc, `${what} port ${String(port)}: with ${(v.method ?? '').toUpperCase()} the port cannot be translated; Keepalived programs ${String(vsPort)} (${kind}), and so does the conversion`);
+  return vsPort;
+}
+
 function realServerOut(cx: Collector, v: VsAcc, r: RsAcc, key: VsKey): YamlMap {
   const out: YamlMap = { address: r.address };
-  if (r.port !== undefined && (key.kind === 'fwmark' || r.port !== key.port)) out.port = r.port;
-  else if (r.port === undefined && key.kind === 'fwmark') out.port = 0;
+  const port = programmedPort(cx, v, r.loc, `real_server ${r.address}`, r.port, key);
+  if (port !== undefined && (key.kind === 'fwmark' || port !== key.port)) out.port = port;
+  else if (port === undefined && key.kind === 'fwmark') out.port = 0;
   out.weight = r.weight ?? 1;
   if (r.upper !== undefined) out.upper_threshold = r.upper;
   if (r.lower !== undefined) out.lower_threshold = r.lower;
@@ -221,26 +262,40 @@ export function vsName(key: VsKey, protocol: string): string {
   return `${protocol}-${key.address.replace(/:/g, '_')}-${key.port}`;
 }
 
+/** A fwmark service's family: ip_family, else (like Keepalived) that of its first real server, else IPv4. */
+function fwmarkFamily(v: VsAcc): string {
+  if (v.family !== undefined) return v.family;
+  const first = v.realServers[0];
+  return (first === undefined ? undefined : ipFamily(first.address)) ?? 'ipv4';
+}
+
 /** One lvs-ha virtual server for one key (a group yields several). */
 export function finishVirtualServer(cx: Collector, v: VsAcc, key: VsKey, name: string): YamlMap {
   const out: YamlMap = { name };
-  const protocol = v.protocol ?? 'tcp';
-  const family = key.kind === 'address' ? (ipFamily(key.address) ?? 'ipv4') : (v.family ?? 'ipv4');
+  const protocol = vsProtocol(v);
+  const family = key.kind === 'address' ? (ipFamily(key.address) ?? 'ipv4') : fwmarkFamily(v);
   if (key.kind === 'address') Object.assign(out, { address: key.address, port: key.port, protocol });
-  else Object.assign(out, { fwmark: key.fwmark }, v.family === 'ipv6' ? { family: 'ipv6' } : {});
+  else Object.assign(out, { fwmark: key.fwmark }, family === 'ipv6' ? { family: 'ipv6' } : {});
   const scheduler = v.scheduler ?? 'wlc';
   out.scheduler = scheduler;
   if (v.scheduler === undefined) cx.noteKey(out, 'scheduler', 'no lb_algo: the IPVS default');
   const flags = schedulerFlags(cx, v, scheduler);
   if (flags.length > 0) out.scheduler_flags = flags;
   out.persistence = persistence(v, family);
+  if (out.persistence === undefined && key.kind === 'address' && key.port === 0) {
+    cx.warn(v.loc, 'virtual_server with port 0 and no persistence_timeout: Keepalived makes it persistent for 360 s, and so does the conversion');
+    out.persistence = { timeout: `${String(DEFAULT_PERSISTENCE_MS / 1000)}s` };
+  }
   out.forwarding = v.method ?? 'nat';
   if (v.method === undefined) cx.noteKey(out, 'forwarding', "Keepalived's default NAT");
   if (v.method === 'tun' && v.tunType !== undefined) out.tun_type = v.tunType;
   if (v.method === 'tun' && v.tunPort !== undefined) out.tun_port = v.tunPort;
   out.on_failure = onFailure(cx, v, out);
   out.quorum = quorum(cx, v, out);
-  if (v.sorry) out.sorry_server = v.sorry.port === undefined ? { address: v.sorry.address } : { address: v.sorry.address, port: v.sorry.port };
+  if (v.sorry) {
+    const port = programmedPort(cx, v, v.loc, `sorry_server ${v.sorry.address}`, v.sorry.port, key);
+    out.sorry_server = port === undefined ? { address: v.sorry.address } : { address: v.sorry.address, port };
+  }
   const rs = v.realServers.map((r) => realServerOut(cx, v, r, key));
   hoistCheck(out, rs);
   out.real_servers = rs;

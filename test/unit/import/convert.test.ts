@@ -349,7 +349,7 @@ describe('virtual_server', () => {
 
 describe('virtual_server_group', () => {
   it('becomes one virtual server per entry, ranges expanded', () => {
-    const c = convert(`global_defs {\n router_id r\n}\nvirtual_server_group G {\n 10.0.0.1-3 80\n fwmark 5\n}\nvirtual_server group G {\n lb_kind NAT\n real_server 10.0.1.1 8080 {\n }\n}\n`);
+    const c = convert(`global_defs {\n router_id r\n}\nvirtual_server_group G {\n 10.0.0.1-3 80\n fwmark 5\n}\nvirtual_server group G {\n lb_kind NAT\n protocol TCP\n real_server 10.0.1.1 8080 {\n }\n}\n`);
     valid(c);
     const names = (c.doc.virtual_servers as { name: string }[]).map((v) => v.name);
     expect(names).toEqual(['tcp-10.0.0.1-80', 'tcp-10.0.0.2-80', 'tcp-10.0.0.3-80', 'fwmark-5']);
