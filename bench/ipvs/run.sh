@@ -1,10 +1,41 @@
 #!/usr/bin/env bash
-# IPVS benchmark (issue 5): in a throwaway VM with Debian's kernel, lvs-ha's
-# reconciler applies 100 services x 100 destinations from empty, then a no-op
-# reconcile, then a 10% weight change; side by side, `ipvsadm -R` restores the
-# same rules. Prints each time and the ratio lvs-ha / ipvsadm. Root only (qemu).
-# Override the size with LVI_BENCH_SERVICES / LVI_BENCH_DESTS.
+# IPVS benchmark (issue 5). One command, as root (boots a throwaway qemu VM):
+#   bash bench/ipvs/run.sh [--services 100] [--dests 100] [--baseline DIR] [--no-build]
+# In one VM boot: `ipvsadm -R` restores S x D rules, `ipvsadm -Ln` lists them, `ipvsadm -R`
+# applies 10% weight edits; lvs-ha's reconciler (dist/, built first unless --no-build) applies
+# the same table from empty, reconciles twice with nothing to do and changes 10% of the
+# weights, with a breakdown of the no-op reconcile; then ipvsadm again. --baseline DIR adds an
+# lvs-ha run of another compiled tree (e.g. a build of an older commit; not under /tmp, which
+# the VM does not see) for before/after figures. Prints a table with the ratios lvs-ha / ipvsadm.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-npm run build --silent
-npx vitest run --config bench/ipvs/vitest.config.ts
+build=1
+services=100
+dests=100
+dists=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --no-build) build=0 ;;
+    --services) services="$2"; shift ;;
+    --dests) dests="$2"; shift ;;
+    --baseline) dists="baseline=$(realpath "$2"),"; shift ;;
+    *) echo "unknown option $1" >&2; exit 64 ;;
+  esac
+  shift
+done
+if [ "$build" = 1 ]; then
+  npm run --silent build >/dev/null 2>&1 || echo "warning: npm run build reported errors; using dist/ as emitted" >&2
+fi
+js=.vm/lvb-bench-js
+rm -rf "$js"
+npx tsc --outDir "$js" --rootDir . --module nodenext --moduleResolution nodenext \
+  --target es2022 --types node --skipLibCheck --strict bench/ipvs/driver.ts bench/ipvs/report.ts
+export LVB_DRIVER="$js/bench/ipvs/driver.js"
+export LVB_SERVICES="$services" LVB_DESTS="$dests" LVB_DISTS="${dists}current=$PWD/dist"
+log=$(mktemp /tmp/lvb-bench.XXXXXX)
+trap 'rm -f "$log"' EXIT
+npx vitest run --config bench/ipvs/vitest.config.ts --reporter=dot >"$log" 2>&1 || {
+  cat "$log" >&2
+  exit 1
+}
+node "$js/bench/ipvs/report.js" .vm/runs/lvb-bench

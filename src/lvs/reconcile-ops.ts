@@ -1,8 +1,14 @@
 /**
- * Applying planned operations to IPVS, one by one, without ever stopping at a
- * failure: each failure is recorded with its kind (errno name or error code)
- * and the run goes on. Destinations of a service whose AddService failed are
- * skipped (they would fail with ESRCH) and retried with it next run.
+ * Applying planned operations to IPVS without ever stopping at a failure: each
+ * failure is recorded with its kind (errno name or error code) and the run
+ * goes on. Destinations of a service whose AddService failed are skipped (they
+ * would fail with ESRCH) and retried with it next run.
+ *
+ * The plan's phases (services, added destinations, edited destinations,
+ * deleted destinations, deleted services) are applied one after the other;
+ * the operations of one phase are independent, so they are issued together
+ * and the generic netlink adapter pipelines them (they still reach the kernel
+ * in plan order). A phase starts when the previous one has fully answered.
  */
 import { describeError } from '../core/errors.js';
 import { NetlinkError } from '../os/genl.js';
@@ -54,25 +60,46 @@ function serviceOf(o: Operation): string {
   return serviceKeyText(o.op === 'AddService' || o.op === 'EditService' || o.op === 'DelService' ? o.service.key : o.service);
 }
 
-/** Applies the operations in order; never throws for a kernel refusal. */
+const PHASE: Readonly<Record<Operation['op'], number>> = {
+  AddService: 0, EditService: 0, AddDest: 1, EditDest: 2, DelDest: 3, DelService: 4,
+};
+
+/** Splits the operations into runs of consecutive operations of the same phase. */
+export function phasesOf(ops: readonly Operation[]): Operation[][] {
+  const out: Operation[][] = [];
+  let current: Operation[] | undefined;
+  let phase = -1;
+  for (const o of ops) {
+    if (current === undefined || PHASE[o.op] !== phase) {
+      current = [];
+      out.push(current);
+      phase = PHASE[o.op];
+    }
+    current.push(o);
+  }
+  return out;
+}
+
+/** Applies the operations phase by phase (each phase concurrently); never throws for a kernel refusal. */
 export async function applyOperations(ipvs: IpvsTableApi, ops: readonly Operation[]): Promise<ApplyOutcome> {
   const failedServices = new Set<string>();
   const failures: OperationFailure[] = [];
   let applied = 0;
   let skipped = 0;
-  for (const o of ops) {
-    const skey = serviceOf(o);
-    if ((o.op === 'AddDest' || o.op === 'EditDest') && failedServices.has(skey)) {
-      skipped += 1;
-      continue;
-    }
-    try {
-      await applyOperation(ipvs, o);
-      applied += 1;
-    } catch (err) {
-      if (o.op === 'AddService') failedServices.add(skey);
-      failures.push({ op: o, kind: errorKind(err), message: `${renderOperation(o)}: ${describeError(err)}` });
-    }
+  for (const phase of phasesOf(ops)) {
+    const todo = phase.filter((o) => !((o.op === 'AddDest' || o.op === 'EditDest') && failedServices.has(serviceOf(o))));
+    skipped += phase.length - todo.length;
+    const results = await Promise.allSettled(todo.map(async (o) => applyOperation(ipvs, o))); // async: a throw becomes a rejection
+    results.forEach((r, i) => {
+      const o = todo[i];
+      if (o === undefined) return;
+      if (r.status === 'fulfilled') {
+        applied += 1;
+        return;
+      }
+      if (o.op === 'AddService') failedServices.add(serviceOf(o));
+      failures.push({ op: o, kind: errorKind(r.reason), message: `${renderOperation(o)}: ${describeError(r.reason)}` });
+    });
   }
   return { applied, skipped, failures };
 }

@@ -1,32 +1,36 @@
 /**
- * Generic netlink adapter on the `netlink` npm package: resolve a family by
- * name through nlctrl, send doit requests (REQUEST|ACK) and dumps
- * (REQUEST|DUMP, multi-part until DONE). Kernel errors become a typed
- * NetlinkError carrying errno, its name and the command.
+ * Generic netlink adapter: resolve a family by name through nlctrl, send doit
+ * requests (REQUEST|ACK) and dumps (REQUEST|DUMP, multi-part until DONE).
+ * Kernel errors become a typed NetlinkError carrying errno, its name and the
+ * command.
+ *
+ * Requests go through ./genl-pipeline.ts on the `netlink` package's raw
+ * sockets: concurrent doit requests are pipelined (a window of them in flight,
+ * replies matched by sequence number, each error mapped to its own request),
+ * dumps run one per socket on a small pool of sockets, and doits and dumps
+ * never overlap. Callers get pipelining by issuing requests concurrently
+ * (e.g. Promise.all over independent operations); requests still reach the
+ * kernel in the order they were made.
  *
  * Receive side: no message peeking, a 64 KiB receive buffer (the kernel sizes
- * dump messages to at most 32 KiB) and a large SO_RCVBUF so that big dumps
- * do not overrun the socket (ENOBUFS). A truncated datagram or a socket error
- * fails the request in flight. Requests on one socket are serialised: the
- * package groups multi-part replies per socket and the kernel runs one dump
- * per socket at a time. Known limit: the package drops the DONE message, so an
- * error code the kernel puts in DONE is not seen (IPVS dumps never set one).
+ * dump messages to at most 32 KiB) and a large SO_RCVBUF (the kernel caps it
+ * at 2 x net.core.rmem_max, 416 KiB by default) so that big dumps and a full
+ * window of ACKs (each under 1 KiB of buffer) do not overrun the socket
+ * (ENOBUFS). A truncated datagram or a socket error fails the requests in
+ * flight on that socket. An error code the kernel puts in DONE fails the dump.
  */
-import { endianness } from 'node:os';
 import { getSystemErrorName } from 'node:util';
-import { AttrStream, createNetlink, genl, GENL_ID_CTRL, MessageType, type NetlinkMessage, type NetlinkSocket } from 'netlink';
+import { AttrStream, genl, GENL_ID_CTRL, RawNetlinkSocket } from 'netlink';
+import { systemClock, type Clock } from '../core/clock.js';
 import { LvsHaError } from '../core/errors.js';
+import { EPROTO, Failure, NetlinkEngine, type DatagramSocket, type NlMessage } from './genl-pipeline.js';
 
-const LITTLE_ENDIAN = endianness() === 'LE';
-const NLM_F_DUMP = 0x300;
+const NETLINK_GENERIC = 16;
 const CTRL_CMD_GETFAMILY = 3;
 const CTRL_VERSION = 2;
 const GENL_HDRLEN = 4;
 const ENOENT = 2;
 const EPERM = 1;
-const EMSGSIZE = 90;
-const ETIMEDOUT = 110;
-const EPROTO = 71;
 
 export class NetlinkError extends LvsHaError {
   readonly code = 'LVSHA_NETLINK';
@@ -96,14 +100,20 @@ export interface GenericNetlink {
 }
 
 export interface GenericNetlinkOptions {
-  /** Per request (default 5000 ms). */
+  /** Per request (default 5000 ms; for a dump, since its last part). */
   timeoutMs?: number;
   /** SO_RCVBUF (default 4 MiB; the kernel caps it at rmem_max unless root uses FORCE). */
   socketReceiveBufferBytes?: number;
+  /** doit requests in flight at once (default 128). */
+  window?: number;
+  /** Sockets for concurrent dumps (default 4; 1 = dumps one at a time). */
+  dumpSockets?: number;
+  /** Timers (default the system clock). */
+  clock?: Clock;
 }
 
 /** Splits a genl message (netlink payload = 4-byte genl header + attributes). */
-export function parseGenlPayload(msg: NetlinkMessage): GenlMessage | undefined {
+export function parseGenlPayload(msg: Pick<NlMessage, 'data' | 'flags'>): GenlMessage | undefined {
   if (msg.data.length < GENL_HDRLEN) return undefined;
   return { cmd: msg.data.readUInt8(0), version: msg.data.readUInt8(1), flags: msg.flags, payload: msg.data.subarray(GENL_HDRLEN) };
 }
@@ -112,100 +122,36 @@ function genlHeader(cmd: number, version: number): Buffer {
   return Buffer.from([cmd, version, 0, 0]);
 }
 
-/** The errno of an NLMSG_ERROR (0 = ACK), positive. */
-export function errorCodeOf(msg: NetlinkMessage): number | undefined {
-  if (msg.type !== (MessageType.ERROR as number)) return undefined;
-  if (msg.data.length < 4) return EPROTO;
-  return Math.abs(LITTLE_ENDIAN ? msg.data.readInt32LE(0) : msg.data.readInt32BE(0));
+/** The engine's failure as a NetlinkError for `command` (kernel errnos worded by `explain`). */
+function toNetlinkError(err: unknown, command: string, explain?: GenlRequest['explain']): NetlinkError {
+  if (!(err instanceof Failure)) return new NetlinkError({ errno: EPROTO, command, detail: `send/receive failed: ${String(err)}` }, { cause: err });
+  const detail = err.fromKernel ? explain?.(err.errno, errnoNameOf(err.errno)) : err.detail;
+  const options = err.cause === undefined ? undefined : { cause: err.cause };
+  return new NetlinkError(detail === undefined ? { errno: err.errno, command } : { errno: err.errno, command, detail }, options);
 }
 
-interface Failure {
-  errno: number;
-  detail: string;
-  cause?: unknown;
-}
+/** A GenericNetlink over a NetlinkEngine (real sockets, or fake ones in tests). */
+export class GenericNetlinkClient implements GenericNetlink {
+  private readonly engine: NetlinkEngine;
 
-class GenericNetlinkClient implements GenericNetlink {
-  /** Rejecters of the exchange in flight (at most one: exchanges are serialised). */
-  private readonly pending = new Set<(failure: Failure) => void>();
-  /** The library groups multi-part replies per socket, so one exchange at a time. */
-  private queue: Promise<unknown> = Promise.resolve();
-
-  constructor(private readonly socket: NetlinkSocket, private readonly timeoutMs: number) {
-    socket.on('truncatedMessage', () => {
-      this.failAll({ errno: EMSGSIZE, detail: 'a reply was truncated (EMSGSIZE)' });
-    });
-    socket.on('error', (err) => {
-      const errno = Math.abs(err.errno);
-      this.failAll({ errno, detail: `socket error ${errnoNameOf(errno)} in ${err.syscall}`, cause: err });
+  constructor(openSocket: () => DatagramSocket, options: GenericNetlinkOptions = {}) {
+    this.engine = new NetlinkEngine(openSocket, {
+      clock: options.clock ?? systemClock,
+      timeoutMs: options.timeoutMs ?? 5000,
+      window: Math.max(1, options.window ?? 128),
+      lanes: Math.max(1, options.dumpSockets ?? 4),
     });
   }
 
-  private failAll(failure: Failure): void {
-    for (const reject of this.pending) reject(failure);
-  }
-
-  private exchange(type: number, flags: number, data: Buffer[], command: string): Promise<NetlinkMessage[]> {
-    const run = this.queue.then(() => this.exchangeNow(type, flags, data, command));
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private async exchangeNow(type: number, flags: number, data: Buffer[], command: string): Promise<NetlinkMessage[]> {
-    let rejectAborted: ((err: Error) => void) | undefined;
-    const aborted = new Promise<never>((_, reject) => { rejectAborted = reject; });
-    const abort = (f: Failure): void => rejectAborted?.(new NetlinkError({ errno: f.errno, command, detail: f.detail }, { cause: f.cause }));
-    this.pending.add(abort);
+  private async exchange(type: number, kind: 'doit' | 'dump', body: Buffer[], command: string, explain?: GenlRequest['explain']): Promise<GenlMessage[]> {
+    let msgs: NlMessage[];
     try {
-      const sent = this.socket.request(type, data, { flags, timeout: this.timeoutMs, checkError: false });
-      sent.catch(() => undefined); // if `aborted` wins, a later rejection must not go unhandled
-      const [msgs] = await Promise.race([sent, aborted]);
-      return msgs;
+      msgs = await this.engine.submit({ type, kind, body });
     } catch (err) {
-      if (err instanceof NetlinkError) throw err;
-      const timedOut = err instanceof Error && err.message.includes('Timeout');
-      const detail = timedOut ? `no reply within ${this.timeoutMs} ms` : `send/receive failed: ${String(err)}`;
-      throw new NetlinkError({ errno: timedOut ? ETIMEDOUT : EPROTO, command, detail }, { cause: err });
-    } finally {
-      this.pending.delete(abort);
+      throw toNetlinkError(err, command, explain);
     }
-  }
-
-  async resolveFamily(name: string, options: ResolveOptions): Promise<GenlFamily> {
-    const command = `nlctrl GETFAMILY ${name}`;
-    const attrs = new AttrStream();
-    attrs.emit(genl.formatMessage({ familyName: name }));
-    const data = [genlHeader(CTRL_CMD_GETFAMILY, CTRL_VERSION), ...attrs.bufs.map((b) => Buffer.from(b))];
-    // The lookup itself asks the kernel to autoload the module; the first try
-    // right after a module load can still miss, so try once more (D1).
-    let first = (await this.exchange(GENL_ID_CTRL, 0, data, command))[0];
-    if (first !== undefined && errorCodeOf(first) === ENOENT) first = (await this.exchange(GENL_ID_CTRL, 0, data, command))[0];
-    const errno = first === undefined ? EPROTO : errorCodeOf(first);
-    if (errno === ENOENT) {
-      const hint = options.missingHint ?? 'the kernel does not provide it';
-      throw new NetlinkError({ errno, command, detail: `generic netlink family "${name}" not found (ENOENT): ${hint}` });
-    }
-    if (errno !== undefined && errno !== 0) throw new NetlinkError({ errno, command });
-    const genlMsg = first === undefined ? undefined : parseGenlPayload(first);
-    const id = genlMsg === undefined ? undefined : familyIdOf(genlMsg.payload);
-    if (id === undefined) throw new NetlinkError({ errno: EPROTO, command, detail: 'nlctrl reply without a family id' });
-    return { id, name, version: options.version };
-  }
-
-  async request(family: GenlFamily, request: GenlRequest): Promise<GenlMessage[]> {
-    const command = `${family.name} ${request.label ?? `command ${request.cmd}`}`;
-    const flags = request.kind === 'dump' ? NLM_F_DUMP : 0;
-    const data = [genlHeader(request.cmd, family.version), Buffer.from(request.payload)];
-    const replies = await this.exchange(family.id, flags, data, command);
     const out: GenlMessage[] = [];
-    for (const msg of replies) {
-      const errno = errorCodeOf(msg);
-      if (errno === 0) continue;
-      if (errno !== undefined) {
-        const name = errnoNameOf(errno);
-        const detail = request.explain?.(errno, name);
-        throw new NetlinkError(detail === undefined ? { errno, command } : { errno, command, detail });
-      }
+    for (const msg of msgs) {
       const parsed = parseGenlPayload(msg);
       if (parsed === undefined) throw new NetlinkError({ errno: EPROTO, command, detail: 'reply shorter than a genl header' });
       out.push(parsed);
@@ -213,9 +159,39 @@ class GenericNetlinkClient implements GenericNetlink {
     return out;
   }
 
+  async resolveFamily(name: string, options: ResolveOptions): Promise<GenlFamily> {
+    const command = `nlctrl GETFAMILY ${name}`;
+    const attrs = new AttrStream();
+    attrs.emit(genl.formatMessage({ familyName: name }));
+    const body = [genlHeader(CTRL_CMD_GETFAMILY, CTRL_VERSION), ...attrs.bufs.map((b) => Buffer.from(b))];
+    const lookup = (): Promise<GenlMessage[]> => this.exchange(GENL_ID_CTRL, 'doit', body, command);
+    let replies: GenlMessage[];
+    try {
+      // The lookup itself asks the kernel to autoload the module; the first try
+      // right after a module load can still miss, so try once more (D1).
+      replies = await lookup().catch((err: unknown) => {
+        if (err instanceof NetlinkError && err.errno === ENOENT) return lookup();
+        throw err;
+      });
+    } catch (err) {
+      if (!(err instanceof NetlinkError) || err.errno !== ENOENT) throw err;
+      const hint = options.missingHint ?? 'the kernel does not provide it';
+      throw new NetlinkError({ errno: ENOENT, command, detail: `generic netlink family "${name}" not found (ENOENT): ${hint}` });
+    }
+    const first = replies[0];
+    const id = first === undefined ? undefined : familyIdOf(first.payload);
+    if (id === undefined) throw new NetlinkError({ errno: EPROTO, command, detail: 'nlctrl reply without a family id' });
+    return { id, name, version: options.version };
+  }
+
+  request(family: GenlFamily, request: GenlRequest): Promise<GenlMessage[]> {
+    const command = `${family.name} ${request.label ?? `command ${request.cmd}`}`;
+    const body = [genlHeader(request.cmd, family.version), Buffer.from(request.payload.buffer, request.payload.byteOffset, request.payload.byteLength)];
+    return this.exchange(family.id, request.kind, body, command, request.explain);
+  }
+
   close(): void {
-    this.failAll({ errno: EPROTO, detail: 'socket closed' });
-    this.socket.close();
+    this.engine.close();
   }
 }
 
@@ -227,13 +203,29 @@ function familyIdOf(payload: Buffer): number | undefined {
   }
 }
 
-/** Opens a generic netlink socket. Close it when done. */
-export function openGenericNetlink(options: GenericNetlinkOptions = {}): GenericNetlink {
-  const socket = createNetlink(16, {
+/** A DatagramSocket on the `netlink` package's raw socket (NETLINK_GENERIC). */
+function rawGenericSocket(receiveBufferBytes: number): DatagramSocket {
+  const raw = new RawNetlinkSocket(NETLINK_GENERIC, {
     messagePeeking: false,
     msgBufferSize: 64 * 1024,
-    recvBufferSize: options.socketReceiveBufferBytes ?? 4 * 1024 * 1024,
-    sendBufferSize: 64 * 1024,
+    recvBufferSize: receiveBufferBytes,
+    sendBufferSize: 256 * 1024,
   });
-  return new GenericNetlinkClient(socket, options.timeoutMs ?? 5000);
+  raw.unref();
+  return {
+    send: (datagram, done) => { raw.send([...datagram], { port: 0 }, done); },
+    onMessage: (handler) => {
+      raw.on('message', (msg: Buffer) => { handler(msg, false); });
+      raw.on('truncatedMessage', (msg: Buffer) => { handler(msg, true); });
+    },
+    onError: (handler) => { raw.on('error', handler); },
+    keepAlive: (on) => { if (on) raw.ref(); else raw.unref(); },
+    close: () => { raw.close(); },
+  };
+}
+
+/** Opens a generic netlink client (one socket, more for concurrent dumps on demand). Close it when done. */
+export function openGenericNetlink(options: GenericNetlinkOptions = {}): GenericNetlink {
+  const receiveBufferBytes = options.socketReceiveBufferBytes ?? 4 * 1024 * 1024;
+  return new GenericNetlinkClient(() => rawGenericSocket(receiveBufferBytes), options);
 }

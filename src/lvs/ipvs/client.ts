@@ -9,6 +9,9 @@
  * The first request after connecting is retried once when it fails with an
  * errno that is not an answer about the request itself (protocol-reference
  * D1: the first command right after ip_vs is loaded can fail).
+ *
+ * Methods may be called concurrently: the adapter pipelines concurrent doit
+ * requests and runs concurrent dumps on separate sockets, in call order.
  */
 import type { IpvsTimeouts } from '../../config/types.js';
 import { LvsHaError, type DecodeResult } from '../../core/errors.js';
@@ -156,12 +159,14 @@ export class IpvsClient implements IpvsApi {
     return replies.map((r) => must('GET_DEST', decodeDestReply(r, key.family)));
   }
 
-  /** The whole live table: every service, then each one's destinations. */
+  /**
+   * The whole live table: every service, then each one's destinations (the
+   * destination dumps are issued together; the adapter runs them on a few
+   * sockets at once). Entries keep the service dump's order.
+   */
   async readTable(): Promise<LiveEntry[]> {
     const services = await this.getServices();
-    const out: LiveEntry[] = [];
-    for (const service of services) out.push({ service, destinations: await this.getDestinations(service.service.key) });
-    return out;
+    return Promise.all(services.map(async (service) => ({ service, destinations: await this.getDestinations(service.service.key) })));
   }
 
   async addService(svc: Service): Promise<void> {
