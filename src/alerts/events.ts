@@ -1,7 +1,8 @@
 /**
- * The typed events lvs-ha publishes. Health checking contributes the four
- * below; the VRRP and IPVS engines extend the union with theirs (and add a
- * case to alertOf, which the compiler then demands).
+ * The typed events lvs-ha publishes: health checking's four (real server
+ * down/up, quorum lost/restored), the VRRP engine's transitions, and the
+ * director's sync-daemon and reconcile errors. alertOf has a case for each
+ * (the compiler demands it).
  */
 import type { AlertEvent } from '../config/types.js';
 
@@ -26,7 +27,42 @@ export interface QuorumEvent {
   readonly reason: string;
 }
 
-export type LvsHaEvent = RealServerEvent | QuorumEvent;
+/** A VRRP instance changed state. */
+export interface VrrpTransitionEvent {
+  readonly type: 'vrrp_transition';
+  /** Not about a virtual server (keeps `event.virtualServer` readable on the whole union). */
+  readonly virtualServer?: undefined;
+  readonly at: Date;
+  readonly instance: string;
+  readonly from: string;
+  readonly to: string;
+  readonly priority: number;
+  readonly reason: string;
+}
+
+/** A kernel sync daemon could not be started or stopped for the director's role. */
+export interface SyncDaemonErrorEvent {
+  readonly type: 'sync_daemon_error';
+  /** Not about a virtual server (keeps `event.virtualServer` readable on the whole union). */
+  readonly virtualServer?: undefined;
+  readonly at: Date;
+  /** The role the daemons were being brought to (MASTER, BACKUP, ...). */
+  readonly role: string;
+  readonly kind: string;
+  readonly reason: string;
+}
+
+/** The IPVS reconciler failed (no IPVS, a refused operation, a failed dump). */
+export interface ReconcileErrorEvent {
+  readonly type: 'reconcile_error';
+  /** Not about a virtual server (keeps `event.virtualServer` readable on the whole union). */
+  readonly virtualServer?: undefined;
+  readonly at: Date;
+  readonly kind: string;
+  readonly reason: string;
+}
+
+export type LvsHaEvent = RealServerEvent | QuorumEvent | VrrpTransitionEvent | SyncDaemonErrorEvent | ReconcileErrorEvent;
 
 /** The JSON body every alert sink receives (webhook POST body, exec stdin). Version 1. */
 export interface AlertPayload {
@@ -46,7 +82,9 @@ export interface AlertPayload {
 
 export type AlertObject =
   | { readonly kind: 'real_server'; readonly virtual_server: string; readonly address: string; readonly port: number }
-  | { readonly kind: 'virtual_server'; readonly virtual_server: string };
+  | { readonly kind: 'virtual_server'; readonly virtual_server: string }
+  | { readonly kind: 'instance'; readonly instance: string }
+  | { readonly kind: 'director' };
 
 function objectKey(o: AlertObject): string {
   switch (o.kind) {
@@ -54,6 +92,10 @@ function objectKey(o: AlertObject): string {
       return `real_server:${o.virtual_server}/${o.address.includes(':') ? `[${o.address}]` : o.address}:${String(o.port)}`;
     case 'virtual_server':
       return `virtual_server:${o.virtual_server}`;
+    case 'instance':
+      return `instance:${o.instance}`;
+    case 'director':
+      return 'director';
   }
 }
 
@@ -71,6 +113,18 @@ export function alertOf(event: LvsHaEvent, node: string): AlertPayload {
     case 'quorum_restored':
       object = { kind: 'virtual_server', virtual_server: event.virtualServer };
       details = { up_count: event.upCount, min_up: event.minUp, hysteresis: event.hysteresis };
+      break;
+    case 'vrrp_transition':
+      object = { kind: 'instance', instance: event.instance };
+      details = { from: event.from, to: event.to, priority: event.priority };
+      break;
+    case 'sync_daemon_error':
+      object = { kind: 'director' };
+      details = { role: event.role, kind: event.kind };
+      break;
+    case 'reconcile_error':
+      object = { kind: 'director' };
+      details = { kind: event.kind };
       break;
   }
   return {

@@ -17,7 +17,7 @@ export const CONTROL_PROTOCOL_VERSION = 1;
 export const MAX_LINE_BYTES = 64 * 1024;
 
 /** Every command the daemon answers. Adding one here forces a handler in the daemon (exhaustive record). */
-export const CONTROL_COMMANDS = ['status', 'reload'] as const;
+export const CONTROL_COMMANDS = ['status', 'reload', 'drain', 'undrain', 'drill', 'maintenance'] as const;
 export type ControlCommand = (typeof CONTROL_COMMANDS)[number];
 
 export type RequestId = string | number | null;
@@ -42,6 +42,8 @@ export type ControlErrorCode =
   | 'busy'
   | 'shutting_down'
   | 'reload_failed'
+  | 'not_found'
+  | 'refused'
   | 'internal';
 
 export interface ControlErrorBody {
@@ -133,7 +135,7 @@ export function encodeReply(reply: ControlReply): string {
 
 const ERROR_CODES: ReadonlySet<string> = new Set<ControlErrorCode>([
   'bad_json', 'bad_request', 'unsupported_version', 'unknown_command', 'line_too_long',
-  'busy', 'shutting_down', 'reload_failed', 'internal',
+  'busy', 'shutting_down', 'reload_failed', 'not_found', 'refused', 'internal',
 ]);
 
 function parseErrorBody(value: unknown): ControlErrorBody | null {

@@ -1,9 +1,13 @@
 /**
- * The human view of a `status` result: aligned `key: value` lines. Pure.
- * Sections added by later engines that have no dedicated rendering yet are
- * shown as compact JSON on their line.
+ * The human view of a `status` result: aligned `key: value` lines, then the
+ * VRRP instances and the virtual servers as tables (./status-tables.ts).
+ * Pure. Other sections are shown as compact JSON on their line.
  */
 import type { JsonObject, JsonValue } from './protocol.js';
+import { instancesTable, virtualServersTable } from './status-tables.js';
+
+/** Sections shown as tables after the key: value lines (instances first). */
+const TABLE_SECTIONS = ['instances', 'virtual_servers'] as const;
 
 const CORE_LABELS: readonly (readonly [string, string])[] = [
   ['node', 'node'],
@@ -68,12 +72,14 @@ export function renderStatus(result: JsonObject): string {
       rows.push([label, scalar(value)]);
     }
   }
-  const core = new Set(CORE_LABELS.map(([key]) => key));
+  const skip = new Set<string>([...CORE_LABELS.map(([key]) => key), ...TABLE_SECTIONS]);
   for (const [key, value] of Object.entries(result)) {
-    if (!core.has(key)) rows.push([key.replaceAll('_', ' '), scalar(value)]);
+    if (!skip.has(key)) rows.push([key.replaceAll('_', ' '), scalar(value)]);
   }
   const width = Math.max(...rows.map(([label]) => label.length)) + 1;
   const lines = rows.map(([label, value]) => `${`${label}:`.padEnd(width)} ${value}`);
   if (trailing.length > 0) lines.push('reload errors:', ...trailing);
+  if ('instances' in result) lines.push('', ...instancesTable(result.instances));
+  if ('virtual_servers' in result) lines.push('', ...virtualServersTable(result.virtual_servers));
   return `${lines.join('\n')}\n`;
 }

@@ -13,18 +13,42 @@ import type { ReloadOutcome } from './config-state.js';
 import { QueueClosedError, type EventQueue } from './event-queue.js';
 import { reloadErrorJson } from './status.js';
 
+/** Commands answered by the director engine (absent when the daemon runs without it). */
+export interface ExtraCommands {
+  drain(request: ControlRequest): Promise<ControlReply>;
+  undrain(request: ControlRequest): Promise<ControlReply>;
+  /** Run outside the queue: they queue their own state changes and then wait. */
+  drill(request: ControlRequest): Promise<ControlReply>;
+  maintenance(request: ControlRequest): Promise<ControlReply>;
+  /** What the last applied reload changed in IPVS (added to the reload reply). */
+  reloadChanges(): JsonObject;
+}
+
 /** What the commands need from the daemon. */
 export interface CommandTarget {
   status(): JsonObject;
   /** Re-read and apply the config file; must be called from inside the queue. */
   reloadNow(source: string): Promise<ReloadOutcome>;
+  readonly extra?: ExtraCommands | null;
+}
+
+/** Commands that wait (seconds) for the network: run outside the queue, which they use themselves. */
+const OUTSIDE_QUEUE: ReadonlySet<ControlCommand> = new Set<ControlCommand>(['drill', 'maintenance']);
+
+function extra(name: 'drain' | 'undrain' | 'drill' | 'maintenance'): CommandHandler {
+  return (request, target) => {
+    const commands = target.extra;
+    if (!commands) return errorReply(request.id, { code: 'unknown_command', message: `'${name}' needs the director engine, which this daemon does not run` });
+    return commands[name](request);
+  };
 }
 
 type CommandHandler = (request: ControlRequest, target: CommandTarget) => Promise<ControlReply> | ControlReply;
 
-function reloadReply(request: ControlRequest, outcome: ReloadOutcome): ControlReply {
+function reloadReply(request: ControlRequest, outcome: ReloadOutcome, changes: JsonObject): ControlReply {
   if (outcome.kind === 'applied') {
     return successReply(request.id, {
+      ...changes,
       reloaded: true,
       reload_count: outcome.state.reloadCount,
       loaded_at: outcome.state.loadedAt.toISOString(),
@@ -40,11 +64,24 @@ function reloadReply(request: ControlRequest, outcome: ReloadOutcome): ControlRe
 
 const handlers: Readonly<Record<ControlCommand, CommandHandler>> = {
   status: (request, target) => successReply(request.id, target.status()),
-  reload: async (request, target) => reloadReply(request, await target.reloadNow('control')),
+  reload: async (request, target) => reloadReply(request, await target.reloadNow('control'), target.extra?.reloadChanges() ?? {}),
+  drain: extra('drain'),
+  undrain: extra('undrain'),
+  drill: extra('drill'),
+  maintenance: extra('maintenance'),
 };
 
 export function makeControlHandler(queue: EventQueue, target: CommandTarget): ControlHandler {
   return async (request) => {
+    if (OUTSIDE_QUEUE.has(request.cmd)) {
+      if (queue.isClosed()) return errorReply(request.id, { code: 'shutting_down', message: 'the daemon is stopping' });
+      try {
+        return await handlers[request.cmd](request, target);
+      } catch (err) {
+        if (err instanceof QueueClosedError) return errorReply(request.id, { code: 'shutting_down', message: 'the daemon is stopping' });
+        throw err;
+      }
+    }
     try {
       return await queue.enqueue({
         label: `control:${request.cmd}`,

@@ -10,9 +10,11 @@ import { startControlServer, type ControlServer } from '../control/server.js';
 import type { Clock } from '../core/clock.js';
 import { describeError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { makeControlHandler } from './commands.js';
+import { makeControlHandler, type ExtraCommands } from './commands.js';
 import { applyReload, initialConfigState, reloadFailure, type ConfigState, type ReloadOutcome } from './config-state.js';
+import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import { EventQueue } from './event-queue.js';
+import { startWatchdog, type Notifier } from './sd-notify.js';
 import type { DaemonEngine } from './engines.js';
 import { buildStatus, StatusRegistry, type StatusProvider } from './status.js';
 
@@ -32,6 +34,14 @@ export interface DaemonOptions {
   readonly statusProviders?: readonly StatusProvider[];
   /** Engines (VRRP, ...): started after the control socket, stopped before it closes. */
   readonly engines?: readonly DaemonEngine[];
+  /** The one event queue (shared with the engines); default: a new one. */
+  readonly queue?: EventQueue;
+  /** Control commands beyond status/reload (drain, ...); default: none answer. */
+  readonly extraCommands?: ExtraCommands;
+  /** systemd notification (Type=notify): READY after the first reconcile attempt, STOPPING at stop. */
+  readonly notifier?: Notifier | null;
+  /** Watchdog ping period (half of WATCHDOG_USEC), or null/absent for none. */
+  readonly watchdogMs?: number | null;
 }
 
 export interface Daemon {
@@ -123,18 +133,42 @@ async function stopEngines(engines: readonly DaemonEngine[], log: Logger): Promi
   }
 }
 
+/** The /metrics listener when control.metrics_listen is set; a bind failure is logged, not fatal. */
+async function startMetrics(options: DaemonOptions, status: () => JsonObject, log: Logger): Promise<MetricsServer | null> {
+  const listen = options.config.control.metricsListen;
+  if (listen === null) return null;
+  try {
+    const server = await startMetricsServer({
+      host: listen.host,
+      port: listen.port,
+      status,
+      onError: (err) => { log.debug({ err: err.message }, 'metrics request error'); },
+    });
+    log.info({ host: listen.host, port: server.port }, 'metrics listening');
+    return server;
+  } catch (err) {
+    log.error({ host: listen.host, port: listen.port, err: describeError(err) }, 'cannot listen for metrics; running without /metrics');
+    return null;
+  }
+}
+
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const log = options.logger.child({ component: 'daemon' });
   const core = new DaemonCore(options, log);
   const registry = new StatusRegistry();
   for (const provider of options.statusProviders ?? []) registry.register(provider);
   const engines = options.engines ?? [];
-  for (const engine of engines) if (engine.status) registry.register(engine.status);
-  const queue = new EventQueue();
+  const sections = engines.flatMap((e) => [...(e.status ? [e.status] : []), ...(e.moreStatus ?? [])]);
+  // VRRP instances first, then the other sections in engine order.
+  for (const provider of [...sections].sort((a, b) => Number(b.section === 'instances') - Number(a.section === 'instances'))) {
+    registry.register(provider);
+  }
+  const queue = options.queue ?? new EventQueue();
   const socketPath = options.socketPathOverride ?? options.config.control.socketPath;
   const target = {
     status: () => core.status(registry),
     reloadNow: (source: string) => core.reloadNow(source, socketPath),
+    extra: options.extraCommands ?? null,
   };
   const controlLog = options.logger.child({ component: 'control' });
   const server: ControlServer & { replacedStale: boolean } = await startControlServer({
@@ -147,6 +181,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   if (server.replacedStale) controlLog.warn({ socket: socketPath }, 'replaced a stale control socket left by a dead daemon');
   log.info({ node: options.config.node, config_path: options.configPath, socket: socketPath, version: options.version }, 'lvs-ha started');
   await startEngines(engines, options.config, log);
+  const metrics = await startMetrics(options, () => core.status(registry), log);
+  // The engines' start awaited the first reconcile (or the first failed IPVS attempt).
+  options.notifier?.ready(`running as ${options.config.node}`);
+  const notifier = options.notifier ?? null;
+  const stopWatchdog = notifier && options.watchdogMs ? startWatchdog(options.clock, queue, notifier, options.watchdogMs) : null;
 
   let resolveStopped: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => {
@@ -156,8 +195,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
       log.info({ reason }, 'stopping');
+      options.notifier?.stopping();
+      stopWatchdog?.();
       await queue.close();
       await stopEngines(engines, log);
+      await metrics?.close();
       await server.close();
       log.info({ reason }, 'stopped');
       resolveStopped();

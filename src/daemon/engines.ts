@@ -1,23 +1,43 @@
 /**
- * Engines the daemon composes (VRRP today; health and IPVS later). Each contributes a status
- * section, starts with the initial config, follows applied reloads, and stops gracefully before
- * the control socket closes.
+ * Engines the daemon composes: the director (health, alerts, IPVS reconciler,
+ * sync daemons) and VRRP. Each contributes status sections, starts with the
+ * initial config, follows applied reloads, and stops gracefully before the
+ * control socket closes. Start order: director first (checks running and the
+ * first reconcile attempted), then VRRP; stop order is the reverse (VRRP
+ * resigns and drops its VIPs first).
  */
 import type { Config } from '../config/types.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
+import { AlertDispatcher } from '../alerts/dispatcher.js';
+import { createHealthService } from '../health/index.js';
+import { resolveUser } from '../health/checkers/user.js';
+import { IpvsClient } from '../lvs/ipvs/client.js';
+import { openGenericNetlink } from '../os/genl.js';
 import { VrrpEngine } from '../vrrp/engine.js';
 import { openRunnerOs } from '../vrrp/runner-os.js';
 import { resolveScriptUser } from '../vrrp/track/user.js';
+import { Director, type AlertsPort, type IpvsConnection } from './director.js';
+import { EventQueue } from './event-queue.js';
 import type { StatusProvider } from './status.js';
 
 export interface DaemonEngine {
   readonly name: string;
   readonly status: StatusProvider | null;
+  /** Further status sections of the same engine. */
+  readonly moreStatus?: readonly StatusProvider[];
   start(config: Config): Promise<void>;
   /** Called inside the event queue after a reload was applied. */
   applyConfig(config: Config): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** What the engines share with the daemon core. */
+export interface EngineContext {
+  readonly queue: EventQueue;
+  /** Set by the engines that answer control commands beyond status/reload. */
+  director?: Director;
+  vrrp?: VrrpEngine;
 }
 
 export function vrrpDaemonEngine(engine: VrrpEngine): DaemonEngine {
@@ -30,8 +50,56 @@ export function vrrpDaemonEngine(engine: VrrpEngine): DaemonEngine {
   };
 }
 
-/** The production engines. */
-export function defaultEngines(logger: Logger, clock: Clock): DaemonEngine[] {
-  const vrrp = new VrrpEngine({ clock, logger, openOs: openRunnerOs, resolveScriptUser: (name) => resolveScriptUser(name) });
-  return [vrrpDaemonEngine(vrrp)];
+export function directorDaemonEngine(director: Director): DaemonEngine {
+  const sections = Object.entries(director.statusSections()).map(([section, snapshot]): StatusProvider => ({ section, snapshot }));
+  return {
+    name: 'director',
+    status: sections[0] ?? null,
+    moreStatus: sections.slice(1),
+    start: (config) => director.start(config),
+    applyConfig: (config) => director.applyConfig(config),
+    stop: () => director.stop(),
+  };
+}
+
+async function connectKernelIpvs(): Promise<IpvsConnection> {
+  const nl = openGenericNetlink();
+  try {
+    const ipvs = await IpvsClient.connect(nl);
+    return { ipvs, close: () => { nl.close(); } };
+  } catch (err) {
+    nl.close();
+    throw err;
+  }
+}
+
+async function kernelAlerts(config: Config, logger: Logger, clock: Clock): Promise<AlertsPort> {
+  const log = logger.child({ component: 'alerts' });
+  const scriptUser = config.alerts.some((a) => a.type === 'exec')
+    ? await resolveUser(config.scripts.user).catch((err: unknown) => {
+      log.warn({ err: String(err) }, 'scripts.user unknown: exec alert sinks run as the daemon user');
+      return null;
+    })
+    : null;
+  return new AlertDispatcher({ clock, log, node: config.node, scriptUser }, config.alerts);
+}
+
+/** The production engines; `context` receives the director and VRRP engine for the control commands. */
+export function defaultEngines(logger: Logger, clock: Clock, context: EngineContext = { queue: new EventQueue() }): DaemonEngine[] {
+  const holder: { director: Director | null } = { director: null };
+  const vrrp = new VrrpEngine({
+    clock, logger, openOs: openRunnerOs, resolveScriptUser: (name) => resolveScriptUser(name),
+    onTransition: (notice) => holder.director?.onTransition(notice),
+  });
+  const director = new Director({
+    clock, logger, queue: context.queue,
+    connectIpvs: connectKernelIpvs,
+    createHealth: (o) => createHealthService({ clock, ...o, onHealthChange: () => { o.onHealthChange(); } }),
+    createAlerts: (config) => kernelAlerts(config, logger, clock),
+    setQuorum: (name, ok) => { vrrp.setVirtualServerQuorum(name, ok); },
+  });
+  holder.director = director;
+  context.director = director;
+  context.vrrp = vrrp;
+  return [directorDaemonEngine(director), vrrpDaemonEngine(vrrp)];
 }

@@ -9,7 +9,11 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { describeError } from '../core/errors.js';
 import { createRootLogger, type Logger } from '../core/log.js';
 import { startDaemon, type Daemon } from './daemon.js';
-import { defaultEngines, type DaemonEngine } from './engines.js';
+import { directorCommands } from './director-commands.js';
+import { defaultEngines, type DaemonEngine, type EngineContext } from './engines.js';
+import { EventQueue } from './event-queue.js';
+import { Operator } from './operator.js';
+import { notifierFromEnv, systemdNotifyBinary, watchdogPingMs } from './sd-notify.js';
 import { installSignalHandlers, type SignalTarget } from './signals.js';
 import { packageVersion } from './version.js';
 
@@ -23,29 +27,37 @@ export interface RunDaemonOptions {
   readonly clock?: Clock;
   readonly signals?: SignalTarget;
   /** The engines to compose; default: the production ones (VRRP). */
-  readonly engines?: (logger: Logger, clock: Clock) => DaemonEngine[];
+  readonly engines?: (logger: Logger, clock: Clock, context: EngineContext) => DaemonEngine[];
 }
 
 /**
  * Signals arrive whenever they like, also while the config is still being
  * read: handlers go in first, and a stop requested during startup is honoured
- * as soon as the daemon exists. A SIGHUP during startup needs no action (the
- * file is being read right now).
+ * as soon as the daemon exists. A SIGHUP during startup (the engines may take
+ * a moment: first reconcile, first checks) is remembered and run once the
+ * daemon exists; re-reading an unchanged file is harmless.
  */
 class SignalRouter {
   private daemon: Daemon | null = null;
   private stopRequested: NodeJS.Signals | null = null;
+  private reloadPending = false;
 
   constructor(private readonly logger: Logger) {}
 
   attach(daemon: Daemon): void {
     this.daemon = daemon;
-    if (this.stopRequested) void daemon.stop(this.stopRequested);
+    if (this.stopRequested) {
+      void daemon.stop(this.stopRequested);
+    } else if (this.reloadPending) {
+      this.reloadPending = false;
+      this.reload();
+    }
   }
 
   reload(): void {
     if (!this.daemon) {
-      this.logger.info('SIGHUP during startup: the config file is being read now');
+      this.logger.info('SIGHUP during startup: reloading once the daemon is up');
+      this.reloadPending = true;
       return;
     }
     // Failures are logged and recorded in status by the reload itself.
@@ -94,7 +106,9 @@ async function startFromFile(configPath: string, options: RunDaemonOptions, logg
     return null;
   }
   const clock = options.clock ?? systemClock;
-  const engines = (options.engines ?? defaultEngines)(logger, clock);
+  const context: EngineContext = { queue: new EventQueue() };
+  const engines = (options.engines ?? defaultEngines)(logger, clock, context);
+  const operator = context.vrrp ? new Operator(context.vrrp, context.queue, clock) : null;
   try {
     return await startDaemon({
       config: result.config,
@@ -105,6 +119,11 @@ async function startFromFile(configPath: string, options: RunDaemonOptions, logg
       clock,
       pid: process.pid,
       engines,
+      queue: context.queue,
+      notifier: notifierFromEnv(process.env, systemdNotifyBinary, logger),
+      watchdogMs: watchdogPingMs(process.env, process.pid),
+      ...(context.director ? { extraCommands: directorCommands(context.director, operator) } : {}),
+      ...(operator ? { statusProviders: [{ section: 'maintenance', snapshot: () => operator.maintenanceStatus() }] } : {}),
       version: packageVersion(),
     });
   } catch (err) {

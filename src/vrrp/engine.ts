@@ -25,6 +25,8 @@ import type { ScriptUser } from './track/exec.js';
 
 /** How often an instance that could not start (missing interface, no address) is retried. */
 export const START_RETRY_MS = 2000;
+/** Subtracted from the tracked priority delta while the operator holds an instance down. */
+export const OPERATOR_HOLD_DELTA = 1000;
 /** How long a stop lets queued notify runs (the shutdown transitions) finish. */
 export const NOTIFY_STOP_GRACE_MS = 5000;
 
@@ -48,6 +50,9 @@ export class VrrpEngine {
   private cancelRetry: (() => void) | null = null;
   private unwatchLinks: (() => void) | null = null;
   private stopped = false;
+  /** Instances the operator holds down (drill, maintenance), with their last tracking verdict. */
+  private readonly holds = new Set<string>();
+  private readonly verdicts = new Map<string, { priorityDelta: number; fault: boolean }>();
   readonly notify: NotifyQueue;
   private readonly log: Logger;
 
@@ -151,9 +156,14 @@ export class VrrpEngine {
     }
   }
 
-  private applyOne(instance: string, event: VrrpEvent): void {
+  private applyOne(instance: string, given: VrrpEvent): void {
     const runner = this.slots.get(instance)?.runner;
     if (!runner) return;
+    let event = given;
+    if (event.type === 'TrackChanged') {
+      this.verdicts.set(instance, { priorityDelta: event.priorityDelta, fault: event.fault });
+      if (this.holds.has(instance)) event = { ...event, priorityDelta: event.priorityDelta - OPERATOR_HOLD_DELTA };
+    }
     let transition;
     try {
       transition = runner.apply(event);
@@ -181,6 +191,30 @@ export class VrrpEngine {
     } catch (err) {
       this.log.error({ err: describeError(err) }, 'transition hook failed');
     }
+  }
+
+  /**
+   * Operator hold (drill, maintenance): the instance's effective priority drops to 1, so it
+   * stays BACKUP while a peer is alive. With `resign`, a MASTER resigns now: priority-0
+   * advert and VIPs removed (Shutdown), then Startup as BACKUP. Releasing restores the
+   * tracked priority (a preempting instance then takes over again). False: no such instance.
+   */
+  setHold(instance: string, on: boolean, resign = false): boolean {
+    const runner = this.slots.get(instance)?.runner;
+    if (!runner) return false;
+    if (on) this.holds.add(instance);
+    else this.holds.delete(instance);
+    const verdict = this.verdicts.get(instance) ?? { priorityDelta: 0, fault: false };
+    this.dispatch(instance, { type: 'TrackChanged', ...verdict });
+    if (on && resign && runner.state.name === 'MASTER') {
+      this.dispatch(instance, { type: 'Shutdown' });
+      this.dispatch(instance, { type: 'Startup' });
+    }
+    return true;
+  }
+
+  held(instance: string): boolean {
+    return this.holds.has(instance);
   }
 
   /** Quorum of a virtual server (fed by the integration): tracked as `track.virtual_servers`. */

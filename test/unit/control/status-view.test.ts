@@ -56,3 +56,37 @@ describe('formatUptime', () => {
     expect(formatUptime(86_400 + 1)).toBe('1d 0h 0m 1s');
   });
 });
+
+describe('renderStatus tables', () => {
+  const instances = [{ name: 'web', state: 'MASTER', priority: 150, effective_priority: 150, interface: 'eth0', vrid: 51, master_address: '10.0.0.1', virtual_addresses: ['10.0.0.100/32'] }];
+  const virtualServers = [{
+    name: 'http', service: 'tcp 10.0.0.100:80', in_kernel: true, scheduler: 'wrr', quorum: { state: 'held' },
+    real_servers: [
+      { address: '10.0.0.11', port: 80, forwarding: 'dr', weight: 2, configured_weight: 2, active_conns: 5, inactive_conns: 1, health: 'up', drained: false },
+      { address: '10.0.0.12', port: 80, forwarding: 'dr', weight: 0, configured_weight: 1, active_conns: 0, inactive_conns: 0, health: 'up', drained: true },
+      { address: 'fd00::1', port: 80, forwarding: null, weight: null, configured_weight: 1, active_conns: null, inactive_conns: null, health: 'down', drained: false },
+    ],
+  }];
+
+  it('lists the instances first, then each virtual server like ipvsadm -Ln with health', () => {
+    const text = renderStatus({ ...base, instances, virtual_servers: virtualServers });
+    const lines = text.split('\n');
+    const iInst = lines.indexOf('instances:');
+    const iVs = lines.indexOf('virtual servers:');
+    expect(iInst).toBeGreaterThan(0);
+    expect(iVs).toBeGreaterThan(iInst);
+    expect(lines[iInst + 2]).toMatch(/^ {2}web +MASTER +150 +150 +eth0 +51 +10\.0\.0\.1 +10\.0\.0\.100\/32$/);
+    expect(text).toContain('  tcp 10.0.0.100:80 wrr  (http, quorum held)\n');
+    expect(text).toMatch(/-> 10\.0\.0\.11:80 +Route +2 +2 +5 +1 +up\n/);
+    expect(text).toMatch(/-> 10\.0\.0\.12:80 +Route +0 +1 +0 +0 +up drained\n/);
+    expect(text).toMatch(/-> \[fd00::1\]:80 +- +- +1 +- +- +down\n/);
+    // The table sections are not repeated as JSON lines.
+    expect(text).not.toContain('"real_servers"');
+  });
+
+  it('says none when there are no instances or virtual servers', () => {
+    const text = renderStatus({ ...base, instances: [], virtual_servers: [] });
+    expect(text).toContain('instances: none');
+    expect(text).toContain('virtual servers: none');
+  });
+});

@@ -1,0 +1,370 @@
+/**
+ * The director engine: health checks, alerts, the IPVS reconciler and the
+ * sync daemons, driven through the daemon's ONE event queue.
+ *
+ * Every input becomes a queued task that recomputes the desired state and
+ * asks the reconciler to apply it: a health change, a VRRP transition (the
+ * role that `ipvs_sync.follow` names also moves the sync daemons), a reload,
+ * a drain and the reconnect timer. Role policy (docs/operations.md): the
+ * IPVS table is programmed whatever the role; VIPs are the VRRP engine's.
+ *
+ * Without IPVS in the kernel (or without CAP_NET_ADMIN) the director keeps
+ * running: the failed connect is logged, counted, raised once as
+ * `reconcile_error`, and retried every `reconnectMs`.
+ */
+import type { Config, VirtualServerConfig } from '../config/types.js';
+import type { JsonValue } from '../control/protocol.js';
+import type { Clock } from '../core/clock.js';
+import { describeError } from '../core/errors.js';
+import type { Logger } from '../core/log.js';
+import { EventBus } from '../alerts/bus.js';
+import type { LvsHaEvent } from '../alerts/events.js';
+import { healthKey, staticHealthView, type DirectorRole, type DrainOverride, type HealthView, type RealServerHealth } from '../lvs/desired.js';
+import type { IpvsApi } from '../lvs/ipvs/client.js';
+import { canonicalAddress } from '../lvs/model.js';
+import { desiredStateFor } from '../lvs/reconcile-desired.js';
+import { Reconciler, type ReconcilerCounters, type RunResult } from '../lvs/reconciler.js';
+import { planJson, renderPlan } from '../lvs/render.js';
+import type { Operation } from '../lvs/plan.js';
+import { applySyncForRole, stopSyncDaemons } from '../lvs/sync-daemon.js';
+import type { SyncDaemons } from '../lvs/sync-policy.js';
+import type { HealthState } from '../health/hysteresis.js';
+import type { QuorumState } from '../health/quorum.js';
+import type { VrrpStateName } from '../vrrp/machine-types.js';
+import type { TransitionNotice } from '../vrrp/runner.js';
+import { drainsStatus, ipvsSyncStatus, reconcileStatus, virtualServersStatus, type HealthVsStatus } from './director-status.js';
+import { QueueClosedError, type EventQueue } from './event-queue.js';
+import { directorRole } from './role.js';
+
+export const DEFAULT_RECONNECT_MS = 30_000;
+/** Drift repair (a destination changed by hand is put back) and the retry after a failed run. */
+export const DEFAULT_REPAIR_MS = 60_000;
+export const DEFAULT_RETRY_MS = 5_000;
+/** The longest timer Node accepts: the reconciler's own timers never fire. */
+const NEVER_MS = 2_147_483_647;
+
+export interface HealthPort {
+  update(virtualServers: readonly VirtualServerConfig[]): void;
+  stop(): void;
+  status(): readonly HealthVsStatus[];
+  counters?(): { checks: number; checkFailures: number; transitions: number; scheduledChecks: number };
+}
+
+export interface AlertsPort {
+  handle(event: LvsHaEvent): void;
+  update(configs: Config['alerts']): Promise<void>;
+  close(): Promise<void>;
+  status(): unknown;
+}
+
+export interface IpvsConnection {
+  readonly ipvs: IpvsApi;
+  close(): void;
+}
+
+export interface DirectorOptions {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly queue: EventQueue;
+  readonly connectIpvs: () => Promise<IpvsConnection>;
+  readonly createHealth: (o: { scriptsUser: string | null; publish: (e: LvsHaEvent) => void; onHealthChange: () => void }) => Promise<HealthPort>;
+  readonly createAlerts: (config: Config) => Promise<AlertsPort>;
+  /** Quorum verdicts to VRRP tracking (VrrpEngine.setVirtualServerQuorum). */
+  readonly setQuorum?: (virtualServer: string, ok: boolean) => void;
+  readonly reconnectMs?: number;
+  readonly reconcileIntervalMs?: number;
+  readonly retryMs?: number;
+}
+
+/** A HealthView over the health service's status (one scan per desired state). */
+export function healthViewOf(status: readonly HealthVsStatus[]): HealthView {
+  const rs: Record<string, RealServerHealth> = {};
+  const quorum: Record<string, QuorumState> = {};
+  for (const vs of status) {
+    quorum[vs.name] = vs.quorum.state as QuorumState;
+    for (const r of vs.real_servers) rs[healthKey(vs.name, r.address, r.port)] = { state: r.health as HealthState, weight: r.weight };
+  }
+  return staticHealthView(rs, quorum);
+}
+
+export class Director {
+  private config: Config | null = null;
+  private previous: Config | null = null;
+  private health: HealthPort | null = null;
+  private alerts: AlertsPort | null = null;
+  private conn: IpvsConnection | null = null;
+  private reconciler: Reconciler | null = null;
+  private readonly bus: EventBus<LvsHaEvent>;
+  private readonly states = new Map<string, VrrpStateName>();
+  private role: DirectorRole = 'INIT';
+  private syncDaemons: SyncDaemons | null = null;
+  private syncError: string | null = null;
+  private drains: DrainOverride[] = [];
+  private lastReloadOps: readonly Operation[] = [];
+  private connectErrors = 0;
+  private lastConnectError: string | null = null;
+  private cancelReconnect: (() => void) | null = null;
+  private cancelRepair: (() => void) | null = null;
+  private lastFailures = 0;
+  private stopped = false;
+  private readonly log: Logger;
+
+  constructor(private readonly options: DirectorOptions) {
+    this.log = options.logger.child({ component: 'director' });
+    this.bus = new EventBus<LvsHaEvent>((err, event) => {
+      this.log.error({ err: describeError(err), event: event.type }, 'event listener failed');
+    });
+    this.bus.subscribe((event) => this.alerts?.handle(event));
+    this.bus.subscribe((event) => {
+      if (event.type === 'quorum_lost' || event.type === 'quorum_restored') {
+        this.options.setQuorum?.(event.virtualServer, event.type === 'quorum_restored');
+      }
+    });
+  }
+
+  /** Publish an event to the alert sinks (and the quorum hook). */
+  publish(event: LvsHaEvent): void {
+    this.bus.publish(event);
+  }
+
+  async start(config: Config): Promise<void> {
+    this.config = config;
+    this.alerts = await this.options.createAlerts(config);
+    this.health = await this.options.createHealth({
+      scriptsUser: config.scripts.user,
+      publish: (e) => {
+        this.publish(e);
+      },
+      onHealthChange: () => {
+        this.enqueue('health', async () => { await this.reconcile('health'); });
+      },
+    });
+    this.health.update(config.virtualServers);
+    await this.connect();
+  }
+
+  /** Inside the queue: a reload was applied. Unchanged checks keep their state (health.update). */
+  async applyConfig(config: Config): Promise<void> {
+    const old = this.config;
+    this.config = config;
+    this.previous = old;
+    await this.alerts?.update(config.alerts);
+    this.health?.update(config.virtualServers);
+    if (JSON.stringify(old?.ipvsSync ?? null) !== JSON.stringify(config.ipvsSync)) await this.applySync();
+    const result = await this.reconcile('reload');
+    this.lastReloadOps = result?.ops ?? [];
+    this.previous = null;
+  }
+
+  /** The IPVS operations the last reload applied (what `lvs-ha reload` prints). */
+  reloadChanges(): { text: string; json: JsonValue } {
+    const ops = this.lastReloadOps;
+    return { text: renderPlan(ops), json: JSON.parse(JSON.stringify(planJson(ops))) as JsonValue };
+  }
+
+  /** VRRP transition (synchronous, from the VRRP dispatcher): alert now, role change through the queue. */
+  onTransition(notice: TransitionNotice): void {
+    const { record } = notice;
+    this.states.set(notice.instance, record.to);
+    this.publish({
+      type: 'vrrp_transition', at: notice.at, instance: notice.instance, from: record.from, to: record.to,
+      priority: notice.priority, reason: record.reason,
+    });
+    this.enqueue(`vrrp:${notice.instance}`, () => this.onRoleInputs());
+  }
+
+  async drain(override: DrainOverride): Promise<void> {
+    this.drains = [...this.drains.filter((d) => !sameDrain(d, override)), override];
+    await this.reconcile('drain');
+  }
+
+  /** False when no such drain was set. */
+  async undrain(override: DrainOverride): Promise<boolean> {
+    const before = this.drains.length;
+    this.drains = this.drains.filter((d) => !sameDrain(d, override));
+    if (this.drains.length === before) return false;
+    await this.reconcile('undrain');
+    return true;
+  }
+
+  drainList(): JsonValue {
+    return drainsStatus(this.drains);
+  }
+
+  currentRole(): DirectorRole {
+    return this.role;
+  }
+
+  /** Status sections: virtual_servers, ipvs_sync, reconcile, drains, alerts. */
+  statusSections(): Record<string, () => JsonValue> {
+    return {
+      virtual_servers: () => (this.config
+        ? virtualServersStatus(this.config, this.health?.status() ?? [], this.reconciler?.live() ?? null, this.drains)
+        : []),
+      ipvs_sync: () => ipvsSyncStatus({
+        follow: this.config?.ipvsSync?.follow ?? null, role: this.role, maintenance: false,
+        daemons: this.syncDaemons, lastError: this.syncError,
+      }),
+      reconcile: () => reconcileStatus(
+        { connected: this.conn !== null, connectErrors: this.connectErrors, lastConnectError: this.lastConnectError },
+        this.reconciler?.counters() ?? null,
+      ),
+      drains: () => drainsStatus(this.drains),
+      health_checks: () => {
+        const c = this.health?.counters?.();
+        return c ? { checks: c.checks, check_failures: c.checkFailures, transitions: c.transitions, scheduled: c.scheduledChecks } : null;
+      },
+      alerts: () => JSON.parse(JSON.stringify(this.alerts?.status() ?? [])) as JsonValue,
+    };
+  }
+
+  counters(): ReconcilerCounters | null {
+    return this.reconciler?.counters() ?? null;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.cancelReconnect?.();
+    this.cancelReconnect = null;
+    this.cancelRepair?.();
+    this.cancelRepair = null;
+    this.health?.stop();
+    await this.reconciler?.stop();
+    if (this.conn && this.config?.ipvsSync) {
+      await stopSyncDaemons(this.conn.ipvs).catch((err: unknown) => {
+        this.log.warn({ err: describeError(err) }, 'could not stop the sync daemons');
+      });
+    }
+    this.conn?.close();
+    this.conn = null;
+    await this.alerts?.close();
+  }
+
+  private enqueue(label: string, run: () => Promise<void>): void {
+    this.options.queue.enqueue({ label, run }).catch((err: unknown) => {
+      if (err instanceof QueueClosedError) return;
+      this.log.error({ label, err: describeError(err) }, 'queued task failed');
+    });
+  }
+
+  private async onRoleInputs(): Promise<void> {
+    if (!this.config) return;
+    const role = directorRole(this.config, this.states);
+    if (role === this.role) return;
+    this.log.info({ from: this.role, to: role }, 'director role changed');
+    this.role = role;
+    await this.applySync();
+    await this.reconcile(`role ${role}`);
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped || this.conn) return;
+    try {
+      this.conn = await this.options.connectIpvs();
+    } catch (err) {
+      const message = `IPVS unavailable: ${describeError(err)}`;
+      this.connectErrors += 1;
+      const first = this.lastConnectError !== message;
+      this.lastConnectError = message;
+      if (first) {
+        this.log.error({ retry_ms: this.reconnectMs() }, message);
+        this.publish({ type: 'reconcile_error', at: this.options.clock.wallNow(), kind: 'no_ipvs', reason: message });
+      } else {
+        this.log.debug(message);
+      }
+      this.scheduleReconnect();
+      return;
+    }
+    this.log.info('IPVS connected');
+    this.reconciler = new Reconciler({
+      ipvs: this.conn.ipvs,
+      clock: this.options.clock,
+      log: this.log.child({ part: 'reconciler' }),
+      desired: (live) => this.desired(live),
+      // Its own timers are pushed out of reach: drift repair and retries come through the queue.
+      intervalMs: NEVER_MS,
+      retryMs: NEVER_MS,
+    });
+    const first = await this.reconciler.start();
+    this.checkReconcileErrors();
+    this.armRepair(first);
+    await this.applySync();
+  }
+
+  private reconnectMs(): number {
+    return this.options.reconnectMs ?? DEFAULT_RECONNECT_MS;
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.cancelReconnect) return;
+    this.cancelReconnect = this.options.clock.setTimer(this.reconnectMs(), () => {
+      this.cancelReconnect = null;
+      this.enqueue('ipvs:reconnect', () => this.connect());
+    });
+  }
+
+  private desired(live: Parameters<typeof desiredStateFor>[1]): ReturnType<typeof desiredStateFor> {
+    const config = this.config;
+    if (!config) throw new Error('director: no config');
+    return desiredStateFor(
+      { config, health: healthViewOf(this.health?.status() ?? []), role: this.role, options: { drains: this.drains }, previous: this.previous },
+      live,
+    );
+  }
+
+  private async reconcile(reason: string): Promise<RunResult | null> {
+    if (!this.reconciler) return null;
+    const result = await this.reconciler.request(reason);
+    this.checkReconcileErrors();
+    this.armRepair(result);
+    return result;
+  }
+
+  /** The next drift-repair run (sooner after a failure), queued like every other input. */
+  private armRepair(last: RunResult): void {
+    this.cancelRepair?.();
+    this.cancelRepair = null;
+    if (this.stopped) return;
+    const failed = !last.ok || last.failed > 0;
+    const delay = failed ? (this.options.retryMs ?? DEFAULT_RETRY_MS) : (this.options.reconcileIntervalMs ?? DEFAULT_REPAIR_MS);
+    this.cancelRepair = this.options.clock.setTimer(delay, () => {
+      this.cancelRepair = null;
+      this.enqueue('ipvs:repair', async () => { await this.reconcile(failed ? 'retry' : 'timer'); });
+    });
+  }
+
+  /** Raise reconcile_error when runs or operations failed since the last look. */
+  private checkReconcileErrors(): void {
+    const c = this.reconciler?.counters();
+    if (!c) return;
+    const failures = c.failedRuns + c.opsFailed;
+    if (failures > this.lastFailures && c.lastError) {
+      this.publish({ type: 'reconcile_error', at: this.options.clock.wallNow(), kind: c.lastError.kind, reason: c.lastError.message });
+    }
+    this.lastFailures = failures;
+  }
+
+  private async applySync(): Promise<void> {
+    const config = this.config;
+    if (!this.conn || !config?.ipvsSync) return;
+    try {
+      const result = await applySyncForRole(this.conn.ipvs, this.role, config.ipvsSync);
+      this.syncDaemons = result.daemons;
+      this.syncError = result.failures[0]?.message ?? null;
+      for (const f of result.failures) {
+        this.log.error({ kind: f.kind, role: this.role }, f.message);
+        this.publish({ type: 'sync_daemon_error', at: this.options.clock.wallNow(), role: this.role, kind: f.kind, reason: f.message });
+      }
+      if (result.ops.length > 0) this.log.info({ role: this.role, ops: result.ops.length }, 'sync daemons set for the role');
+    } catch (err) {
+      this.syncError = `sync daemons: ${describeError(err)}`;
+      this.log.error({ role: this.role }, this.syncError);
+      this.publish({ type: 'sync_daemon_error', at: this.options.clock.wallNow(), role: this.role, kind: 'read', reason: this.syncError });
+    }
+  }
+}
+
+function sameDrain(a: DrainOverride, b: DrainOverride): boolean {
+  return canonicalAddress(a.address) === canonicalAddress(b.address) && a.port === b.port && a.virtualServer === b.virtualServer;
+}

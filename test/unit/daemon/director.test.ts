@@ -1,0 +1,258 @@
+/** The director engine against an in-memory IPVS, a scripted health service and a fake clock. */
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import type { LvsHaEvent } from '../../../src/alerts/events.js';
+import { validateConfigText } from '../../../src/config/load.js';
+import type { Config } from '../../../src/config/types.js';
+import { FakeClock } from '../../../src/core/clock.js';
+import { silentLogger } from '../../../src/core/log.js';
+import { Director, type HealthPort } from '../../../src/daemon/director.js';
+import type { HealthVsStatus } from '../../../src/daemon/director-status.js';
+import { EventQueue } from '../../../src/daemon/event-queue.js';
+import type { VrrpStateName } from '../../../src/vrrp/machine-types.js';
+import { FakeIpvs } from '../lvs/ipvs/fake-ipvs.js';
+
+const BASE = readFileSync(new URL('../../../configs/director-a.yaml', import.meta.url), 'utf8');
+
+function configOf(text: string): Config {
+  const r = validateConfigText(text, 'director-a.yaml');
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  return r.config;
+}
+
+/** A health service whose verdicts the test sets. */
+class ScriptedHealth implements HealthPort {
+  verdicts = new Map<string, { health: string; weight: number | null }>();
+  vs: Config['virtualServers'] = [];
+  updates = 0;
+  onChange: () => void = () => undefined;
+  update(vs: Config['virtualServers']): void {
+    this.vs = vs;
+    this.updates += 1;
+  }
+  stop(): void {
+    this.vs = [];
+  }
+  set(address: string, port: number, health: string, weight: number | null = null): void {
+    this.verdicts.set(`${address}:${String(port)}`, { health, weight });
+    this.onChange();
+  }
+  status(): HealthVsStatus[] {
+    return this.vs.map((v) => ({
+      name: v.name, quorum_up: null, up_count: 0, quorum: { state: 'unknown', min_up: 1, hysteresis: 0 },
+      real_servers: v.realServers.map((rs) => {
+        const h = this.verdicts.get(`${rs.address.text}:${String(rs.port)}`);
+        return { address: rs.address.text, port: rs.port, health: h?.health ?? 'unknown', since: '', weight: h?.weight ?? null, last_check: null };
+      }),
+    }));
+  }
+}
+
+function setup(options: { ipvsAvailable?: () => boolean } = {}) {
+  const clock = new FakeClock();
+  const queue = new EventQueue();
+  const ipvs = new FakeIpvs();
+  const health = new ScriptedHealth();
+  const events: LvsHaEvent[] = [];
+  const quorum: string[] = [];
+  let connects = 0;
+  const director = new Director({
+    clock, logger: silentLogger(), queue,
+    connectIpvs: () => {
+      connects += 1;
+      if (options.ipvsAvailable && !options.ipvsAvailable()) return Promise.reject(new Error('this kernel has no IPVS'));
+      return Promise.resolve({ ipvs, close: () => undefined });
+    },
+    createHealth: (o) => {
+      health.onChange = o.onHealthChange;
+      return Promise.resolve(health);
+    },
+    createAlerts: () => Promise.resolve({
+      handle: (e: LvsHaEvent) => { events.push(e); },
+      update: () => Promise.resolve(),
+      close: () => Promise.resolve(),
+      status: () => [],
+    }),
+    setQuorum: (name, ok) => { quorum.push(`${name}=${String(ok)}`); },
+    reconnectMs: 30_000,
+  });
+  const settle = async (): Promise<void> => {
+    await queue.enqueue({ label: 'test', run: () => undefined });
+  };
+  const weight = (port: number, address: string): number | undefined => {
+    for (const s of ipvs.services.values()) {
+      if (s.service.key.kind === 'address' && s.service.key.port === port) {
+        for (const d of s.dests.values()) if (d.address === address) return d.weight;
+      }
+    }
+    return undefined;
+  };
+  const transition = (from: VrrpStateName, to: VrrpStateName): void => {
+    director.onTransition({ instance: 'web', record: { from, to, reason: 'startup', atMs: 0 }, priority: 150, at: clock.wallNow() });
+  };
+  return { clock, queue, ipvs, health, events, quorum, director, settle, weight, transition, connects: () => connects };
+}
+
+describe('director: IPVS from config and health', () => {
+  test('programs the services at start; checked real servers wait at weight 0 until their first verdict', async () => {
+    const t = setup();
+    await t.director.start(configOf(BASE));
+    expect(t.ipvs.services.size).toBe(2);
+    expect(t.weight(80, '10.0.0.11')).toBe(0);
+    t.health.set('10.0.0.11', 80, 'up');
+    await t.settle();
+    expect(t.weight(80, '10.0.0.11')).toBe(2);
+    expect(t.weight(80, '10.0.0.12')).toBe(0);
+    t.health.set('10.0.0.11', 80, 'down');
+    await t.settle();
+    expect(t.weight(80, '10.0.0.11')).toBe(0); // on_failure: inhibit
+    const vs = (t.director.statusSections().virtual_servers?.() ?? []) as { name: string; real_servers: { address: string; health: string; weight: number; configured_weight: number }[] }[];
+    expect(vs[0]?.real_servers[0]).toMatchObject({ address: '10.0.0.11', health: 'down', weight: 0, configured_weight: 2 });
+    await t.director.stop();
+  });
+
+  test('a reload with a changed weight edits only that destination', async () => {
+    const t = setup();
+    await t.director.start(configOf(BASE));
+    t.health.set('10.0.0.11', 80, 'up');
+    t.health.set('10.0.0.12', 80, 'up');
+    await t.settle();
+    t.ipvs.calls.length = 0;
+    const updatesBefore = t.health.updates;
+    await t.director.applyConfig(configOf(BASE.replace('{ address: 10.0.0.12, port: 80, weight: 1 }', '{ address: 10.0.0.12, port: 80, weight: 5 }')));
+    expect(t.ipvs.calls.filter((c) => !c.startsWith('readTable') && !c.startsWith('getTimeouts'))).toEqual([
+      'editDest tcp 10.0.0.100:80 -> 10.0.0.12:80',
+    ]);
+    expect(t.weight(80, '10.0.0.12')).toBe(5);
+    expect(t.health.updates).toBe(updatesBefore + 1);
+    expect(t.director.reloadChanges().text).toContain('10.0.0.12:80');
+    await t.director.stop();
+  });
+
+  test('a drain is weight 0, survives a reload, and undrain restores the weight', async () => {
+    const t = setup();
+    await t.director.start(configOf(BASE));
+    t.health.set('10.0.0.11', 80, 'up');
+    await t.settle();
+    await t.director.drain({ address: '10.0.0.11', port: 80, virtualServer: null });
+    expect(t.weight(80, '10.0.0.11')).toBe(0);
+    await t.director.applyConfig(configOf(BASE));
+    expect(t.weight(80, '10.0.0.11')).toBe(0);
+    expect(t.director.drainList()).toEqual([{ address: '10.0.0.11', port: 80, virtual_server: null }]);
+    expect(await t.director.undrain({ address: '10.0.0.11', port: 80, virtualServer: null })).toBe(true);
+    expect(t.weight(80, '10.0.0.11')).toBe(2);
+    expect(await t.director.undrain({ address: '10.0.0.11', port: 80, virtualServer: null })).toBe(false);
+    await t.director.stop();
+  });
+});
+
+describe('director: role drives the sync daemons', () => {
+  test('INIT/BACKUP run the backup daemon, MASTER the master daemon; transitions are alerts', async () => {
+    const t = setup();
+    await t.director.start(configOf(BASE));
+    expect(t.ipvs.daemons.map((d) => d.state)).toEqual(['backup']);
+    t.transition('INIT', 'BACKUP');
+    await t.settle();
+    expect(t.ipvs.daemons.map((d) => d.state)).toEqual(['backup']);
+    t.transition('BACKUP', 'MASTER');
+    await t.settle();
+    expect(t.ipvs.daemons.map((d) => d.state)).toEqual(['master']);
+    expect(t.director.currentRole()).toBe('MASTER');
+    expect(t.events.flatMap((e) => (e.type === 'vrrp_transition' ? [e.to] : []))).toEqual(['BACKUP', 'MASTER']);
+    const sync = t.director.statusSections().ipvs_sync?.() as { master: unknown; backup: unknown; role: string };
+    expect(sync.role).toBe('MASTER');
+    expect(sync.master).not.toBeNull();
+    expect(sync.backup).toBeNull();
+    await t.director.stop();
+    expect(t.ipvs.daemons).toEqual([]);
+  });
+
+  test('backup_while_master keeps the backup daemon while MASTER', async () => {
+    const t = setup();
+    await t.director.start(configOf(BASE.replace('  max_len: 1472', '  max_len: 1472\n  backup_while_master: true')));
+    t.transition('INIT', 'MASTER');
+    await t.settle();
+    expect(t.ipvs.daemons.map((d) => d.state).sort()).toEqual(['backup', 'master']);
+    await t.director.stop();
+  });
+
+  test('a refused daemon start raises sync_daemon_error and the director keeps running', async () => {
+    const t = setup();
+    t.ipvs.failWhen = (method) => (method === 'startDaemon' ? FakeIpvs.err(19, 'NEW_DAEMON') : undefined);
+    await t.director.start(configOf(BASE));
+    expect(t.events.some((e) => e.type === 'sync_daemon_error')).toBe(true);
+    const sync = t.director.statusSections().ipvs_sync?.() as { last_error: string | null };
+    expect(sync.last_error).toMatch(/NEW_DAEMON|backup/);
+    expect(t.ipvs.services.size).toBe(2);
+    await t.director.stop();
+  });
+
+  test('quorum events feed VRRP tracking', async () => {
+    const t = setup();
+    await t.director.start(configOf(BASE));
+    const at = t.clock.wallNow();
+    t.director.publish({ type: 'quorum_lost', at, virtualServer: 'http', upCount: 0, minUp: 1, hysteresis: 0, reason: 'none up' });
+    t.director.publish({ type: 'quorum_restored', at, virtualServer: 'http', upCount: 1, minUp: 1, hysteresis: 0, reason: 'one up' });
+    t.director.publish({ type: 'real_server_down', at, virtualServer: 'http', address: '10.0.0.11', port: 80, from: 'up', reason: 'x' });
+    expect(t.quorum).toEqual(['http=false', 'http=true']);
+    await t.director.stop();
+  });
+});
+
+describe('director: without IPVS', () => {
+  test('logs, counts and alerts once, retries slowly, and programs the table once IPVS appears', async () => {
+    let available = false;
+    const t = setup({ ipvsAvailable: () => available });
+    await t.director.start(configOf(BASE));
+    const rec = (): { ipvs: string; connect_errors: number } => t.director.statusSections().reconcile?.() as { ipvs: string; connect_errors: number };
+    expect(rec()).toMatchObject({ ipvs: 'unavailable', connect_errors: 1 });
+    expect(t.events.filter((e) => e.type === 'reconcile_error')).toHaveLength(1);
+    t.clock.advance(29_000);
+    await t.settle();
+    expect(t.connects()).toBe(1);
+    t.clock.advance(1_000);
+    await t.settle();
+    expect(t.connects()).toBe(2);
+    expect(t.events.filter((e) => e.type === 'reconcile_error')).toHaveLength(1); // same error: not raised again
+    // Role changes still work (status answers, VRRP runs) while IPVS is absent.
+    t.transition('INIT', 'MASTER');
+    await t.settle();
+    expect(t.director.currentRole()).toBe('MASTER');
+    available = true;
+    t.clock.advance(30_000);
+    await t.settle();
+    expect(rec().ipvs).toBe('connected');
+    expect(t.ipvs.services.size).toBe(2);
+    expect(t.ipvs.daemons.map((d) => d.state)).toEqual(['master']);
+    await t.director.stop();
+  });
+});
+
+describe('director: drift repair through the queue', () => {
+  test('a destination re-weighted by hand is put back by the next timer run; a failed run is retried sooner', async () => {
+    const t = setup();
+    await t.director.start(configOf(BASE));
+    t.health.set('10.0.0.11', 80, 'up');
+    await t.settle();
+    for (const s of t.ipvs.services.values()) for (const [k, d] of s.dests) if (d.address === '10.0.0.11' && d.port === 80) s.dests.set(k, { ...d, weight: 9 });
+    expect(t.weight(80, '10.0.0.11')).toBe(9);
+    t.clock.advance(59_000);
+    await t.settle();
+    expect(t.weight(80, '10.0.0.11')).toBe(9);
+    t.clock.advance(1_000);
+    await t.settle();
+    await t.settle();
+    expect(t.weight(80, '10.0.0.11')).toBe(2);
+    // A failing run: retried after 5 s, and raised as reconcile_error.
+    t.ipvs.failWhen = (method) => (method === 'readTable' ? FakeIpvs.err(105, 'GET_SERVICE') : undefined);
+    t.health.set('10.0.0.12', 80, 'up');
+    await t.settle();
+    expect(t.events.filter((e) => e.type === 'reconcile_error')).toHaveLength(1);
+    t.ipvs.failWhen = () => undefined;
+    t.clock.advance(5_000);
+    await t.settle();
+    await t.settle();
+    expect(t.weight(80, '10.0.0.12')).toBe(1);
+    await t.director.stop();
+  });
+});
