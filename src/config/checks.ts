@@ -84,6 +84,7 @@ const regexSource = (ctx: Ctx, node: Node, path: string): string | undefined => 
 };
 
 const sha256Hex = matching(/^[0-9a-fA-F]{64}$/, 'a sha256 digest: 64 hexadecimal characters');
+const md5Hex = matching(/^[0-9a-fA-F]{32}$/, 'an md5 digest: 32 hexadecimal characters');
 
 function readConnect(m: MapReader, scope: CheckScope): { connectAddress: IpAddress | null; connectPort: number | null; bindAddress: IpAddress | null } {
   const connect = m.optAt('connect_address', ip);
@@ -108,8 +109,9 @@ function readHttp(m: MapReader, type: 'http' | 'https') {
   const expectStatus = readExpectStatus(m);
   const expectBody = m.opt('expect_body', regexSource) ?? null;
   const expectDigest = m.opt('expect_digest', sha256Hex)?.toLowerCase() ?? null;
+  const expectDigestMd5 = m.opt('expect_digest_md5', md5Hex)?.toLowerCase() ?? null;
   if (method === 'HEAD') {
-    for (const key of ['expect_body', 'expect_digest']) {
+    for (const key of ['expect_body', 'expect_digest', 'expect_digest_md5']) {
       if (m.has(key)) ctx.report(m.keyNode(key) ?? m.node, m.sub(key), `${key} needs a body, but method HEAD receives none`);
     }
   }
@@ -121,6 +123,7 @@ function readHttp(m: MapReader, type: 'http' | 'https') {
     expectStatus,
     expectBody,
     expectDigest,
+    expectDigestMd5,
     tlsVerify: tls ? (m.opt('tls_verify', bool) ?? CHECK_DEFAULTS.tlsVerify) : false,
     tlsServerName: tls ? (m.opt('tls_server_name', matching(/^[A-Za-z0-9.-]+$/, 'a DNS name for TLS SNI')) ?? null) : null,
     caFile: tls ? (m.opt('ca_file', absolutePath) ?? null) : null,

@@ -4,7 +4,7 @@
  */
 const CHECK_COMMON = ['type', 'interval', 'timeout', 'rise', 'fall'] as const;
 const CHECK_CONNECT = ['connect_address', 'connect_port', 'bind_address'] as const;
-const CHECK_HTTP = ['method', 'path', 'host', 'expect_status', 'expect_body', 'expect_digest', 'max_body_bytes'] as const;
+const CHECK_HTTP = ['method', 'path', 'host', 'expect_status', 'expect_body', 'expect_digest', 'expect_digest_md5', 'max_body_bytes'] as const;
 const CHECK_TLS = ['tls_verify', 'tls_server_name', 'ca_file'] as const;
 const CHECK_EXEC = ['command', 'dynamic_weight'] as const;
 

@@ -155,6 +155,11 @@ export type CheckConfig =
       readonly expectBody: string | null;
       /** Lowercase hex sha256 of the body. */
       readonly expectDigest: string | null;
+      /**
+       * Lowercase hex MD5 of the body (what Keepalived's `digest` holds). Both
+       * digests may be set; each must match. Absent means null (not set).
+       */
+      readonly expectDigestMd5?: string | null;
       readonly tlsVerify: boolean;
       readonly tlsServerName: string | null;
       readonly caFile: string | null;

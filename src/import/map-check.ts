@@ -5,6 +5,7 @@
  * Timing: interval = delay_loop; timeout = connect_timeout (misc_timeout);
  * fall = retry + 1 (the failed check and its retries); rise = 1.
  * delay_before_retry has no equivalent: lvs-ha probes every interval.
+ * A url's `digest` (MD5 of the body) becomes expect_digest_md5, lowercased.
  */
 import type { YamlMap, YamlValue } from './model.js';
 import type { Loc, Stmt } from './types.js';
@@ -77,7 +78,10 @@ interface UrlAcc {
   status: YamlValue[];
   regex?: string | undefined;
   virtualhost?: string | undefined;
+  digestMd5?: string | undefined;
 }
+
+const MD5_HEX = /^[0-9a-fA-F]{32}$/;
 
 export function urlHandlers(cx: Collector): Readonly<Record<string, Handler<UrlAcc>>> {
   return {
@@ -86,6 +90,12 @@ export function urlHandlers(cx: Collector): Readonly<Record<string, Handler<UrlA
       for (const code of s.args) u.status.push(/^\d+$/.test(code) ? Number(code) : code);
     },
     regex: (s, u) => { u.regex = s.args.join(' '); },
+    digest: (s, u) => {
+      const hex = arg(cx, s);
+      if (hex === undefined) return;
+      if (MD5_HEX.test(hex)) u.digestMd5 = hex.toLowerCase();
+      else cx.warn(s.loc, `url 'digest ${hex}': not an MD5 digest (32 hexadecimal characters); dropped`);
+    },
     virtualhost: (s, u) => { u.virtualhost = arg(cx, s) ?? u.virtualhost; },
   };
 }
@@ -126,6 +136,7 @@ function http(cx: Collector, c: CheckerAcc, inherited: CheckDefaults, target: Ya
   if (host !== undefined) out.host = host;
   if (u.status.length > 0) out.expect_status = u.status;
   if (u.regex !== undefined) out.expect_body = u.regex;
+  if (u.digestMd5 !== undefined) out.expect_digest_md5 = u.digestMd5;
   if (c.type === 'SSL_GET') {
     out.tls_verify = false;
     cx.noteKey(target, 'tls_verify', 'Keepalived SSL_GET does not verify certificates; consider true with ca_file');

@@ -239,7 +239,7 @@ const CHECKER: readonly Row[] = [
   ['retry', 'changed', 'check.fall', 'fall = retry + 1 (the failed check plus its retries); rise is 1'],
   ['delay_before_retry', 'changed', '', 'lvs-ha probes every interval: a failure is declared after fall x interval'],
   ['nb_get_retry', 'changed', 'check.fall', 'old name of retry'],
-  ['url', 'mapped', 'check.path, expect_status, expect_body', 'the first url only (warned when there are more)'],
+  ['url', 'mapped', 'check.path, expect_status, expect_body, expect_digest_md5', 'the first url only (warned when there are more)'],
   ['virtualhost', 'mapped', 'check.host', ''],
   ['enable_sni', 'mapped', 'check.tls_server_name', 'the virtualhost'],
   ['misc_path', 'changed', 'check.command', 'split into arguments; no shell'],
@@ -261,7 +261,7 @@ const CHECKER: readonly Row[] = [
 const URL: readonly Row[] = [
   ['path', 'mapped', 'check.path', ''],
   ['status_code', 'mapped', 'check.expect_status', ''],
-  ['digest', 'dropped', '', 'Keepalived digests are MD5; lvs-ha expect_digest is sha256 of the body and an MD5 cannot be converted: compute the sha256 and add it'],
+  ['digest', 'mapped', 'check.expect_digest_md5', 'MD5 of the body, lowercased; a value that is not 32 hexadecimal characters is dropped (warned)'],
   ['regex', 'changed', 'check.expect_body', 'PCRE2 -> JavaScript regular expression: check the syntax'],
   ['virtualhost', 'mapped', 'check.host', ''],
   ['regex_no_match', 'dropped', '', ''],

@@ -31,6 +31,8 @@ export interface HttpCheckSpec {
   readonly expectStatus: readonly HttpStatusRange[];
   readonly expectBody: string | null;
   readonly expectDigest: string | null;
+  /** Lowercase hex MD5 of the body (Keepalived's `digest`); absent means not checked. */
+  readonly expectDigestMd5?: string | null;
   readonly tlsVerify: boolean;
   readonly tlsServerName: string | null;
   readonly caFile: string | null;
@@ -126,10 +128,21 @@ export function verdict(spec: HttpCheckSpec, bodyRe: RegExp | null, status: numb
   if (bodyRe !== null && !bodyRe.test(body.bytes.toString('utf8'))) {
     return `body does not match /${bodyRe.source}/${body.truncated ? ` (first ${String(body.bytes.length)} bytes)` : ''}`;
   }
+  return digestVerdict(spec, body);
+}
+
+/** The digest expectations: sha256 (`expect_digest`), then MD5 (`expect_digest_md5`). */
+function digestVerdict(spec: HttpCheckSpec, body: Body): string | null {
+  const md5 = spec.expectDigestMd5 ?? null;
+  if (spec.expectDigest === null && md5 === null) return null;
+  if (body.truncated) return `body larger than ${String(spec.maxBodyBytes)} bytes, digest not checked`;
   if (spec.expectDigest !== null) {
-    if (body.truncated) return `body larger than ${String(spec.maxBodyBytes)} bytes, digest not checked`;
     const digest = createHash('sha256').update(body.bytes).digest('hex');
     if (digest !== spec.expectDigest.toLowerCase()) return `body sha256 ${digest} != expected ${spec.expectDigest}`;
+  }
+  if (md5 !== null) {
+    const digest = createHash('md5').update(body.bytes).digest('hex');
+    if (digest !== md5.toLowerCase()) return `digest mismatch (md5 ${digest} != expected ${md5.toLowerCase()})`;
   }
   return null;
 }

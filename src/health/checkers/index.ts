@@ -40,6 +40,7 @@ export function buildChecker(target: CheckTarget, check: CheckConfig, deps: Chec
           expectStatus: check.expectStatus,
           expectBody: check.expectBody,
           expectDigest: check.expectDigest,
+          expectDigestMd5: check.expectDigestMd5 ?? null,
           tlsVerify: check.tlsVerify,
           tlsServerName: check.tlsServerName,
           caFile: check.caFile,

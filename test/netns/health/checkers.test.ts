@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpChecker, type HttpCheckSpec } from '../../../src/health/checkers/http.js';
 import { buildChecker } from '../../../src/health/checkers/index.js';
 import { httpCheck, ip, tcpCheck } from '../../unit/health/fixtures.js';
 import {
@@ -105,6 +106,39 @@ describe('http checker (loopback)', () => {
     const r = await runWithTimeout(check({ expectDigest: good }), 1000);
     expect(r.ok).toBe(false);
     expect(r.reason).toMatch(/^body sha256 [0-9a-f]{64} != expected /);
+  });
+
+  it('checks the MD5 digest of the body (expect_digest_md5, Keepalived digest)', async () => {
+    const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+    const spec = (over: Partial<HttpCheckSpec>): HttpCheckSpec => ({
+      scheme: 'http', host: '127.0.0.1', port, bindAddress: null, method: 'GET', path: '/index.html', hostHeader: null,
+      expectStatus: [[200, 299]], expectBody: null, expectDigest: null, tlsVerify: false, tlsServerName: null, caFile: null,
+      maxBodyBytes: 65536, ...over,
+    });
+    const md5Check = (over: Partial<HttpCheckSpec>) => httpChecker(spec(over), deps.now);
+    const good = md5('<html>v1</html>\n');
+    state.handler = (_q, s) => { s.end('<html>v1</html>\n'); };
+    expect(await runWithTimeout(md5Check({ expectDigestMd5: good }), 1000)).toMatchObject({ ok: true });
+    expect((await runWithTimeout(md5Check({ expectDigestMd5: good.toUpperCase() }), 1000)).ok).toBe(true);
+    expect(seen.requests.at(-1)).toMatchObject({ method: 'GET', url: '/index.html' });
+    state.handler = (_q, s) => { s.end('<html>v2</html>\n'); };
+    expect(await runWithTimeout(md5Check({ expectDigestMd5: good }), 1000))
+      .toMatchObject({ ok: false, reason: `digest mismatch (md5 ${md5('<html>v2</html>\n')} != expected ${good})` });
+    // The same through buildChecker, as the daemon builds checks from the config.
+    expect(await runWithTimeout(check({ path: '/index.html', expectDigestMd5: good }), 1000))
+      .toMatchObject({ ok: false, reason: expect.stringMatching(/^digest mismatch \(md5 /) as unknown });
+    // With both digests, each must match: a right sha256 does not hide a wrong MD5, nor the reverse.
+    const sha = createHash('sha256').update('<html>v2</html>\n').digest('hex');
+    expect(await runWithTimeout(md5Check({ expectDigest: sha, expectDigestMd5: good }), 1000)).toMatchObject({ ok: false, reason: expect.stringMatching(/^digest mismatch \(md5 /) as unknown });
+    expect((await runWithTimeout(md5Check({ expectDigest: sha, expectDigestMd5: md5('<html>v2</html>\n') }), 1000)).ok).toBe(true);
+    expect(await runWithTimeout(md5Check({ expectDigest: 'b'.repeat(64), expectDigestMd5: md5('<html>v2</html>\n') }), 1000))
+      .toMatchObject({ ok: false, reason: expect.stringMatching(/^body sha256 /) as unknown });
+    // Without expect_digest_md5 the changed body is up: the MD5 is what made it down.
+    expect((await runWithTimeout(md5Check({}), 1000)).ok).toBe(true);
+    state.handler = (_q, s) => { s.end('y'.repeat(4096)); };
+    expect(await runWithTimeout(md5Check({ maxBodyBytes: 1024, expectDigestMd5: md5('y'.repeat(4096)) }), 2000))
+      .toMatchObject({ ok: false, reason: 'body larger than 1024 bytes, digest not checked' });
+    expect((await runWithTimeout(md5Check({ expectDigestMd5: md5('y'.repeat(4096)) }), 1000)).ok).toBe(true);
   });
 
   it('reads at most max_body_bytes of a large body', async () => {

@@ -148,7 +148,7 @@ describe('checks', () => {
     expect(v?.realServers[0]?.check).toEqual({
       type: 'http', intervalMs: 2000, timeoutMs: 1000, rise: 2, fall: 3, connectAddress: null, connectPort: null, bindAddress: null,
       method: 'GET', path: '/healthz', host: 'www.example.com', expectStatus: [[200, 299], [301, 301]], expectBody: '^ok',
-      expectDigest: '0c4f2bd39d2c1a9f2a0f04c2f1e10d2e62a1d6e8c3a18e3b6b3dba5f3c8a9e11', tlsVerify: false, tlsServerName: null, caFile: null, maxBodyBytes: 4096,
+      expectDigest: '0c4f2bd39d2c1a9f2a0f04c2f1e10d2e62a1d6e8c3a18e3b6b3dba5f3c8a9e11', expectDigestMd5: null, tlsVerify: false, tlsServerName: null, caFile: null, maxBodyBytes: 4096,
     });
     expect(v?.realServers[1]?.check).toEqual({ type: 'tcp', intervalMs: 2000, timeoutMs: 1000, rise: 2, fall: 3, connectAddress: null, connectPort: null, bindAddress: null });
     expect(v?.realServers[2]?.check).toBeNull();
@@ -196,6 +196,36 @@ describe('checks', () => {
       expect(oneIssue(text).message, line).toContain(message);
     }
     expect(valid(vs(`${ADDR}\ncheck: { type: http, expect_status: 204 }`)).virtualServers[0]?.realServers[0]?.check).toMatchObject({ expectStatus: [[204, 204]] });
+  });
+
+  test('expect_digest_md5: 32 hex characters, lowercased, alone or with expect_digest', () => {
+    const check = (extra: string) => valid(vs(`${ADDR}\ncheck: { type: http, ${extra} }`)).virtualServers[0]?.realServers[0]?.check;
+    expect(check('expect_digest_md5: 9B3A0C85A887A256D6939DA88AABD8CD')).toMatchObject({ expectDigestMd5: '9b3a0c85a887a256d6939da88aabd8cd', expectDigest: null });
+    expect(check('expect_digest_md5: 9b3a0c85a887a256d6939da88aabd8cd, expect_digest: ' + 'ab'.repeat(32))).toMatchObject({ expectDigestMd5: '9b3a0c85a887a256d6939da88aabd8cd', expectDigest: 'ab'.repeat(32) });
+    expect(check('path: /')).toMatchObject({ expectDigestMd5: null });
+    const https = valid(vs(ADDR, '- { address: 10.0.0.11, check: { type: https, expect_digest_md5: ff20ad2481f97b1754ef3e12ecd3a9cc } }')).virtualServers[0]?.realServers[0]?.check;
+    expect(https).toMatchObject({ type: 'https', expectDigestMd5: 'ff20ad2481f97b1754ef3e12ecd3a9cc' });
+  });
+
+  test('a bad expect_digest_md5 is refused where it is written', () => {
+    const bad: [string, string][] = [
+      ['9b3a0c85a887a256d6939da88aabd8c', 'must be an md5 digest: 32 hexadecimal characters'],
+      ['9b3a0c85a887a256d6939da88aabd8cdd', 'must be an md5 digest: 32 hexadecimal characters'],
+      ['9b3a0c85a887a256d6939da88aabd8cg', 'must be an md5 digest: 32 hexadecimal characters'],
+      ['0c4f2bd39d2c1a9f2a0f04c2f1e10d2e62a1d6e8c3a18e3b6b3dba5f3c8a9e11', 'must be an md5 digest: 32 hexadecimal characters'],
+    ];
+    for (const [value, message] of bad) {
+      const text = vs(`${ADDR}\ncheck:\n  type: http\n  path: /x\n  expect_digest_md5: ${value}`);
+      const issue = oneIssue(text);
+      expect(issue.message, value).toBe(message);
+      expect(issue.path).toBe('virtual_servers[0].check.expect_digest_md5');
+      expect({ line: issue.line, column: issue.column }).toEqual(locate(text, value));
+    }
+    const head = vs(`${ADDR}\ncheck:\n  type: http\n  method: HEAD\n  expect_digest_md5: 9b3a0c85a887a256d6939da88aabd8cd`);
+    const issue = oneIssue(head);
+    expect(issue.message).toBe('expect_digest_md5 needs a body, but method HEAD receives none');
+    expect({ line: issue.line, column: issue.column }).toEqual(locate(head, 'expect_digest_md5'));
+    expect(oneIssue(vs(`${ADDR}\ncheck: { type: tcp, expect_digest_md5: 9b3a0c85a887a256d6939da88aabd8cd }`)).message).toBe("'expect_digest_md5' is not allowed for check type tcp (only for http, https)");
   });
 
   test('timing, addresses and ports of checks', () => {

@@ -316,9 +316,12 @@ describe('virtual_server', () => {
     expect(vs('sorry_server')).toEqual({ address: '10.0.0.250', port: 80 });
   });
 
-  it('HTTP_GET: first url, status codes, host, fall = retry + 1; digest and second url dropped with warnings', () => {
-    expect(vs('real_servers.0.check')).toEqual({ type: 'http', interval: '5s', timeout: '3s', rise: 1, fall: 3, path: '/healthz', host: 'www.example.com', expect_status: ['200-299', 503] });
-    expect(c.warnings).toContainEqual(expect.stringMatching(/^23: url 'digest 9b3a0c85a887a256d6939da88aabd8cd': no lvs-ha equivalent \(Keepalived digests are MD5/));
+  it('HTTP_GET: first url, status codes, MD5 digest, host, fall = retry + 1; second url dropped with a warning', () => {
+    expect(vs('real_servers.0.check')).toEqual({
+      type: 'http', interval: '5s', timeout: '3s', rise: 1, fall: 3, path: '/healthz', host: 'www.example.com', expect_status: ['200-299', 503],
+      expect_digest_md5: '9b3a0c85a887a256d6939da88aabd8cd',
+    });
+    expect(c.warnings.filter((w) => w.includes('digest'))).toEqual([]);
     expect(c.warnings).toContainEqual(expect.stringMatching(/^25: HTTP_GET: lvs-ha checks one URL per check/));
   });
 
@@ -344,6 +347,41 @@ describe('virtual_server', () => {
     expect(fw.check).toEqual({ type: 'tcp', interval: '1m', timeout: '5s', rise: 1, fall: 2, connect_port: 80 });
     expect(fw.real_servers).toEqual([{ address: '10.0.1.1', port: 0, weight: 1 }, { address: '10.0.1.2', port: 0, weight: 1 }]);
     expect(fw.address).toBeUndefined();
+  });
+});
+
+describe('url digest (MD5 of the body)', () => {
+  const checker = (type: string, digest: string) => `global_defs {\n router_id r\n}\nvirtual_server 10.0.0.1 80 {\n lb_kind DR\n protocol TCP\n real_server 10.0.0.2 80 {\n  ${type} {\n   url {\n    path /index.html\n    digest ${digest}\n   }\n  }\n }\n real_server 10.0.0.3 80 {\n  TCP_CHECK {\n  }\n }\n}\n`;
+  const checkOf = (c: Converted): unknown => get(c.doc, 'virtual_servers.0.real_servers.0.check');
+  const validatedMd5 = (c: Converted): unknown => {
+    valid(c);
+    const v = c.result.validation;
+    const rs = v.ok ? v.config.virtualServers[0]?.realServers[0] : undefined;
+    return rs?.check?.type === 'http' || rs?.check?.type === 'https' ? rs.check.expectDigestMd5 : undefined;
+  };
+
+  it('HTTP_GET: becomes expect_digest_md5, lowercased, with no warning, and the config carries it', () => {
+    const c = convert(checker('HTTP_GET', 'FF20AD2481F97B1754EF3E12ECD3A9CC'));
+    expect(checkOf(c)).toMatchObject({ type: 'http', path: '/index.html', expect_digest_md5: 'ff20ad2481f97b1754ef3e12ecd3a9cc' });
+    expect(c.yaml).toContain('expect_digest_md5: ff20ad2481f97b1754ef3e12ecd3a9cc');
+    expect(c.warnings.filter((w) => w.includes('digest'))).toEqual([]);
+    expect(validatedMd5(c)).toBe('ff20ad2481f97b1754ef3e12ecd3a9cc');
+  });
+
+  it('SSL_GET: the same on the https check', () => {
+    const c = convert(checker('SSL_GET', '640205b7b0fc66c1ea91c463fac6334d'));
+    expect(checkOf(c)).toMatchObject({ type: 'https', expect_digest_md5: '640205b7b0fc66c1ea91c463fac6334d' });
+    expect(validatedMd5(c)).toBe('640205b7b0fc66c1ea91c463fac6334d');
+  });
+
+  it('a digest that is not 32 hexadecimal characters is dropped with a located warning, and the rest still converts', () => {
+    for (const bad of ['9b3a0c85', '9b3a0c85a887a256d6939da88aabd8cz', '9b3a0c85a887a256d6939da88aabd8cd00']) {
+      const c = convert(checker('HTTP_GET', bad));
+      expect(checkOf(c)).toMatchObject({ type: 'http', path: '/index.html' });
+      expect(checkOf(c)).not.toHaveProperty('expect_digest_md5');
+      expect(c.warnings).toContainEqual(`11: url 'digest ${bad}': not an MD5 digest (32 hexadecimal characters); dropped`);
+      expect(validatedMd5(c)).toBeNull();
+    }
   });
 });
 

@@ -20,22 +20,21 @@ interface Expected {
 }
 
 const SMTP = "global_defs 'notification_email'";
-const MD5 = "url 'digest";
 
 const SAMPLES: Readonly<Record<string, Expected>> = {
-  'keepalived.conf.HTTP_GET.port': { outcome: 'valid', why: 'SSL_GET with connect_port; MD5 digest and SMTP alerts dropped', mentions: [SMTP, MD5] },
+  'keepalived.conf.HTTP_GET.port': { outcome: 'valid', why: 'SSL_GET with connect_port and an MD5 digest (converted); SMTP alerts dropped', mentions: [SMTP] },
   'keepalived.conf.IPv6': { outcome: 'valid', why: 'IPv6 service; SMTP_CHECK becomes a TCP check; the unused virtual_server_group is reported', mentions: ['SMTP dialogue', 'virtual_server_group IPv6_group is not used'] },
   'keepalived.conf.PING_CHECK': { outcome: 'valid', why: 'UDP service; PING_CHECK has no equivalent, so the real server has no check (warned)', mentions: ['none of its checkers (PING_CHECK)'] },
   'keepalived.conf.SMTP_CHECK': { outcome: 'valid', why: 'SMTP_CHECK becomes TCP checks of the first host; extra hosts and helo_name dropped', mentions: ['SMTP dialogue', 'SMTP_CHECK host: lvs-ha checks one address'] },
-  'keepalived.conf.SSL_GET': { outcome: 'valid', why: 'https and http checks of the first url; AH authentication, MD5 digests and second urls dropped', mentions: ["'authentication'", MD5, 'checks one URL per check', 'Keepalived speaks VRRPv2'] },
+  'keepalived.conf.SSL_GET': { outcome: 'valid', why: 'https and http checks of the first url with its MD5 digest; AH authentication and second urls dropped', mentions: ["'authentication'", 'checks one URL per check', 'Keepalived speaks VRRPv2'] },
   'keepalived.conf.UDP_CHECK': { outcome: 'valid', why: 'UDP_CHECK has no equivalent, so the real server has no check (warned)', mentions: ['none of its checkers (UDP_CHECK)'] },
   'keepalived.conf.conditional_conf': { outcome: 'valid', why: 'no router_id, so no config id: the @high/@low lines are skipped and the script has no command (not tracked); use_vmac dropped', mentions: ['conditional line(s)', 'no script line applies', "'use_vmac'"] },
   'keepalived.conf.fwmark': { outcome: 'valid', why: 'fwmark service with TCP checks on connect_port, written once on the service', mentions: [] },
-  'keepalived.conf.inhibit': { outcome: 'valid', why: 'inhibit_on_failure on the only real server becomes on_failure: inhibit', mentions: [MD5] },
+  'keepalived.conf.inhibit': { outcome: 'valid', why: 'inhibit_on_failure on the only real server becomes on_failure: inhibit; the MD5 digest is converted', mentions: [] },
   'keepalived.conf.misc_check': { outcome: 'valid', why: 'MISC_CHECK becomes an exec check', mentions: [SMTP] },
   'keepalived.conf.misc_check_arg': { outcome: 'valid', why: 'MISC_CHECK with arguments in one quoted string, split into argv', mentions: [SMTP] },
   'keepalived.conf.quorum': { outcome: 'valid', why: 'quorum 7 / hysteresis 2 with weights 1 map to counts; alpha warned, omega and quorum scripts dropped', mentions: ['alpha:', "'omega'", "'quorum_up", "'quorum_down"] },
-  'keepalived.conf.sample': { outcome: 'valid', why: 'nopreempt instance and a NAT service with a sorry server', mentions: [MD5, 'Keepalived speaks VRRPv2'] },
+  'keepalived.conf.sample': { outcome: 'valid', why: 'nopreempt instance and a NAT service with a sorry server; the MD5 digest is converted', mentions: ['Keepalived speaks VRRPv2'] },
   'keepalived.conf.status_code': { outcome: 'valid', why: 'status_code ranges become expect_status; second url dropped', mentions: ['checks one URL per check'] },
   'keepalived.conf.track_interface': { outcome: 'valid', why: 'tracked interfaces with weight 0 (FAULT); addresses on other devices and static/virtual routes dropped', mentions: ["'dev eth1'", "'static_routes'", "'virtual_routes'"] },
   'keepalived.conf.virtual_server_group': {
@@ -56,6 +55,14 @@ const SAMPLES: Readonly<Record<string, Expected>> = {
   'keepalived.conf.vrrp.scripts': { outcome: 'valid', why: 'notify_* scripts of instances and groups dropped (lvs-ha has one notify command)', mentions: ["'notify_master", "vrrp_sync_group 'notify_backup"] },
   'keepalived.conf.vrrp.static_ipaddress': { outcome: 'valid', why: 'static addresses and virtual routes dropped', mentions: ["'static_ipaddress'"] },
   'keepalived.conf.vrrp.sync': { outcome: 'valid', why: 'two sync groups; their notify scripts dropped', mentions: ["vrrp_sync_group 'notify_master"] },
+};
+
+/** The MD5 digests (Keepalived `digest` of each converted first url) the validated config must carry. */
+const DIGESTS: Readonly<Record<string, readonly string[]>> = {
+  'keepalived.conf.HTTP_GET.port': ['ff20ad2481f97b1754ef3e12ecd3a9cc'],
+  'keepalived.conf.SSL_GET': ['ff20ad2481f97b1754ef3e12ecd3a9cc', 'ff20ad2481f97b1754ef3e12ecd3a9cc'],
+  'keepalived.conf.inhibit': ['640205b7b0fc66c1ea91c463fac6334d'],
+  'keepalived.conf.sample': ['640205b7b0fc66c1ea91c463fac6334d'],
 };
 
 function sampleFiles(): string[] {
@@ -86,5 +93,16 @@ describe(`Debian keepalived samples (${DIR})`, () => {
       expect(found.some((f) => f.includes(m)), `${file}: expected a ${v.ok ? 'warning' : 'validation error'} mentioning "${m}"; got:\n${found.join('\n')}`).toBe(true);
     }
     for (const w of r.warnings) expect(w.loc.file).toContain(file);
+  });
+
+  it.each(Object.entries(DIGESTS))('%s: its MD5 digests reach the validated config, without a digest warning', (name, digests) => {
+    const file = sampleFiles().find((f) => f.replace(/\.gz$/, '') === name);
+    if (file === undefined) expect.fail(`${name} is not installed`);
+    const r = importKeepalived(`${DIR}/${file}`, nodeSourceFs, { defaultNode: 'director', outputName: 'out.yaml' });
+    if (!r.ok || !r.validation.ok) expect.fail(`${name} does not convert to a valid config`);
+    const found = r.validation.config.virtualServers.flatMap((vs) => vs.realServers).flatMap((rs) =>
+      rs.check?.type === 'http' || rs.check?.type === 'https' ? [rs.check.expectDigestMd5 ?? null] : []);
+    expect(found).toEqual(digests);
+    expect(r.warnings.filter((w) => w.message.includes("'digest"))).toEqual([]);
   });
 });
