@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { assertBuilt, describeRun, runInVm } from '../../test/helpers/vm/index.js';
+import { echoServer, WEBHOOK_SINK } from '../../test/helpers/vm/programs.js';
 
 function config(node: string, priority: number): string {
   return `node: ${node}
@@ -30,29 +31,9 @@ alerts: [{ name: sink, type: webhook, url: "http://10.62.0.2:9000/", events: [vr
 `;
 }
 
-const ECHO = `import socketserver, sys
-class H(socketserver.StreamRequestHandler):
-    def handle(self):
-        for line in self.rfile:
-            self.wfile.write(line)
-class S(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-S(('0.0.0.0', 80), H).serve_forever()
-`;
+const ECHO = echoServer(80);
+const SINK = WEBHOOK_SINK;
 
-const SINK = `import http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get('content-length', 0)))
-        with open(sys.argv[1], 'ab') as f:
-            f.write(body.replace(b'\\n', b' ') + b'\\n')
-        self.send_response(204)
-        self.end_headers()
-    def log_message(self, *a):
-        pass
-http.server.ThreadingHTTPServer(('0.0.0.0', 9000), H).serve_forever()
-`;
 
 // argv: results, name, seconds. 20 persistent connections (a request every 100 ms each, one
 // thread each) and a new connection every 50 ms; times in ms since the epoch.

@@ -17,6 +17,7 @@
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { assertBuilt, describeRun, runInVm, type VmRunResult } from '../helpers/vm/index.js';
+import { WEBHOOK_SINK } from '../helpers/vm/programs.js';
 
 function config(node: string, priority: number, sync: boolean, weightR1 = 1): string {
   return `node: ${node}
@@ -62,18 +63,7 @@ class S(socketserver.ThreadingTCPServer):
 S(('0.0.0.0', 80), H).serve_forever()
 `;
 
-const SINK = `import http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers.get('content-length', 0)))
-        with open(sys.argv[1], 'ab') as f:
-            f.write(body.replace(b'\\n', b' ') + b'\\n')
-        self.send_response(204)
-        self.end_headers()
-    def log_message(self, *a):
-        pass
-http.server.ThreadingHTTPServer(('0.0.0.0', 9000), H).serve_forever()
-`;
+const SINK = WEBHOOK_SINK;
 
 // argv: results, "balance" N | "hold" NAME N
 const CLIENT = `import json, os, socket, sys, time

@@ -15,6 +15,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { parseIpVsConn, renderConnections } from '../../src/lvs/ipvs/connections.js';
 import { assertBuilt, describeRun, runInVm, type VmRunResult } from '../helpers/vm/index.js';
+import { echoServer } from '../helpers/vm/programs.js';
 
 const CONFIG = `node: lvi-restart
 virtual_servers:
@@ -48,16 +49,7 @@ console.log(JSON.stringify({ ok: r.ok, ops: r.ops.map((o) => o.op), applied: r.a
 nl.close();
 `;
 
-const ECHO = `import socketserver
-class H(socketserver.StreamRequestHandler):
-    def handle(self):
-        for line in self.rfile:
-            self.wfile.write(line)
-class S(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-S(('0.0.0.0', 8080), H).serve_forever()
-`;
+const ECHO = echoServer(8080);
 
 // argv: results dir, name. Connects, exchanges one line, waits for NAME.go, exchanges another.
 const CLIENT = `import json, os, socket, sys, time

@@ -17,6 +17,7 @@
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { assertBuilt, describeRun, runInVm, type VmRunResult } from '../helpers/vm/index.js';
+import { echoServer } from '../helpers/vm/programs.js';
 
 const CONFIG = `node: lvi-sync
 vrrp:
@@ -60,16 +61,7 @@ if (process.argv[3] === 'apply') {
 nl.close();
 `;
 
-const ECHO = `import socketserver
-class H(socketserver.StreamRequestHandler):
-    def handle(self):
-        for line in self.rfile:
-            self.wfile.write(line)
-class S(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-S(('0.0.0.0', 80), H).serve_forever()
-`;
+const ECHO = echoServer(80);
 
 // argv: results dir, name, count. Opens COUNT connections, one line each; waits for NAME.go; one more line each.
 const CLIENT = `import json, os, socket, sys, time
