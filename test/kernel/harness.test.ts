@@ -9,9 +9,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { buildCpio } from '../helpers/vm/cpio.js';
-import { APT_HINT, findBusybox, findKernel, findModuleFile, findQemu, moduleLoadOrder, parseModulesDep, STAGE1_TARGETS, VmHostError } from '../helpers/vm/host.js';
-import { ensureInitramfs, STAGE2_SCRIPT } from '../helpers/vm/initramfs.js';
+import { buildCpio } from '../../src/vm/cpio.js';
+import { APT_HINT, findBusybox, findKernel, findModuleFile, findQemu, moduleLoadOrder, parseModulesDep, STAGE1_TARGETS, VmHostError } from '../../src/vm/host.js';
+import { ensureInitramfs, stage2Path } from '../../src/vm/initramfs.js';
+import { STAGE2_SCRIPT } from '../../src/vm/scripts.js';
 import { describeRun, runInVm, VM_DIR, VmRunError, type VmRunResult } from '../helpers/vm/index.js';
 
 function cpioList(archive: Buffer): string[] {
@@ -98,7 +99,24 @@ describe('initramfs', () => {
     const archive = readFileSync(path);
     const names = cpioList(archive);
     expect(names).toEqual(expect.arrayContaining(['init', 'bin/busybox', ...STAGE1_TARGETS.map((m) => `modules/${m}.ko`)]));
-    expect(archive.includes(Buffer.from(`switch_root /mnt/root /bin/sh ${STAGE2_SCRIPT}`))).toBe(true);
+    expect(archive.includes(Buffer.from(`switch_root /mnt/root /bin/sh ${stage2Path(VM_DIR)}`))).toBe(true);
+  });
+
+  test('stage 2 is written to the cache folder (the VM reads it there), named by its text', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'lvk-cache-'));
+    try {
+      const initrd = ensureInitramfs(findKernel(), cache);
+      const stage2 = stage2Path(cache);
+      expect(stage2.startsWith(`${cache}/stage2-`)).toBe(true);
+      expect(readFileSync(stage2, 'utf8')).toBe(STAGE2_SCRIPT);
+      expect(readdirSync(cache).sort()).toEqual([initrd.slice(cache.length + 1), stage2.slice(cache.length + 1)].sort());
+      // a deleted stage 2 comes back even though the initramfs is cached
+      rmSync(stage2);
+      expect(ensureInitramfs(findKernel(), cache)).toBe(initrd);
+      expect(readFileSync(stage2, 'utf8')).toBe(STAGE2_SCRIPT);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 });
 

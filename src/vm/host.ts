@@ -1,13 +1,12 @@
 /**
- * What the test VM needs from the host: qemu, Debian's kernel with its modules,
+ * What the VM needs from the host: qemu, Debian's kernel with its modules,
  * busybox-static. Each lookup fails with an error that says what to install.
  */
 import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LvsHaError } from '../../../src/core/errors.js';
+import { VmHostError } from './errors.js';
 
-export const APT_HINT =
-  'apt-get install -y --no-install-recommends qemu-system-x86 linux-image-amd64 busybox-static kmod ipvsadm';
+export { APT_HINT, VmHostError } from './errors.js';
 
 /**
  * What stage 1 must be able to do: talk virtio-pci and mount 9p over virtio.
@@ -15,15 +14,6 @@ export const APT_HINT =
  * adapts to kernels that split or merge modules (e.g. netfs/fscache).
  */
 export const STAGE1_TARGETS = ['virtio_pci', '9pnet_virtio', '9p'] as const;
-
-/** The host cannot run the test VM; the message says what to do. */
-export class VmHostError extends LvsHaError {
-  readonly code = 'LVSHA_VM_HOST';
-  constructor(message: string, options: { aptHint?: boolean } = {}) {
-    const hint = `\nInstall the kernel-tier packages as root: ${APT_HINT} (or run: bash test/setup-host.sh)`;
-    super(options.aptHint === false ? message : `${message}${hint}`);
-  }
-}
 
 export interface VmKernel {
   version: string;

@@ -3,22 +3,21 @@
  * host's root shared read-only over 9p and a writable run folder, runs a shell
  * payload inside it as root and returns what it printed and its exit code.
  *
- * Layout under <repo>/.vm/ (gitignored): initramfs-*.cpio (cached),
- * runs/<name>/{env.sh,payload.sh,stdout,stderr,exit-code,console.log}.
+ * Layout under <package root>/.vm/ (gitignored): initramfs-*.cpio and
+ * stage2-*.sh (cached), runs/<name>/{env.sh,payload.sh,stdout,stderr,exit-code,console.log}.
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { LvsHaError } from '../../../src/core/errors.js';
-import { findKernel, findQemu, VmHostError } from './host.js';
+import { join, resolve } from 'node:path';
+import { VmHostError, VmRunError } from './errors.js';
+import { findKernel, findQemu } from './host.js';
 import { ensureInitramfs } from './initramfs.js';
+import { PACKAGE_ROOT, VM_DIR } from './paths.js';
+import { DEFAULT_VM_MODULES, qemuArgs, renderEnvFile, tail } from './qemu.js';
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-export const VM_DIR = join(REPO_ROOT, '.vm');
-
-/** Modules stage 2 loads with modprobe unless the caller says otherwise. */
-export const DEFAULT_VM_MODULES = ['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'veth', 'bridge'] as const;
+/** The package root (the checkout under test); the payload's working directory. */
+export const REPO_ROOT = PACKAGE_ROOT;
+export { DEFAULT_VM_MODULES, tail, VM_DIR, VmRunError };
 
 export interface VmRunOptions {
   /** The payload: an inline shell script (run with /bin/sh, cwd = repo root). */
@@ -54,18 +53,6 @@ export interface VmRunResult {
   readResult(file: string): string;
 }
 
-/** The VM did not deliver a payload result (timeout, qemu failure, early stop). */
-export class VmRunError extends LvsHaError {
-  readonly code = 'LVSHA_VM_RUN';
-  constructor(message: string, readonly consoleTail: string) {
-    super(`${message}\n--- VM console (tail) ---\n${consoleTail}`);
-  }
-}
-
-export function tail(text: string, lines = 40): string {
-  return text.split('\n').slice(-lines).join('\n');
-}
-
 /** A failure message for assertions: exit code, stderr and the console tail. */
 export function describeRun(r: VmRunResult): string {
   return `payload exit ${r.exitCode}\n--- stderr ---\n${tail(r.stderr)}\n--- console (tail) ---\n${tail(r.console)}\n(full log: ${join(r.runDir, 'console.log')})`;
@@ -78,10 +65,6 @@ export function assertBuilt(relativePaths: readonly string[]): void {
       throw new VmHostError(`${rel} is missing: the VM runs the compiled code; run \`npm run build\` first`, { aptHint: false });
     }
   }
-}
-
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 function prepareRunDir(options: VmRunOptions): string {
@@ -103,21 +86,8 @@ function prepareRunDir(options: VmRunOptions): string {
     LVK_PAYLOAD_TIMEOUT_S: String(Math.max(5, Math.floor((options.timeoutMs * 0.8) / 1000))),
     ...options.env,
   };
-  const lines = Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}; export ${k}`);
-  writeFileSync(join(runDir, 'env.sh'), lines.join('\n') + '\n');
+  writeFileSync(join(runDir, 'env.sh'), renderEnvFile(env));
   return runDir;
-}
-
-function qemuArgs(kernelImage: string, initrd: string, runDir: string, memoryMb: number): string[] {
-  return [
-    '-accel', 'tcg,thread=multi', '-cpu', 'max', '-m', String(memoryMb), '-smp', '2',
-    '-nographic', '-no-reboot', '-nic', 'none',
-    '-kernel', kernelImage, '-initrd', initrd,
-    '-append', 'console=ttyS0 quiet panic=-1 rdinit=/init',
-    '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
-    // qemu option values double their commas.
-    '-virtfs', `local,path=${runDir.replaceAll(',', ',,')},mount_tag=lvkrun,security_model=none`,
-  ];
 }
 
 interface QemuRun {
