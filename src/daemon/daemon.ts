@@ -165,9 +165,23 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   }
   const queue = options.queue ?? new EventQueue();
   const socketPath = options.socketPathOverride ?? options.config.control.socketPath;
+  // systemd sees RELOADING=1 .. READY=1 around every reload (SIGHUP or the control verb),
+  // once the first READY=1 went out: a reload during startup must not announce readiness.
+  const notifier = options.notifier ?? null;
+  let announced = false;
+  let stopping: Promise<void> | null = null;
   const target = {
     status: () => core.status(registry),
-    reloadNow: (source: string) => core.reloadNow(source, socketPath),
+    reloadNow: async (source: string) => {
+      const notify = announced ? notifier : null;
+      notify?.reloading();
+      try {
+        return await core.reloadNow(source, socketPath);
+      } finally {
+        // After STOPPING=1 a reload finishing in the queue must not say READY=1 again.
+        if (stopping === null) notify?.ready(`running as ${core.state.config.node}`);
+      }
+    },
     extra: options.extraCommands ?? null,
   };
   const controlLog = options.logger.child({ component: 'control' });
@@ -183,19 +197,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   await startEngines(engines, options.config, log);
   const metrics = await startMetrics(options, () => core.status(registry), log);
   // The engines' start awaited the first reconcile (or the first failed IPVS attempt).
-  options.notifier?.ready(`running as ${options.config.node}`);
-  const notifier = options.notifier ?? null;
+  notifier?.ready(`running as ${core.state.config.node}`);
+  announced = true;
   const stopWatchdog = notifier && options.watchdogMs ? startWatchdog(options.clock, queue, notifier, options.watchdogMs) : null;
 
   let resolveStopped: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => {
     resolveStopped = resolve;
   });
-  let stopping: Promise<void> | null = null;
   const stop = (reason: string): Promise<void> => {
     stopping ??= (async () => {
       log.info({ reason }, 'stopping');
-      options.notifier?.stopping();
+      notifier?.stopping();
       stopWatchdog?.();
       await queue.close();
       await stopEngines(engines, log);

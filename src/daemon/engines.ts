@@ -11,6 +11,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { AlertDispatcher } from '../alerts/dispatcher.js';
 import { createHealthService } from '../health/index.js';
+import { CheckLatencyHistogram } from '../metrics/check-latency.js';
 import { resolveUser } from '../health/checkers/user.js';
 import { IpvsClient } from '../lvs/ipvs/client.js';
 import { openGenericNetlink } from '../os/genl.js';
@@ -50,8 +51,8 @@ export function vrrpDaemonEngine(engine: VrrpEngine): DaemonEngine {
   };
 }
 
-export function directorDaemonEngine(director: Director): DaemonEngine {
-  const sections = Object.entries(director.statusSections()).map(([section, snapshot]): StatusProvider => ({ section, snapshot }));
+export function directorDaemonEngine(director: Director, extra: readonly StatusProvider[] = []): DaemonEngine {
+  const sections = [...Object.entries(director.statusSections()).map(([section, snapshot]): StatusProvider => ({ section, snapshot })), ...extra];
   return {
     name: 'director',
     status: sections[0] ?? null,
@@ -87,6 +88,8 @@ async function kernelAlerts(config: Config, logger: Logger, clock: Clock): Promi
 /** The production engines; `context` receives the director and VRRP engine for the control commands. */
 export function defaultEngines(logger: Logger, clock: Clock, context: EngineContext = { queue: new EventQueue() }): DaemonEngine[] {
   const holder: { director: Director | null } = { director: null };
+  // Check latency histograms for /metrics: one per daemon, kept across reloads.
+  const checkLatency = new CheckLatencyHistogram();
   const vrrp = new VrrpEngine({
     clock, logger, openOs: openRunnerOs, resolveScriptUser: (name) => resolveScriptUser(name),
     onTransition: (notice) => holder.director?.onTransition(notice),
@@ -94,12 +97,16 @@ export function defaultEngines(logger: Logger, clock: Clock, context: EngineCont
   const director = new Director({
     clock, logger, queue: context.queue,
     connectIpvs: connectKernelIpvs,
-    createHealth: (o) => createHealthService({ clock, ...o, onHealthChange: () => { o.onHealthChange(); } }),
+    createHealth: (o) => createHealthService({
+      clock, ...o, onHealthChange: () => { o.onHealthChange(); },
+      onCheckResult: (type, result) => { checkLatency.observe(type, result.ok, result.latencyMs); },
+    }),
     createAlerts: (config) => kernelAlerts(config, logger, clock),
     setQuorum: (name, ok) => { vrrp.setVirtualServerQuorum(name, ok); },
   });
   holder.director = director;
   context.director = director;
   context.vrrp = vrrp;
-  return [directorDaemonEngine(director), vrrpDaemonEngine(vrrp)];
+  const latencySection: StatusProvider = { section: 'check_latency', snapshot: () => checkLatency.snapshot() };
+  return [directorDaemonEngine(director, [latencySection]), vrrpDaemonEngine(vrrp)];
 }

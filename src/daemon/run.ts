@@ -13,7 +13,7 @@ import { directorCommands } from './director-commands.js';
 import { defaultEngines, type DaemonEngine, type EngineContext } from './engines.js';
 import { EventQueue } from './event-queue.js';
 import { Operator } from './operator.js';
-import { notifierFromEnv, systemdNotifyBinary, watchdogPingMs } from './sd-notify.js';
+import { addonNotifySend, notifierFromEnv, watchdogPingMs } from './sd-notify.js';
 import { installSignalHandlers, type SignalTarget } from './signals.js';
 import { packageVersion } from './version.js';
 
@@ -120,7 +120,7 @@ async function startFromFile(configPath: string, options: RunDaemonOptions, logg
       pid: process.pid,
       engines,
       queue: context.queue,
-      notifier: notifierFromEnv(process.env, systemdNotifyBinary, logger),
+      notifier: notifierFromEnv(process.env, addonNotifySend(), logger),
       watchdogMs: watchdogPingMs(process.env, process.pid),
       ...(context.director ? { extraCommands: directorCommands(context.director, operator) } : {}),
       ...(operator ? { statusProviders: [{ section: 'maintenance', snapshot: () => operator.maintenanceStatus() }] } : {}),

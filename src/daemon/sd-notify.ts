@@ -1,25 +1,27 @@
 /**
- * systemd readiness and watchdog (sd_notify(3)) without a native addon.
+ * systemd readiness and watchdog (sd_notify(3)), sent by the daemon itself.
  *
- * Node's dgram module has no AF_UNIX datagram sockets, so the messages are
- * sent by the `systemd-notify` binary (systemd's own client) run as a child.
- * Its datagrams carry the child's pid, hence NotifyAccess=all in the unit.
- * Known limit (systemd < 254): systemd attributes a message by looking up
- * the sender's cgroup, which can fail when the short-lived child has already
- * exited; the unit's TimeoutStartSec and WatchdogSec are generous for that
- * reason (docs/operations.md). A native sendto(2) would remove the race.
+ * Each message is one datagram on an AF_UNIX socket, sent by the native addon
+ * (`notifySend`, src/native/lvsha_net.c) from the daemon's own process: Node's
+ * dgram module has no AF_UNIX datagram sockets. systemd reads the sender's
+ * pid from the socket credentials, so the unit can say NotifyAccess=main, and
+ * there is no child process whose message systemd could fail to attribute.
  *
  * Protocol facts: NOTIFY_SOCKET names the socket (a leading '@' is the
- * abstract namespace); WATCHDOG_USEC is the watchdog period in µs, and
- * WATCHDOG_PID, when set, must be our pid for the watchdog to be ours;
- * pinging at half the period is the documented practice.
+ * abstract namespace); a message is newline-separated VAR=value assignments;
+ * RELOADING=1 comes with MONOTONIC_USEC (CLOCK_MONOTONIC, µs; systemd 253+
+ * wants it for Type=notify-reload, older versions ignore it); WATCHDOG_USEC
+ * is the watchdog period in µs, and WATCHDOG_PID, when set, must be our pid
+ * for the watchdog to be ours; pinging at half the period is the documented
+ * practice.
  */
-import { execFile } from 'node:child_process';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
+import { loadLvshaNet, type LvshaNet } from '../native/lvsha-net.js';
 import type { EventQueue } from './event-queue.js';
 
-export type NotifySend = (args: readonly string[]) => Promise<void>;
+/** Send one notification datagram to the socket named by NOTIFY_SOCKET; throws on failure. */
+export type NotifySend = (socketName: string, message: string) => void;
 
 export interface Notifier {
   ready(status: string): void;
@@ -31,29 +33,38 @@ export interface Notifier {
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** Run `systemd-notify ARGS` (bounded to 5 s); rejects on failure. */
-export const systemdNotifyBinary: NotifySend = (args) =>
-  new Promise((resolve, reject) => {
-    execFile('systemd-notify', [...args], { timeout: 5000 }, (err) => {
-      if (err) reject(new Error(`systemd-notify: ${err.message}`));
-      else resolve();
-    });
-  });
+/** The production sender: the native addon, loaded on the first message. */
+export function addonNotifySend(): NotifySend {
+  let net: LvshaNet | null = null;
+  return (socketName, message) => {
+    net ??= loadLvshaNet();
+    net.notifySend(socketName, message);
+  };
+}
+
+/** CLOCK_MONOTONIC in µs (libuv's hrtime reads CLOCK_MONOTONIC on Linux). */
+export const monotonicUsec = (): bigint => process.hrtime.bigint() / 1000n;
+
+/** STATUS= is one line: newlines would start new assignments. */
+const oneLine = (text: string): string => text.replace(/[\r\n]+/g, ' ');
 
 /** The notifier when systemd gave us a NOTIFY_SOCKET; null otherwise (not under Type=notify). */
-export function notifierFromEnv(env: Env, send: NotifySend, log: Logger): Notifier | null {
-  if (env.NOTIFY_SOCKET === undefined || env.NOTIFY_SOCKET === '') return null;
-  const fire = (args: readonly string[]): void => {
-    send(args).catch((err: unknown) => {
-      log.warn({ args, err: err instanceof Error ? err.message : String(err) }, 'systemd-notify failed');
-    });
+export function notifierFromEnv(env: Env, send: NotifySend, log: Logger, monotonic: () => bigint = monotonicUsec): Notifier | null {
+  const socketName = env.NOTIFY_SOCKET;
+  if (socketName === undefined || socketName === '') return null;
+  const fire = (message: string): void => {
+    try {
+      send(socketName, message);
+    } catch (err) {
+      log.warn({ message, socket: socketName, err: err instanceof Error ? err.message : String(err) }, 'sd_notify failed');
+    }
   };
   return {
-    ready: (status) => { fire(['--ready', `--status=${status}`]); },
-    watchdog: () => { fire(['WATCHDOG=1']); },
-    reloading: () => { fire(['RELOADING=1']); },
-    stopping: () => { fire(['STOPPING=1']); },
-    status: (text) => { fire([`--status=${text}`]); },
+    ready: (status) => { fire(`READY=1\nSTATUS=${oneLine(status)}`); },
+    watchdog: () => { fire('WATCHDOG=1'); },
+    reloading: () => { fire(`RELOADING=1\nMONOTONIC_USEC=${String(monotonic())}`); },
+    stopping: () => { fire('STOPPING=1'); },
+    status: (text) => { fire(`STATUS=${oneLine(text)}`); },
   };
 }
 

@@ -11,7 +11,7 @@ import type { Clock } from '../core/clock.js';
 import type { LvsHaEvent } from '../alerts/events.js';
 import { buildChecker } from './checkers/index.js';
 import { resolveUser, type UserIds } from './checkers/user.js';
-import { HealthService, type HealthChange } from './service.js';
+import { HealthService, type HealthChange, type HealthServiceOptions } from './service.js';
 
 export { HealthService } from './service.js';
 export type { HealthChange, VirtualServerStatus, RealServerStatus } from './service.js';
@@ -22,6 +22,8 @@ export interface CreateHealthOptions {
   readonly scriptsUser: string | null;
   readonly publish: (event: LvsHaEvent) => void;
   readonly onHealthChange?: (change: HealthChange) => void;
+  /** Every counted check result (metrics: latency histograms). */
+  readonly onCheckResult?: HealthServiceOptions['onCheckResult'];
   readonly random?: () => number;
   /** Override the passwd lookup (tests). */
   readonly resolveUser?: (name: string) => Promise<UserIds>;
@@ -38,6 +40,7 @@ export async function createHealthService(options: CreateHealthOptions): Promise
     scriptUser: user?.name ?? null,
     publish: options.publish,
     ...(options.onHealthChange ? { onHealthChange: options.onHealthChange } : {}),
+    ...(options.onCheckResult ? { onCheckResult: options.onCheckResult } : {}),
     makeChecker: (target, check) => buildChecker(target, check, { now, scriptUser: user }),
   });
 }

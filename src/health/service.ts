@@ -28,6 +28,8 @@ export interface HealthServiceOptions {
   readonly publish: (event: LvsHaEvent) => void;
   readonly onHealthChange?: (change: HealthChange) => void;
   readonly onRunStart?: (key: string, latenessMs: number) => void;
+  /** Every counted check result, with its check's type (metrics: latency histograms). */
+  readonly onCheckResult?: (type: CheckConfig['type'], result: StampedResult) => void;
 }
 
 export interface HealthChange {
@@ -182,6 +184,7 @@ export class HealthService {
     if (!t) return;
     this.totals.checks += 1;
     if (!result.ok) this.totals.checkFailures += 1;
+    this.options.onCheckResult?.(t.check.type, result);
     const { health, transition } = applyResult(t.health, result, t.check);
     t.health = health;
     if (!transition) return;

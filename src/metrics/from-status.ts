@@ -3,11 +3,12 @@
  * for `lvs-ha status --json` and `/metrics`, so the two never disagree.
  *
  * Families: VRRP state, transitions, adverts and drops by reason; real-server
- * health, kernel weight, connections and rates; check totals and the last
- * check latency; reconcile runs, operations and errors by kind; sync daemons;
+ * health, kernel weight, connections and rates; check totals, the last
+ * check latency and the check latency histograms (check-latency.ts); reconcile runs, operations and errors by kind; sync daemons;
  * alert deliveries per sink.
  */
 import type { JsonObject, JsonValue } from '../control/protocol.js';
+import { checkLatencyFamily } from './check-latency.js';
 import type { MetricFamily, Sample } from './exposition.js';
 
 const VRRP_STATES = ['INIT', 'BACKUP', 'MASTER', 'FAULT'] as const;
@@ -41,6 +42,12 @@ class Families {
       this.map.set(name, f);
     }
     f.samples.push({ labels, value });
+  }
+
+  /** A family built elsewhere (histograms), placed at this point of the order. */
+  addFamily(family: MetricFamily | null): void {
+    if (family === null || this.map.has(family.name)) return;
+    this.map.set(family.name, { help: family.help, type: family.type, samples: [...family.samples] });
   }
 
   list(): MetricFamily[] {
@@ -146,6 +153,7 @@ export function metricsFromStatus(status: JsonObject): MetricFamily[] {
   vrrpMetrics(fam, status.instances);
   virtualServerMetrics(fam, status.virtual_servers);
   checkMetrics(fam, status.health_checks);
+  fam.addFamily(checkLatencyFamily(status.check_latency));
   reconcileMetrics(fam, status.reconcile);
   syncMetrics(fam, status.ipvs_sync);
   alertMetrics(fam, status.alerts);

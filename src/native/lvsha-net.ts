@@ -35,6 +35,12 @@ export interface LvshaNet {
   sendPacket(fd: number, ifindex: number, frame: Buffer): number;
   closeFd(fd: number): void;
   setNetns(fd: number): void;
+  /**
+   * One datagram to the AF_UNIX SOCK_DGRAM socket at a path, or at an abstract
+   * name when `socketName` starts with '@' (sd_notify's NOTIFY_SOCKET). Throws
+   * with the errno name as `code` (ECONNREFUSED, ENOENT, EAGAIN, ...).
+   */
+  notifySend(socketName: string, message: string): void;
   watch(fd: number, onReadable: (status: number) => void): WatchHandle;
   unwatch(handle: WatchHandle): void;
 }

@@ -7,7 +7,9 @@
  *   - sendto() on an AF_PACKET socket (gratuitous ARP, unsolicited NA frames);
  *   - readiness notification of a file descriptor through libuv (uv_poll);
  *   - setns(CLONE_NEWNET) of the calling thread, so a process can open sockets
- *     inside another network namespace (tests, and daemons managing one).
+ *     inside another network namespace (tests, and daemons managing one);
+ *   - one datagram on an AF_UNIX socket (sd_notify: sent by the daemon's own
+ *     pid, which NotifyAccess=main requires).
  * No protocol logic lives here: every policy decision (which options, which
  * groups, which addresses, what the bytes are) is made in TypeScript.
  */
@@ -23,7 +25,9 @@
 #include <sched.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 
@@ -271,6 +275,62 @@ static napi_value set_netns(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* A JS string as a malloc'ed NUL-terminated UTF-8 copy; *len excludes the NUL. NULL after a throw. */
+static char *get_string(napi_env env, napi_value v, size_t *len) {
+  if (napi_get_value_string_utf8(env, v, NULL, 0, len) != napi_ok) {
+    napi_throw_type_error(env, "LVSHA_ARGS", "expected a string");
+    return NULL;
+  }
+  char *s = malloc(*len + 1);
+  if (s == NULL) {
+    throw_errno(env, "malloc", ENOMEM);
+    return NULL;
+  }
+  napi_get_value_string_utf8(env, v, s, *len + 1, len);
+  return s;
+}
+
+/*
+ * notifySend(socketName, message): one datagram to an AF_UNIX SOCK_DGRAM socket
+ * named by a path or, with a leading '@', by an abstract name (sd_notify(3)'s
+ * NOTIFY_SOCKET). Non-blocking: a full receive queue throws EAGAIN instead of
+ * stalling the event loop. The kernel attaches our pid when the receiver asks
+ * for SCM_CREDENTIALS, as systemd does.
+ */
+static napi_value notify_send(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  size_t name_len, msg_len;
+  if (!get_args(env, info, 2, argv)) return NULL;
+  char *name = get_string(env, argv[0], &name_len);
+  if (name == NULL) return NULL;
+  struct sockaddr_un to;
+  memset(&to, 0, sizeof to);
+  to.sun_family = AF_UNIX;
+  if (name_len < 2 || name_len >= sizeof to.sun_path || strlen(name) != name_len ||
+      (name[0] != '/' && name[0] != '@')) {
+    free(name);
+    napi_throw_type_error(env, "LVSHA_ARGS", "socket name: an absolute path or @abstract, under 108 bytes");
+    return NULL;
+  }
+  memcpy(to.sun_path, name, name_len);
+  if (name[0] == '@') to.sun_path[0] = '\0';
+  socklen_t to_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + name_len + (name[0] == '/' ? 1 : 0));
+  free(name);
+  char *msg = get_string(env, argv[1], &msg_len);
+  if (msg == NULL) return NULL;
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) {
+    free(msg);
+    return throw_errno(env, "socket", errno);
+  }
+  ssize_t n = sendto(fd, msg, msg_len, MSG_NOSIGNAL, (struct sockaddr *)&to, to_len);
+  int err = errno;
+  free(msg);
+  close(fd);
+  if (n < 0) return throw_errno(env, "sendto", err);
+  return NULL;
+}
+
 /* ---- readiness: one uv_poll per watched fd ---- */
 
 typedef struct {
@@ -360,6 +420,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"sendPacket", NULL, send_packet, NULL, NULL, NULL, napi_enumerable, NULL},
       {"closeFd", NULL, close_fd, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setNetns", NULL, set_netns, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"notifySend", NULL, notify_send, NULL, NULL, NULL, napi_enumerable, NULL},
       {"watch", NULL, watch_fd, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unwatch", NULL, unwatch_fd, NULL, NULL, NULL, napi_enumerable, NULL},
   };

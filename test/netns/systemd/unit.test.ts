@@ -74,6 +74,9 @@ describe('systemd/lvs-ha.service', () => {
   it('reloads by HUP, restarts on failure, and keeps the capability set minimal', () => {
     const text = readFileSync(unitSource, 'utf8');
     expect(directive(text, 'ExecReload')).toEqual(['/bin/kill -HUP $MAINPID']);
+    // The daemon sends its own notifications (native sendto from the main pid).
+    expect(directive(text, 'Type')).toEqual(['notify']);
+    expect(directive(text, 'NotifyAccess')).toEqual(['main']);
     expect(directive(text, 'Restart')).toEqual(['on-failure']);
     expect(directive(text, 'RuntimeDirectory')).toEqual(['lvs-ha']);
     expect(directive(text, 'CapabilityBoundingSet')).toEqual(['CAP_NET_ADMIN CAP_NET_RAW CAP_SETUID CAP_SETGID CAP_KILL']);

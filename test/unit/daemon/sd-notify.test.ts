@@ -1,30 +1,66 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../src/core/clock.js';
-import { silentLogger } from '../../../src/core/log.js';
+import { createRootLogger, silentLogger } from '../../../src/core/log.js';
 import { EventQueue } from '../../../src/daemon/event-queue.js';
-import { notifierFromEnv, startWatchdog, watchdogPingMs } from '../../../src/daemon/sd-notify.js';
+import { monotonicUsec, notifierFromEnv, startWatchdog, watchdogPingMs } from '../../../src/daemon/sd-notify.js';
+
+/** A logger whose warn-level records (msg, err, socket) the test can read back. */
+function recordingLogger(): { logger: ReturnType<typeof createRootLogger>; warnings: () => Record<string, unknown>[] } {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(chunk.toString());
+      cb();
+    },
+  });
+  return {
+    logger: createRootLogger({ level: 'warn', destination }),
+    warnings: () => lines.join('').split('\n').filter((l) => l !== '').map((l) => {
+      const rec = JSON.parse(l) as Record<string, unknown>;
+      return { msg: rec.msg, err: rec.err, socket: rec.socket };
+    }),
+  };
+}
 
 const flush = async (): Promise<void> => {
   for (let i = 0; i < 5; i++) await Promise.resolve();
 };
 
 describe('sd_notify', () => {
-  it('is off without NOTIFY_SOCKET, and sends systemd-notify arguments with it', async () => {
-    const sent: string[][] = [];
-    const send = (args: readonly string[]): Promise<void> => { sent.push([...args]); return Promise.resolve(); };
+  it('is off without NOTIFY_SOCKET, and sends sd_notify datagrams to it with it', () => {
+    const sent: [string, string][] = [];
+    const send = (socket: string, message: string): void => { sent.push([socket, message]); };
     expect(notifierFromEnv({}, send, silentLogger())).toBeNull();
-    const n = notifierFromEnv({ NOTIFY_SOCKET: '/run/systemd/notify' }, send, silentLogger());
+    expect(notifierFromEnv({ NOTIFY_SOCKET: '' }, send, silentLogger())).toBeNull();
+    const n = notifierFromEnv({ NOTIFY_SOCKET: '/run/systemd/notify' }, send, silentLogger(), () => 1234567n);
     n?.ready('running as a');
     n?.watchdog();
+    n?.reloading();
+    n?.status('two\nlines');
     n?.stopping();
-    await flush();
-    expect(sent).toEqual([['--ready', '--status=running as a'], ['WATCHDOG=1'], ['STOPPING=1']]);
+    expect(sent).toEqual([
+      ['/run/systemd/notify', 'READY=1\nSTATUS=running as a'],
+      ['/run/systemd/notify', 'WATCHDOG=1'],
+      ['/run/systemd/notify', 'RELOADING=1\nMONOTONIC_USEC=1234567'],
+      // A newline in STATUS would start another assignment: it becomes a space.
+      ['/run/systemd/notify', 'STATUS=two lines'],
+      ['/run/systemd/notify', 'STOPPING=1'],
+    ]);
   });
 
-  it('a failing systemd-notify is logged, never thrown', async () => {
-    const n = notifierFromEnv({ NOTIFY_SOCKET: '@x' }, () => Promise.reject(new Error('ENOENT')), silentLogger());
+  it('a failing send is logged as a warning, never thrown', () => {
+    const { logger, warnings } = recordingLogger();
+    const n = notifierFromEnv({ NOTIFY_SOCKET: '@x' }, () => { throw new Error('sendto: Connection refused'); }, logger);
     expect(() => n?.ready('x')).not.toThrow();
-    await flush();
+    expect(warnings()).toEqual([{ msg: 'sd_notify failed', err: 'sendto: Connection refused', socket: '@x' }]);
+  });
+
+  it('MONOTONIC_USEC defaults to CLOCK_MONOTONIC in microseconds', () => {
+    const before = process.hrtime.bigint() / 1000n;
+    const now = monotonicUsec();
+    expect(now).toBeGreaterThanOrEqual(before);
+    expect(now - before).toBeLessThan(5_000_000n);
   });
 
   it('pings at half WATCHDOG_USEC, only when the watchdog is ours', () => {
