@@ -3,7 +3,9 @@
  * directors with ipvs_sync, three DR real servers, a load client. Scenario "crash": kill -9
  * of the master daemon and its link cut. Scenario "drill": `drill failover` on the master
  * (after the crashed director was restarted and took the VIP back). The summary goes to
- * .vm/runs/lvx-bench/summary.txt; the test checks that both scenarios produced numbers.
+ * .vm/runs/lvx-bench/summary.txt (a table) and summary.json (the figures run.sh prints as its
+ * `BENCH {json}` line); the test checks that both scenarios produced numbers.
+ * LVX_LOAD_SECONDS (default 20, at least 10): how long the client load runs per scenario.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,6 +34,8 @@ alerts: [{ name: sink, type: webhook, url: "http://10.62.0.2:9000/", events: [vr
 }
 
 const ECHO = echoServer(80);
+/** How long the client load runs per scenario (run.sh --seconds; at least 10 so both events fall inside it). */
+const LOAD_SECONDS = Math.max(10, Number(process.env.LVX_LOAD_SECONDS ?? 20));
 const SINK = WEBHOOK_SINK;
 
 
@@ -129,7 +133,7 @@ until_ok 600 weight_is d1 10.62.0.23 1 || exit 22
 until_ok 600 weight_is d2 10.62.0.23 1 || exit 23
 
 load() { # name
-  ip netns exec lvx-c $py $r/load.py $r $1 20 > $r/$1-load.log 2>&1 &
+  ip netns exec lvx-c $py $r/load.py $r $1 $LVX_LOAD_SECONDS > $r/$1-load.log 2>&1 &
   waitfor $r/$1.warm || exit 30
   sleep 5
 }
@@ -150,6 +154,24 @@ exit 0
 `;
 
 interface Load { persistent: number; broken: { conn: number; at: number }[]; new_ok: number; new_failed: number; max_new_gap_ms: number | null }
+interface Scenario {
+  name: 'crash' | 'drill';
+  persistent: number;
+  broken: number;
+  new_ok: number;
+  new_failed: number;
+  max_new_gap_ms: number | null;
+  takeover_ms: number | null;
+}
+
+/** The control socket's reply to `drill`, as JSON when it is JSON (else the raw text). */
+function parseReply(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
 
 describe('failover under load', () => {
   test('crash and drill: connections broken, new-connection gap, takeover time', async () => {
@@ -159,6 +181,7 @@ describe('failover under load', () => {
       script: PAYLOAD,
       files: { 'd1.yaml': config('d1', 150), 'd1b.yaml': config('d1b', 150), 'd2.yaml': config('d2', 100), 'echo.py': ECHO, 'sink.py': SINK, 'load.py': LOAD, 'ctl.py': CTL },
       modules: ['ip_vs', 'ip_vs_rr', 'veth', 'bridge'],
+      env: { LVX_LOAD_SECONDS: String(LOAD_SECONDS) },
       timeoutMs: 800_000,
     });
     expect(run.exitCode, describeRun(run)).toBe(0);
@@ -169,10 +192,12 @@ describe('failover under load', () => {
       return t === undefined ? null : t - after;
     };
     const lines = ['scenario  broken/established  new ok  new failed  max new-conn gap  takeover'];
+    const scenarios: Scenario[] = [];
     for (const [name, newMaster] of [['crash', 'd2'], ['drill', 'd2']] as const) {
       const load = JSON.parse(run.readResult(`${name}.json`)) as Load;
       const at = Number(run.readResult(`${name}-at.txt`).trim());
       const t = takeover(newMaster, at);
+      scenarios.push({ name, persistent: load.persistent, broken: load.broken.length, new_ok: load.new_ok, new_failed: load.new_failed, max_new_gap_ms: load.max_new_gap_ms, takeover_ms: t });
       lines.push(`${name.padEnd(8)}  ${`${String(load.broken.length)}/${String(load.persistent)}`.padEnd(18)}  ${String(load.new_ok).padEnd(6)}  ${String(load.new_failed).padEnd(10)}  ${`${String(load.max_new_gap_ms)} ms`.padEnd(16)}  ${t === null ? 'not seen' : `${String(t)} ms`}`);
       expect(load.new_ok).toBeGreaterThan(0);
       expect(t).not.toBeNull();
@@ -180,5 +205,8 @@ describe('failover under load', () => {
     const drillReply = run.readResult('drill-reply.json').trim();
     lines.push(`drill reply: ${drillReply}`, `VM: boot ${String(Math.round(run.bootMs ?? -1))} ms, total ${String(Math.round(run.totalMs))} ms`);
     writeFileSync(join('.vm/runs/lvx-bench', 'summary.txt'), `${lines.join('\n')}\n`);
+    // The machine-readable figures: run.sh prints them as the `BENCH {json}` line.
+    const summary = { load_seconds: LOAD_SECONDS, scenarios, drill_reply: parseReply(drillReply), vm: { boot_ms: run.bootMs === undefined ? null : Math.round(run.bootMs), total_ms: Math.round(run.totalMs) } };
+    writeFileSync(join('.vm/runs/lvx-bench', 'summary.json'), `${JSON.stringify(summary)}\n`);
   });
 });
