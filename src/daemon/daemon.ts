@@ -8,7 +8,7 @@ import type { Config, ConfigLoadResult } from '../config/types.js';
 import type { JsonObject } from '../control/protocol.js';
 import { startControlServer, type ControlServer } from '../control/server.js';
 import type { Clock } from '../core/clock.js';
-import { describeError } from '../core/errors.js';
+import { describeError, LvsHaError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { makeControlHandler, type ExtraCommands } from './commands.js';
 import { applyReload, initialConfigState, reloadFailure, type ConfigState, type ReloadOutcome } from './config-state.js';
@@ -111,13 +111,31 @@ class DaemonCore {
   }
 }
 
-/** Start engines in order; a failing engine is logged and the daemon runs on without it. */
+/** The daemon cannot run: an engine this config needs did not start. */
+export class DaemonStartError extends LvsHaError {
+  readonly code = 'LVSHA_DAEMON_START';
+}
+
+/**
+ * Start engines in order. An engine the config does not need (e.g. the
+ * director with no virtual servers, alerts or sync) may fail: it is logged and
+ * the daemon runs on without it. A needed one failing stops the engines
+ * already started and throws, so the daemon exits instead of holding VIPs it
+ * cannot serve.
+ */
 async function startEngines(engines: readonly DaemonEngine[], config: Config, log: Logger): Promise<void> {
+  const started: DaemonEngine[] = [];
   for (const engine of engines) {
     try {
       await engine.start(config);
+      started.push(engine);
     } catch (err) {
-      log.error({ engine: engine.name, err: describeError(err) }, 'engine failed to start');
+      const needed = engine.required?.(config) ?? true;
+      log.error({ engine: engine.name, err: describeError(err), fatal: needed }, 'engine failed to start');
+      if (needed) {
+        await stopEngines(started, log);
+        throw new DaemonStartError(`the ${engine.name} engine failed to start: ${describeError(err)}`, { cause: err });
+      }
     }
   }
 }
@@ -194,7 +212,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
   if (server.replacedStale) controlLog.warn({ socket: socketPath }, 'replaced a stale control socket left by a dead daemon');
   log.info({ node: options.config.node, config_path: options.configPath, socket: socketPath, version: options.version }, 'lvs-ha started');
-  await startEngines(engines, options.config, log);
+  try {
+    await startEngines(engines, options.config, log);
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
   const metrics = await startMetrics(options, () => core.status(registry), log);
   // The engines' start awaited the first reconcile (or the first failed IPVS attempt).
   notifier?.ready(`running as ${core.state.config.node}`);

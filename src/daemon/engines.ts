@@ -28,6 +28,12 @@ export interface DaemonEngine {
   /** Further status sections of the same engine. */
   readonly moreStatus?: readonly StatusProvider[];
   start(config: Config): Promise<void>;
+  /**
+   * Whether the daemon may not run without this engine for this config (default
+   * true). A director with virtual servers but no health checks or IPVS would
+   * take the VIP and black-hole the traffic, so its failure to start is fatal.
+   */
+  required?(config: Config): boolean;
   /** Called inside the event queue after a reload was applied. */
   applyConfig(config: Config): Promise<void>;
   stop(): Promise<void>;
@@ -58,6 +64,7 @@ export function directorDaemonEngine(director: Director, extra: readonly StatusP
     status: sections[0] ?? null,
     moreStatus: sections.slice(1),
     start: (config) => director.start(config),
+    required: (config) => config.virtualServers.length > 0 || config.ipvsSync !== null || config.alerts.length > 0,
     applyConfig: (config) => director.applyConfig(config),
     stop: () => director.stop(),
   };
@@ -77,10 +84,8 @@ async function connectKernelIpvs(): Promise<IpvsConnection> {
 async function kernelAlerts(config: Config, logger: Logger, clock: Clock): Promise<AlertsPort> {
   const log = logger.child({ component: 'alerts' });
   const scriptUser = config.alerts.some((a) => a.type === 'exec')
-    ? await resolveUser(config.scripts.user).catch((err: unknown) => {
-      log.warn({ err: String(err) }, 'scripts.user unknown: exec alert sinks run as the daemon user');
-      return null;
-    })
+    // Never fall back to the daemon's own user (root): an unknown scripts.user fails the start.
+    ? await resolveUser(config.scripts.user)
     : null;
   return new AlertDispatcher({ clock, log, node: config.node, scriptUser }, config.alerts);
 }

@@ -67,16 +67,27 @@ describe('daemon engines', () => {
     expect(existsSync(socket)).toBe(false);
   });
 
-  it('an engine that fails to start is logged and the daemon keeps serving', async () => {
+  it('an engine the config does not need that fails to start is logged and the daemon keeps serving', async () => {
     const file = join(dir, 'a.yaml');
     const socket = join(dir, 'c.sock');
     const signals = new EventEmitter();
-    const broken: DaemonEngine = { name: 'broken', status: null, start: () => Promise.reject(new Error('boom')), applyConfig: () => Promise.resolve(), stop: () => Promise.resolve() };
+    const broken: DaemonEngine = { name: 'broken', status: null, start: () => Promise.reject(new Error('boom')), required: () => false, applyConfig: () => Promise.resolve(), stop: () => Promise.resolve() };
     const exit = runDaemon({ configPath: file, loadConfig: scriptedLoader([okResult(file, testConfig('one', socket))]).load, logger: silentLogger(), signals, stderr: () => undefined, engines: () => [broken] });
     await waitFor(() => existsSync(socket), 'the socket');
     const status = await requestControl(socket, 'status');
     expect(status.ok).toBe(true);
     signals.emit('SIGTERM');
     expect(await exit).toBe(0);
+  });
+
+  it('a needed engine that fails to start: the daemon exits 1 and says why', async () => {
+    const file = join(dir, 'a.yaml');
+    const socket = join(dir, 'c.sock');
+    const said: string[] = [];
+    const broken: DaemonEngine = { name: 'director', status: null, start: () => Promise.reject(new Error('user lvs-ha-script not found in /etc/passwd')), applyConfig: () => Promise.resolve(), stop: () => Promise.resolve() };
+    const exit = runDaemon({ configPath: file, loadConfig: scriptedLoader([okResult(file, testConfig('one', socket))]).load, logger: silentLogger(), signals: new EventEmitter(), stderr: (t) => { said.push(t); }, engines: () => [broken] });
+    expect(await exit).toBe(1);
+    expect(said.join('')).toMatch(/the director engine failed to start: user lvs-ha-script not found/);
+    expect(existsSync(socket)).toBe(false);
   });
 });
