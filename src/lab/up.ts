@@ -1,0 +1,131 @@
+/**
+ * `lvs-ha lab up` on this kernel: builds the namespaces, starts two directors
+ * (`lvs-ha run` on generated configs), prepares three real servers with
+ * `lvs-ha real-server up` and starts their HTTP servers, then waits until one
+ * director is MASTER, the other BACKUP and every real server is healthy in
+ * both kernels' tables, and proves the VIP answers from the client.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { LAB_DIR, readState, writeState, type LabState } from './state.js';
+import { addressOf, directorConfig, hostsOf, labPaths, labTopology, switchPort, type LabHost, type LabOptions, type LabPaths, type LabTopology } from './topology.js';
+import { inNetns, inNetnsArgv, isAlive, LabError, logTail, sh, startDetached, waitFor } from './procs.js';
+import { isBackup, isMaster, peekDirector, type DirectorView } from './peek.js';
+import { labProgram, lvsHaArgv } from './programs.js';
+import { runClientRounds } from './client-run.js';
+
+export interface UpReport {
+  readonly mode: string;
+  readonly sync: boolean;
+  readonly master: string;
+  readonly backup: string;
+  readonly vip: string;
+  readonly answeredBy: Record<string, number>;
+  readonly seconds: number;
+}
+
+type Say = (line: string) => void;
+
+async function addHost(t: LabTopology, h: LabHost, state: LabState, dir: string): Promise<void> {
+  await sh('ip', ['netns', 'add', h.netns]);
+  state.namespaces.push(h.netns);
+  writeState(dir, state);
+  await sh('ip', ['-n', h.netns, 'link', 'set', 'lo', 'up']);
+  for (const l of h.links) {
+    const port = switchPort(h, l);
+    await sh('ip', ['-n', t.switchNetns, 'link', 'add', port, 'type', 'veth', 'peer', 'name', l.ifname, 'netns', h.netns]);
+    await sh('ip', ['-n', t.switchNetns, 'link', 'set', port, 'master', l.bridge, 'up']);
+    await sh('ip', ['-n', h.netns, 'addr', 'add', l.cidr, 'dev', l.ifname]);
+    await sh('ip', ['-n', h.netns, 'link', 'set', l.ifname, 'up']);
+  }
+  if (h.gateway !== null) await sh('ip', ['-n', h.netns, 'route', 'add', 'default', 'via', h.gateway]);
+}
+
+async function buildNetwork(t: LabTopology, state: LabState, dir: string): Promise<void> {
+  await sh('ip', ['netns', 'add', t.switchNetns]);
+  state.namespaces.push(t.switchNetns);
+  writeState(dir, state);
+  for (const br of t.bridges) {
+    // No IGMP querier here: with snooping on, the bridge would stop flooding VRRP and sync multicast.
+    await sh('ip', ['-n', t.switchNetns, 'link', 'add', br, 'type', 'bridge', 'mcast_snooping', '0']);
+    await sh('ip', ['-n', t.switchNetns, 'link', 'set', br, 'up']);
+  }
+  for (const h of t.hosts) await addHost(t, h, state, dir);
+}
+
+/** Prepares and starts the real servers in parallel (each `lvs-ha real-server` run is a node start). */
+async function startRealServers(t: LabTopology, state: LabState, paths: LabPaths): Promise<void> {
+  const { mode } = t.options;
+  await Promise.all(hostsOf(t, 'real_server').map(async (r) => {
+    if (mode === 'nat') {
+      // NAT needs no VIP on the real server, only the directors' gateway VIP as its route out.
+      await inNetnsArgv(r.netns, lvsHaArgv(['real-server', 'check', '--mode', 'nat', '--gateway', t.gatewayVip ?? '']), 120_000);
+    } else {
+      await inNetnsArgv(r.netns, lvsHaArgv(['real-server', 'up', '--vip', t.vip, '--mode', mode, '--state-file', paths.rsState(r.name)]), 120_000);
+    }
+    state.processes.push(startDetached(`${r.name}-http`, r.netns, labProgram('backend', [r.name, String(t.realPort)]), paths.log(`${r.name}-http`)));
+    writeState(paths.dir, state);
+  }));
+}
+
+async function startDirectors(t: LabTopology, state: LabState, paths: LabPaths): Promise<void> {
+  for (const d of hostsOf(t, 'director')) {
+    if (t.options.mode === 'nat') await inNetns(d.netns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+    writeFileSync(paths.config(d.name), directorConfig(t, d, paths), { mode: 0o600 });
+    state.processes.push(startDetached(d.name, d.netns, lvsHaArgv(['run', '--config', paths.config(d.name)]), paths.log(d.name)));
+    writeState(paths.dir, state);
+  }
+}
+
+function pairReady(views: readonly DirectorView[], t: LabTopology): boolean {
+  const reals = hostsOf(t, 'real_server').map(addressOf);
+  const allUp = views.every((v) => reals.every((a) => v.health.get(a) === 'up' && (v.weights.get(a) ?? 0) > 0));
+  return allUp && views.filter(isMaster).length === 1 && views.filter(isBackup).length === 1;
+}
+
+/** Waits until one director is MASTER, one BACKUP, and both see every real server up (bounded). */
+export async function waitForPair(t: LabTopology, paths: LabPaths, state: LabState, timeoutMs: number): Promise<DirectorView[]> {
+  const directors = hostsOf(t, 'director');
+  const ready = await waitFor(async () => {
+    const dead = state.processes.find((p) => !isAlive(p));
+    if (dead !== undefined) throw new LabError('LVSHA_LAB_DIED', `${dead.name} exited\n${logTail(dead.log)}`);
+    const views = await Promise.all(directors.map((d) => peekDirector(d.name, paths.socket(d.name), 5_000)));
+    return pairReady(views, t) ? views : null;
+  }, timeoutMs, 500);
+  if (ready !== null) return ready;
+  const logs = directors.map((d) => `--- ${paths.log(d.name)} ---\n${logTail(paths.log(d.name))}`).join('\n');
+  throw new LabError('LVSHA_LAB_NOT_READY', `the directors did not reach MASTER/BACKUP with every real server up within ${String(timeoutMs / 1000)} s\n${logs}`);
+}
+
+export async function labUpLocal(options: LabOptions, say: Say, dir = LAB_DIR): Promise<UpReport> {
+  const started = performance.now();
+  const existing = readState(dir);
+  if (existing !== null) throw new LabError('LVSHA_LAB_EXISTS', `a lab is already up (created ${existing.createdAt}); run 'lvs-ha lab down' first`);
+  if (existsSync(dir)) await sh('rm', ['-rf', '--', dir]);
+  const t = labTopology(options);
+  const paths = labPaths(dir);
+  const state: LabState = { version: 1, createdAt: new Date().toISOString(), options, namespaces: [], processes: [] };
+  writeState(dir, state);
+  say(`building ${String(t.hosts.length + 1)} namespaces (${t.switchNetns} holds the bridge${t.bridges.length > 1 ? 's' : ''})`);
+  await buildNetwork(t, state, dir);
+  say(`directors: lvs-ha run on ${paths.config('d1')} and ${paths.config('d2')}`);
+  await startDirectors(t, state, paths);
+  say(`real servers: ${options.mode === 'nat' ? 'default route via the gateway VIP' : `lvs-ha real-server up --mode ${options.mode}`}, HTTP on :${String(t.realPort)}`);
+  await startRealServers(t, state, paths);
+  const views = await waitForPair(t, paths, state, 180_000);
+  const master = views.find(isMaster)?.name ?? '?';
+  const backup = views.find(isBackup)?.name ?? '?';
+  say(`${master} is MASTER, ${backup} is BACKUP; every real server up on both`);
+  const client = hostsOf(t, 'client')[0];
+  if (client === undefined) throw new LabError('LVSHA_LAB_TOPOLOGY', 'no client in the topology');
+  const rounds = await runClientRounds(client.netns, t, 6, []);
+  const answeredBy: Record<string, number> = {};
+  for (const a of rounds.first) answeredBy[a ?? 'no answer'] = (answeredBy[a ?? 'no answer'] ?? 0) + 1;
+  if (rounds.first.some((a) => a === null)) {
+    throw new LabError('LVSHA_LAB_NO_SERVICE', `the client got no answer from ${t.vip}:${String(t.port)} on some connections: ${JSON.stringify(answeredBy)}`);
+  }
+  return {
+    mode: options.mode, sync: options.sync, master, backup, vip: `${t.vip}:${String(t.port)}`, answeredBy,
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+  };
+}
+

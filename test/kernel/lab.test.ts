@@ -1,0 +1,121 @@
+/**
+ * Kernel tier: `lvs-ha lab` end to end, as an operator runs it on this host
+ * (whose kernel has no IPVS, so the lab boots its own throwaway VM).
+ *
+ * - DR with connection sync: up, status, a drill that keeps 10 of 10
+ *   established sessions across the failover and back, down leaving nothing.
+ * - NAT without sync (the negative half): the service works through NAT (up
+ *   proves every real server answers), yet the drill breaks every held
+ *   session while new connections work on the new master.
+ * - TUN (IPIP) with sync: the drill keeps every session.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { afterAll, describe, expect, test } from 'vitest';
+import { assertBuilt, REPO_ROOT } from '../helpers/vm/index.js';
+
+const VM_DIR = '/run/lvs-ha-lab-vm';
+
+interface Run { code: number; stdout: string; stderr: string }
+
+function lab(args: readonly string[], timeoutMs = 900_000): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['bin/lvs-ha.js', 'lab', ...args], { cwd: REPO_ROOT, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 99;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function json<T>(r: Run): T {
+  try {
+    return JSON.parse(r.stdout) as T;
+  } catch {
+    throw new Error(`not JSON (exit ${String(r.code)}):\n${r.stdout}\n--- stderr ---\n${r.stderr}`);
+  }
+}
+
+function hostLabNamespaces(): Promise<string[]> {
+  return new Promise((resolve) => {
+    execFile('ip', ['netns', 'list'], (_err, stdout) => {
+      resolve(stdout.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith('lvl-')));
+    });
+  });
+}
+
+interface Verdict { held: number; kept: number; broken: number; percentKept: number }
+interface Drill {
+  from: string; to: string; takeover_ms: number | null; vips_left: boolean; synced_connections: number;
+  sessions: Verdict; returned: { master_again_ms: number | null; sessions: Verdict } | null;
+  new_connections: { ok: number; failed: number; longest_gap_ms: number };
+}
+interface Down {
+  wasUp: boolean; stopped: string[]; removedNamespaces: string[];
+  leftBehind: { namespaces: string[]; processes: string[]; dir: boolean };
+  vm: { was: string; qemu_left: boolean; dir_left: boolean };
+}
+
+async function upOrExplain(args: readonly string[]): Promise<{ master: string; answeredBy: Record<string, number> }> {
+  const up = await lab(['up', '--json', ...args]);
+  expect(up.code, `lab up failed:\n${up.stdout}\n${up.stderr}`).toBe(0);
+  expect(up.stderr).toMatch(/no IPVS.*running the lab inside a throwaway VM/);
+  return json(up);
+}
+
+async function downAndCheck(): Promise<void> {
+  const down = json<Down>(await lab(['down', '--json']));
+  expect(down.wasUp).toBe(true);
+  expect(down.stopped).toHaveLength(5); // two directors, three HTTP servers
+  expect(down.removedNamespaces).toHaveLength(7);
+  expect(down.leftBehind).toEqual({ namespaces: [], processes: [], dir: false });
+  expect(down.vm).toEqual({ was: 'running', qemu_left: false, dir_left: false });
+  expect(existsSync(VM_DIR)).toBe(false);
+  expect(await hostLabNamespaces()).toEqual([]);
+}
+
+describe('lvs-ha lab (boots its own VM: the host kernel has no IPVS)', () => {
+  assertBuilt(['dist/lab/backend.js', 'dist/lab/client.js', 'dist/cli/main.js']);
+  afterAll(async () => {
+    if (existsSync(VM_DIR)) await lab(['down']);
+  });
+
+  test('DR with sync: up, status, a drill keeping 10 of 10 sessions there and back, down leaving nothing', async () => {
+    const up = await upOrExplain([]);
+    expect(up.master).toBe('d1');
+    expect(Object.keys(up.answeredBy).sort()).toEqual(['r1', 'r2', 'r3']);
+
+    const status = json<{ mode: string; directors: Record<string, { instances?: { state: string }[] }>; processes: { alive: boolean }[] }>(await lab(['status', '--json']));
+    expect(status.mode).toBe('dr');
+    expect(status.processes.every((p) => p.alive)).toBe(true);
+    expect(status.directors.d1?.instances?.[0]?.state).toBe('MASTER');
+    expect(status.directors.d2?.instances?.[0]?.state).toBe('BACKUP');
+
+    const drill = json<Drill>(await lab(['drill', '--json']));
+    expect(drill).toMatchObject({ from: 'd1', to: 'd2', vips_left: true });
+    expect(drill.takeover_ms).toBeGreaterThan(0);
+    expect(drill.synced_connections).toBeGreaterThanOrEqual(10);
+    expect(drill.sessions).toEqual({ held: 10, kept: 10, broken: 0, percentKept: 100 });
+    expect(drill.returned?.sessions).toEqual({ held: 10, kept: 10, broken: 0, percentKept: 100 });
+    expect(drill.new_connections.ok).toBeGreaterThan(0);
+
+    await downAndCheck();
+  });
+
+  test('NAT without sync: the service works, and the drill breaks every held session (the negative half)', async () => {
+    const up = await upOrExplain(['--mode', 'nat', '--no-sync']);
+    expect(Object.keys(up.answeredBy).sort()).toEqual(['r1', 'r2', 'r3']);
+    const drill = json<Drill>(await lab(['drill', '--json', '--no-return']));
+    expect(drill).toMatchObject({ from: 'd1', to: 'd2', vips_left: true, synced_connections: 0, returned: null });
+    expect(drill.sessions).toMatchObject({ held: 10, kept: 0, broken: 10 });
+    expect(drill.new_connections.ok).toBeGreaterThan(0);
+    await downAndCheck();
+  });
+
+  test('TUN (IPIP) with sync: the drill keeps every session', async () => {
+    const up = await upOrExplain(['--mode', 'tun']);
+    expect(Object.keys(up.answeredBy).sort()).toEqual(['r1', 'r2', 'r3']);
+    const drill = json<Drill>(await lab(['drill', '--json', '--no-return']));
+    expect(drill.sessions).toEqual({ held: 10, kept: 10, broken: 0, percentKept: 100 });
+    await downAndCheck();
+  });
+});
