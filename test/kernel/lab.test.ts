@@ -27,9 +27,9 @@ function lab(args: readonly string[], timeoutMs = 900_000): Promise<Run> {
   });
 }
 
-function json<T>(r: Run): T {
+function json(r: Run): unknown {
   try {
-    return JSON.parse(r.stdout) as T;
+    return JSON.parse(r.stdout) as unknown;
   } catch {
     throw new Error(`not JSON (exit ${String(r.code)}):\n${r.stdout}\n--- stderr ---\n${r.stderr}`);
   }
@@ -59,11 +59,11 @@ async function upOrExplain(args: readonly string[]): Promise<{ master: string; a
   const up = await lab(['up', '--json', ...args]);
   expect(up.code, `lab up failed:\n${up.stdout}\n${up.stderr}`).toBe(0);
   expect(up.stderr).toMatch(/no IPVS.*running the lab inside a throwaway VM/);
-  return json(up);
+  return json(up) as { master: string; answeredBy: Record<string, number> };
 }
 
 async function downAndCheck(): Promise<void> {
-  const down = json<Down>(await lab(['down', '--json']));
+  const down = json(await lab(['down', '--json'])) as Down;
   expect(down.wasUp).toBe(true);
   expect(down.stopped).toHaveLength(5); // two directors, three HTTP servers
   expect(down.removedNamespaces).toHaveLength(7);
@@ -84,13 +84,13 @@ describe('lvs-ha lab (boots its own VM: the host kernel has no IPVS)', () => {
     expect(up.master).toBe('d1');
     expect(Object.keys(up.answeredBy).sort()).toEqual(['r1', 'r2', 'r3']);
 
-    const status = json<{ mode: string; directors: Record<string, { instances?: { state: string }[] }>; processes: { alive: boolean }[] }>(await lab(['status', '--json']));
+    const status = json(await lab(['status', '--json'])) as { mode: string; directors: Record<string, { instances?: { state: string }[] }>; processes: { alive: boolean }[] };
     expect(status.mode).toBe('dr');
     expect(status.processes.every((p) => p.alive)).toBe(true);
     expect(status.directors.d1?.instances?.[0]?.state).toBe('MASTER');
     expect(status.directors.d2?.instances?.[0]?.state).toBe('BACKUP');
 
-    const drill = json<Drill>(await lab(['drill', '--json']));
+    const drill = json(await lab(['drill', '--json'])) as Drill;
     expect(drill).toMatchObject({ from: 'd1', to: 'd2', vips_left: true });
     expect(drill.takeover_ms).toBeGreaterThan(0);
     expect(drill.synced_connections).toBeGreaterThanOrEqual(10);
@@ -104,7 +104,7 @@ describe('lvs-ha lab (boots its own VM: the host kernel has no IPVS)', () => {
   test('NAT without sync: the service works, and the drill breaks every held session (the negative half)', async () => {
     const up = await upOrExplain(['--mode', 'nat', '--no-sync']);
     expect(Object.keys(up.answeredBy).sort()).toEqual(['r1', 'r2', 'r3']);
-    const drill = json<Drill>(await lab(['drill', '--json', '--no-return']));
+    const drill = json(await lab(['drill', '--json', '--no-return'])) as Drill;
     expect(drill).toMatchObject({ from: 'd1', to: 'd2', vips_left: true, synced_connections: 0, returned: null });
     expect(drill.sessions).toMatchObject({ held: 10, kept: 0, broken: 10 });
     expect(drill.new_connections.ok).toBeGreaterThan(0);
@@ -114,7 +114,7 @@ describe('lvs-ha lab (boots its own VM: the host kernel has no IPVS)', () => {
   test('TUN (IPIP) with sync: the drill keeps every session', async () => {
     const up = await upOrExplain(['--mode', 'tun']);
     expect(Object.keys(up.answeredBy).sort()).toEqual(['r1', 'r2', 'r3']);
-    const drill = json<Drill>(await lab(['drill', '--json', '--no-return']));
+    const drill = json(await lab(['drill', '--json', '--no-return'])) as Drill;
     expect(drill.sessions).toEqual({ held: 10, kept: 10, broken: 0, percentKept: 100 });
     await downAndCheck();
   });
