@@ -46,6 +46,8 @@ function configText(node: string, vrid: number): string {
     '    forwarding: dr',
     '    real_servers:',
     '      - { address: 10.99.0.11, port: 80, weight: 2 }',
+    // A director refuses to start without its script user (Debian's nobody exists everywhere).
+    'scripts: { user: nobody }',
     '',
   ].join('\n');
 }
@@ -136,6 +138,17 @@ describe('lvs-ha run in a network namespace', () => {
     expect(out.stderr).toContain(`not starting: 1 error in ${badPath}:`);
     expect(out.stderr).toContain(`${badPath}:${VRID_LINE}:`);
     expect(out.stderr).toContain('vrrp.instances[0].vrid');
+    expect(existsSync(badSocket)).toBe(false);
+  });
+
+  it('refuses to start when scripts.user does not exist: exit 1, the reason on stderr, no socket', () => {
+    if (dir === undefined) throw new Error('no dir');
+    const badPath = join(dir, 'nouser.yaml');
+    const badSocket = join(dir, 'nouser.sock');
+    writeFileSync(badPath, configText('lvd-nouser', 52).replace(socketPath, badSocket).replace('user: nobody', 'user: lvd-no-such-user'));
+    const out = cli(['run', '--config', badPath]);
+    expect(out.status).toBe(1);
+    expect(out.stderr).toMatch(/the director engine failed to start: .*lvd-no-such-user/);
     expect(existsSync(badSocket)).toBe(false);
   });
 
