@@ -2,18 +2,24 @@
  * Health-check benchmark against the compiled code (dist/). Run it through
  * run.sh (which compiles this file); options:
  *   [--tcp 10000] [--http 1000] [--seconds 60] [--interval 1000] [--timeout 900]
- *   [--bare-seconds 10] [--warmup 5] [--dist dist] [--floor-bin path]
+ *   [--bare-seconds 10] [--null-seconds 5] [--warmup 5] [--dist dist] [--floor-bin path]
  * The service is measured from one interval plus --warmup seconds after start.
  * Phases, one after the other against the same targets (a child process):
+ * - service: HealthService + buildChecker from dist/ on every target (first,
+ *   so that the peak RSS is the service's own);
  * - bare: a minimal loop (net.connect + destroy, one 5 ms tick) at the same
- *   rate against the TCP targets: the floor of a TCP check in Node;
+ *   rate against the TCP targets (the original floor);
+ * - bare mix: every target at the service's rate with nothing of ours: a
+ *   paused socket connected and destroyed (what the tcp checker does) or a
+ *   hand-written HTTP/1.1 GET: the floor of this mix of checks in Node;
  * - floor: connect-floor.c, a blocking C loop: the kernel's own cost;
- * - service: HealthService + buildChecker from dist/ on every target.
+ * - null checkers: the service again with checkers that succeed on the next
+ *   event-loop turn (no sockets): our scheduling alone, per check.
  * Prints a summary and one `BENCH {json}` line.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { connect } from 'node:net';
+import { connect, Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
@@ -21,7 +27,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { layout, type BenchTarget } from './layout.js';
-import type { Dist, FloorReport, HealthServiceLike, Histogram as HistogramSummary, PhaseReport, Report } from './types.js';
+import type { CheckerLike, Dist, FloorReport, HealthServiceLike, Histogram as HistogramSummary, PhaseReport, Report } from './types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: opt } = parseArgs({
@@ -35,6 +41,7 @@ const { values: opt } = parseArgs({
     warmup: { type: 'string', default: '5' },
     dist: { type: 'string', default: resolve(here, '../../dist') },
     'floor-bin': { type: 'string', default: '' },
+    'null-seconds': { type: 'string', default: '5' },
   },
 });
 const tcpCount = Number(opt.tcp);
@@ -44,6 +51,7 @@ const intervalMs = Number(opt.interval);
 const timeoutMs = Number(opt.timeout);
 const bareSeconds = Number(opt['bare-seconds']);
 const warmupSeconds = Number(opt.warmup);
+const nullSeconds = Number(opt['null-seconds']);
 const dist = resolve(opt.dist);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -114,8 +122,43 @@ function peakRssMb(): number {
   return round(process.resourceUsage().maxRSS / 1024, 0); // maxRSS is in KiB
 }
 
-/** A bare loop: every target connected once per interval, destroyed on connect. */
-async function barePhase(targets: readonly BenchTarget[]): Promise<PhaseReport | null> {
+type Finish = (ok: boolean) => void;
+
+/** One bare check of one target, with nothing of ours around it. */
+const bareStarters = {
+  /** net.connect, destroyed on connect (the original floor). */
+  connect: (t: BenchTarget, finish: Finish): void => {
+    const s = connect({ host: t.host, port: t.port });
+    s.once('connect', () => { s.destroy(); finish(true); });
+    s.once('error', () => { s.destroy(); finish(false); });
+  },
+  /** The same on a paused socket (Node never starts reading it): what our tcp checker does. */
+  paused: (t: BenchTarget, finish: Finish): void => {
+    const s = new Socket();
+    s.pause();
+    s.once('connect', () => { s.destroy(); finish(true); });
+    s.once('error', () => { s.destroy(); finish(false); });
+    s.connect({ host: t.host, port: t.port });
+  },
+  /** A hand-written HTTP/1.1 GET over net.connect: status line checked, read to the close. */
+  http: (t: BenchTarget, finish: Finish): void => {
+    const s = connect({ host: t.host, port: t.port });
+    let ok = false;
+    let first = true;
+    s.once('connect', () => {
+      s.write(`GET / HTTP/1.1\r\nhost: ${t.host}:${String(t.port)}\r\nconnection: close\r\n\r\n`);
+    });
+    s.on('data', (d: Buffer) => {
+      if (first) ok = d.toString('latin1', 0, 10) === 'HTTP/1.1 2';
+      first = false;
+    });
+    s.once('end', () => { s.destroy(); finish(ok); });
+    s.once('error', () => { s.destroy(); finish(false); });
+  },
+};
+
+/** A bare loop: every target started once per interval (one 5 ms tick), for --bare-seconds. */
+async function barePhase(targets: readonly BenchTarget[], start: (t: BenchTarget, finish: Finish) => void): Promise<PhaseReport | null> {
   if (targets.length === 0 || bareSeconds <= 0) return null;
   let done = 0;
   let failures = 0;
@@ -133,9 +176,7 @@ async function barePhase(targets: readonly BenchTarget[]): Promise<PhaseReport |
       if (t === undefined) break;
       due[next] = (due[next] ?? 0) + intervalMs;
       next = (next + 1) % targets.length;
-      const s = connect({ host: t.host, port: t.port });
-      s.once('connect', () => { s.destroy(); finish(true); });
-      s.once('error', () => { s.destroy(); finish(false); });
+      start(t, finish);
     }
   }, 5);
   await sleep(bareSeconds * 1000);
@@ -175,7 +216,19 @@ async function load<T>(path: string): Promise<T> {
   return (await import(pathToFileURL(resolve(dist, path)).href)) as T;
 }
 
-async function servicePhase(targets: readonly BenchTarget[]): Promise<PhaseReport> {
+/** A checker that succeeds on the next turn of the event loop: no socket, only our scheduling. */
+function nullChecker(now: () => number): CheckerLike {
+  const start = (done: (r: { ok: boolean; latencyMs: number }) => void): (() => void) => {
+    const t0 = now();
+    setImmediate(() => { done({ ok: true, latencyMs: now() - t0 }); });
+    return () => undefined;
+  };
+  const run = (): Promise<unknown> => new Promise((resolve) => { start(resolve); });
+  return Object.assign(run, { start });
+}
+
+/** The service on every target for `measureSeconds`; `nullChecks` replaces the checkers with nullChecker. */
+async function servicePhase(targets: readonly BenchTarget[], measureSeconds: number, nullChecks = false): Promise<PhaseReport> {
   const { HealthService } = await load<Dist['service']>('health/service.js');
   const { buildChecker } = await load<Dist['checkers']>('health/checkers/index.js');
   const { systemClock } = await load<Dist['clock']>('core/clock.js');
@@ -196,13 +249,22 @@ async function servicePhase(targets: readonly BenchTarget[]): Promise<PhaseRepor
   };
   const lateness = new Histogram();
   let measuring = false;
+  const reasons = new Map<string, number>();
   const svc: HealthServiceLike = new HealthService({
     clock: systemClock,
     random: Math.random,
     scriptUser: null,
     publish: () => undefined,
     onRunStart: (_key: string, late: number) => { if (measuring) lateness.add(late); },
-    makeChecker: (t: unknown, c: unknown) => buildChecker(t, c, { now: () => systemClock.nowMs(), scriptUser: null }),
+    // the service's per-result hook (absent from older builds: then no reasons are counted)
+    onCheckResult: (type: string, r: { ok: boolean; reason?: string }) => {
+      if (!measuring || r.ok) return;
+      const k = `${type}: ${r.reason ?? '?'}`;
+      reasons.set(k, (reasons.get(k) ?? 0) + 1);
+    },
+    makeChecker: (t: unknown, c: unknown) => nullChecks
+      ? nullChecker(() => systemClock.nowMs())
+      : buildChecker(t, c, { now: () => systemClock.nowMs(), scriptUser: null }),
   });
   const rssBefore = round(process.memoryUsage().rss / 1e6, 0);
   svc.update([vs]);
@@ -216,7 +278,7 @@ async function servicePhase(targets: readonly BenchTarget[]): Promise<PhaseRepor
   const wait0 = runqueueWaitSeconds();
   let rssPeak = 0;
   const sampler = setInterval(() => { rssPeak = Math.max(rssPeak, process.memoryUsage().rss); }, 500);
-  await sleep(seconds * 1000);
+  await sleep(measureSeconds * 1000);
   const cpu = cpuSeconds(cpu0);
   const wall = (performance.now() - t0) / 1000;
   const waited = runqueueWaitSeconds() - wait0;
@@ -239,6 +301,7 @@ async function servicePhase(targets: readonly BenchTarget[]): Promise<PhaseRepor
     expected_per_second: round(targets.length * (1000 / intervalMs), 0),
     failures: c1.checkFailures - c0.checkFailures,
     last_errors: Object.fromEntries([...errors].slice(0, 5)),
+    failure_reasons: Object.fromEntries([...reasons].sort((a, b) => b[1] - a[1]).slice(0, 5)),
     up_at_end: status.up_count,
     cpu_share_of_one_core: round(cpu.total / wall),
     runqueue_wait_share: round(waited / wall),
@@ -258,22 +321,34 @@ const all = layout(tcpCount, httpCount);
 const targets = await startTargets();
 let report: Report;
 try {
-  const bare = await barePhase(all.filter((t) => t.kind === 'tcp'));
-  const floor = await floorPhase(tcpCount);
+  // the service first, so that its peak RSS (maxRSS) is its own, not the bare loops'
   const targetsCpu0 = processCpuSeconds(targets.pid);
   const t0 = performance.now();
-  const service = await servicePhase(all);
+  const service = await servicePhase(all, seconds);
   const targetsShare = (processCpuSeconds(targets.pid) - targetsCpu0) / ((performance.now() - t0) / 1000);
+  await sleep(1000);
+  const tcpTargets = all.filter((t) => t.kind === 'tcp');
+  const bare = await barePhase(tcpTargets, bareStarters.connect);
+  // the service's own mix at its own rate: per-check costs depend on the rate (wake-ups per event)
+  const bareMix = await barePhase(all, (t, finish) => { (t.kind === 'tcp' ? bareStarters.paused : bareStarters.http)(t, finish); });
+  const floor = await floorPhase(tcpCount);
+  const ours = nullSeconds > 0 ? await servicePhase(all, nullSeconds, true) : null;
   report = {
     node: process.version,
     dist,
-    config: { tcp: tcpCount, http: httpCount, interval_ms: intervalMs, timeout_ms: timeoutMs, seconds, warmup_seconds: warmupSeconds },
+    config: {
+      tcp: tcpCount, http: httpCount, interval_ms: intervalMs, timeout_ms: timeoutMs, seconds, warmup_seconds: warmupSeconds,
+      bare_seconds: bareSeconds, null_seconds: nullSeconds,
+    },
     loadavg: { start: load0, end: loadavg().map((x) => round(x, 2)) },
     bare_connect: bare,
+    bare_mix: bareMix,
+    service_null_checker: ours,
     kernel_floor_c: floor,
     service,
     targets_cpu_share_during_service: round(targetsShare),
     ratio_service_to_bare_cpu_per_check: bare ? round(service.cpu_seconds_per_1000 / bare.cpu_seconds_per_1000, 2) : null,
+    ratio_service_to_bare_mix_cpu_per_check: bareMix ? round(service.cpu_seconds_per_1000 / bareMix.cpu_seconds_per_1000, 2) : null,
   };
 } finally {
   targets.kill('SIGTERM');
@@ -283,16 +358,20 @@ const line = (name: string, p: PhaseReport): string =>
   `${name}: ${String(p.per_second)}/s${p.expected_per_second === undefined ? '' : ` of ${String(p.expected_per_second)}/s`}, ` +
   `${String(p.cpu_seconds_per_1000)} CPU-s per 1000 (user/sys ${p.user_system_per_1000.join('/')}), ` +
   `${String(p.cpu_share_of_one_core)} of a core (main thread waited for a CPU ${String(p.runqueue_wait_share)} of the time), ` +
-  `${String(p.failures)} failures`;
+  `${String(p.failures)} failures` +
+  (p.failure_reasons && p.failures > 0 ? ` ${JSON.stringify(p.failure_reasons)}` : '');
 console.log(`load average ${report.loadavg.start.join(' ')} -> ${report.loadavg.end.join(' ')}`);
 if (report.bare_connect) console.log(line('bare net.connect', report.bare_connect));
+if (report.bare_mix) console.log(line('bare mix (paused sockets + hand-written GET)', report.bare_mix));
 for (const f of report.kernel_floor_c ?? []) {
   console.log(`C connect+close (${f.close}), blocking loop: ${String(f.cpu_seconds_per_1000)} CPU-s per 1000, ${String(f.failures)} failures`);
 }
 console.log(line('service', s));
+if (report.service_null_checker) console.log(line('service with null checkers (our scheduling alone)', report.service_null_checker));
 const l = s.lateness_ms ?? { p50: NaN, p99: NaN, max: NaN };
 console.log(`lateness p50/p99/max ${String(l.p50)}/${String(l.p99)}/${String(l.max)} ms; ` +
   `event loop delay p99 ${String(s.event_loop_delay_ms?.p99)} ms; peak RSS ${String(s.rss_mb?.max_rss)} MB; ` +
-  `service/bare CPU per check ${String(report.ratio_service_to_bare_cpu_per_check)}; ` +
+  `CPU per check service/bare ${String(report.ratio_service_to_bare_cpu_per_check)}, ` +
+  `service/bare mix ${String(report.ratio_service_to_bare_mix_cpu_per_check)}; ` +
   `targets process ${String(report.targets_cpu_share_during_service)} of a core`);
 console.log(`BENCH ${JSON.stringify(report)}`);

@@ -16,6 +16,8 @@ export interface PhaseReport {
   readonly cpu_seconds_per_1000: number;
   readonly user_system_per_1000: readonly number[];
   readonly last_errors?: Readonly<Record<string, number>>;
+  /** Failed checks in the measured window by reason (the five most frequent). */
+  readonly failure_reasons?: Readonly<Record<string, number>>;
   readonly up_at_end?: number;
   readonly lateness_ms?: Histogram;
   readonly event_loop_delay_ms?: Histogram;
@@ -41,12 +43,25 @@ export interface Report {
   readonly dist: string;
   readonly config: Readonly<Record<string, number>>;
   readonly loadavg: { readonly start: readonly number[]; readonly end: readonly number[] };
+  /** net.connect + destroy on connect, against the TCP targets. */
   readonly bare_connect: PhaseReport | null;
+  /**
+   * Every target at the service's rate, with nothing of ours around it: a
+   * paused socket connected and destroyed (what the tcp checker does) for the
+   * TCP targets, a hand-written HTTP/1.1 GET read to the close for the HTTP ones.
+   */
+  readonly bare_mix: PhaseReport | null;
   readonly kernel_floor_c: readonly FloorReport[] | null;
   readonly service: PhaseReport;
+  /**
+   * The same service with a checker that succeeds on the next event-loop turn
+   * (no socket): what our scheduler, hysteresis and quorum cost per check.
+   */
+  readonly service_null_checker: PhaseReport | null;
   /** CPU of the targets' process (a child) while the service phase ran, in cores. */
   readonly targets_cpu_share_during_service: number;
   readonly ratio_service_to_bare_cpu_per_check: number | null;
+  readonly ratio_service_to_bare_mix_cpu_per_check: number | null;
 }
 
 interface RealServerStatusLike {
@@ -60,7 +75,7 @@ export interface HealthServiceLike {
   status(): { up_count: number; real_servers: readonly RealServerStatusLike[] }[];
 }
 
-type CheckerLike = (signal: AbortSignal) => Promise<unknown>;
+export type CheckerLike = ((signal: AbortSignal) => Promise<unknown>) & { readonly start?: unknown };
 
 /** The modules of dist/ the benchmark imports (loaded by path, so typed here). */
 export interface Dist {
@@ -71,6 +86,7 @@ export interface Dist {
       scriptUser: null;
       publish: (event: unknown) => void;
       onRunStart: (key: string, latenessMs: number) => void;
+      onCheckResult: (type: string, result: { ok: boolean; reason?: string }) => void;
       makeChecker: (target: unknown, check: unknown) => CheckerLike;
     }) => HealthServiceLike;
   };

@@ -58,32 +58,44 @@ export function initialHealth(now: Date): TargetHealth {
   return { state: 'unknown', since: now, consecutiveOk: 0, consecutiveFail: 0, last: null, weight: null };
 }
 
-/** Fold one result into the health of a target. */
+/** Fold one result into the health of a target (pure: a new object). */
 export function applyResult(
   health: TargetHealth,
   result: StampedResult,
   thresholds: Thresholds,
 ): { health: TargetHealth; transition: HealthTransition | null } {
+  const next: MutableTargetHealth = { ...health };
+  const transition = applyResultInPlace(next, result, thresholds);
+  return { health: next, transition };
+}
+
+/** A TargetHealth its owner updates in place. */
+export type MutableTargetHealth = { -readonly [K in keyof TargetHealth]: TargetHealth[K] };
+
+/**
+ * The same rule, folded into `health` itself: the health service keeps one
+ * object per target instead of a new one per result (at 11,000 checks per
+ * second each lived one interval, long enough to be promoted to the old
+ * generation). Returns the transition, if any.
+ */
+export function applyResultInPlace(health: MutableTargetHealth, result: StampedResult, thresholds: Thresholds): HealthTransition | null {
   const rise = Math.max(1, thresholds.rise);
   const fall = Math.max(1, thresholds.fall);
+  const from = health.state;
   const consecutiveOk = result.ok ? health.consecutiveOk + 1 : 0;
   const consecutiveFail = result.ok ? 0 : health.consecutiveFail + 1;
-  const weight = result.ok ? (result.weight ?? health.weight) : health.weight;
-  let to: HealthState = health.state;
-  if (result.ok && health.state !== 'up' && consecutiveOk >= rise) to = 'up';
-  if (!result.ok && health.state !== 'down' && consecutiveFail >= fall) to = 'down';
-  const changed = to !== health.state;
-  const next: TargetHealth = {
-    state: to,
-    since: changed ? result.at : health.since,
-    consecutiveOk,
-    consecutiveFail,
-    last: result,
-    weight,
-  };
-  if (!changed || to === 'unknown') return { health: next, transition: null };
+  let to: HealthState = from;
+  if (result.ok && from !== 'up' && consecutiveOk >= rise) to = 'up';
+  if (!result.ok && from !== 'down' && consecutiveFail >= fall) to = 'down';
+  health.consecutiveOk = consecutiveOk;
+  health.consecutiveFail = consecutiveFail;
+  health.last = result;
+  if (result.ok && result.weight !== undefined) health.weight = result.weight;
+  if (to === from || to === 'unknown') return null;
+  health.state = to;
+  health.since = result.at;
   const reason = result.ok
     ? `${String(consecutiveOk)} consecutive successful checks`
     : `${String(consecutiveFail)} consecutive failed checks: ${result.reason ?? 'check failed'}`;
-  return { health: next, transition: { from: health.state, to, reason } };
+  return { from, to, reason };
 }

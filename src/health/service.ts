@@ -14,7 +14,9 @@ import type { CheckConfig, VirtualServerConfig } from '../config/types.js';
 import type { Clock } from '../core/clock.js';
 import type { LvsHaEvent } from '../alerts/events.js';
 import type { Checker } from './checkers/types.js';
-import { applyResult, initialHealth, type HealthState, type HealthTransition, type StampedResult, type TargetHealth } from './hysteresis.js';
+import {
+  applyResultInPlace, initialHealth, type HealthState, type HealthTransition, type MutableTargetHealth, type StampedResult, type TargetHealth,
+} from './hysteresis.js';
 import { checkIdentity, targetText, type CheckTarget } from './key.js';
 import { nextQuorum, type QuorumState } from './quorum.js';
 import { CheckScheduler } from './scheduler.js';
@@ -42,7 +44,8 @@ export interface HealthChange {
 interface Tracked {
   readonly target: CheckTarget;
   readonly check: CheckConfig;
-  health: TargetHealth;
+  /** Updated in place by every result (one object per target, not one per result). */
+  readonly health: MutableTargetHealth;
 }
 
 /** Totals since start, for metrics. */
@@ -155,7 +158,10 @@ export class HealthService {
     return { ...this.totals, scheduledChecks: this.tracked.size };
   }
 
-  /** Health of one real server of one virtual server ('up' when it has no check). */
+  /**
+   * Health of one real server of one virtual server ('up' when it has no check).
+   * A live view: the object changes with the next result, so read it at once.
+   */
   healthOf(vs: VirtualServerConfig, index: number): TargetHealth | null {
     const rs = vs.realServers[index];
     if (!rs) return null;
@@ -185,8 +191,7 @@ export class HealthService {
     this.totals.checks += 1;
     if (!result.ok) this.totals.checkFailures += 1;
     this.options.onCheckResult?.(t.check.type, result);
-    const { health, transition } = applyResult(t.health, result, t.check);
-    t.health = health;
+    const transition = applyResultInPlace(t.health, result, t.check);
     if (!transition) return;
     this.totals.transitions += 1;
     const affected = new Set<VirtualServerConfig>();

@@ -23,6 +23,9 @@ export function tcpChecker(target: TcpCheckTarget, now: NowMs): Checker {
 function tcpConnect(options: TcpSocketConnectOpts, now: NowMs, done: Parameters<StartRun>[0]): (reason: Error) => void {
   const start = now();
   const socket = new Socket();
+  // Paused: Node then never starts reading the connection (no readStart, no
+  // read path at connect); measured about 20% less CPU per check (docs/health-checks.md).
+  socket.pause();
   let finished = false;
   const finish = (reason: string | null): void => {
     if (finished) return;

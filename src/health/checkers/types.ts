@@ -1,7 +1,7 @@
 import type { CheckResult } from '../hysteresis.js';
 
 /**
- * The cheaper form of a run, for checkers that offer it (tcp): start the run
+ * The cheaper form of a run, for checkers that offer it (tcp, http/https): start the run
  * and return a cancel function; `done` is called exactly once, also after a
  * cancel (with a failure whose reason is the cancel reason's message). No
  * AbortSignal, no promise: at 10,000 checks per second these showed in the

@@ -5,9 +5,10 @@ import { connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpChecker, type HttpCheckSpec } from '../../../src/health/checkers/http.js';
 import { buildChecker } from '../../../src/health/checkers/index.js';
+import type { CheckResult } from '../../../src/health/hysteresis.js';
 import { httpCheck, ip, tcpCheck } from '../../unit/health/fixtures.js';
 import {
-  close, httpServer, httpsServer, listen, runWithTimeout, selfSigned, tcpServer, type Handler, type Seen,
+  close, httpServer, httpsServer, listen, runWithTimeout, selfSigned, tcpServer, waitFor, type Handler, type Seen,
 } from './servers.js';
 
 const deps = { now: () => performance.now(), scriptUser: null };
@@ -148,6 +149,34 @@ describe('http checker (loopback)', () => {
     expect(r).toMatchObject({ ok: false, reason: 'body larger than 1024 bytes, digest not checked' });
   });
 
+  it('start form (the scheduler\'s): a cancel ends a hanging request once, with its reason, and closes it', async () => {
+    let closed = false;
+    state.handler = (req) => { req.socket.once('close', () => { closed = true; }); };
+    const start = check().start;
+    expect(start).toBeDefined();
+    const results: CheckResult[] = [];
+    const before = seen.requests.length;
+    const cancel = start?.((r) => results.push(r));
+    expect(await waitFor(() => seen.requests.length > before, 1000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(results).toHaveLength(0); // the server never answers
+    cancel?.(new Error('timeout after 50 ms'));
+    cancel?.(new Error('again'));
+    expect(results).toEqual([expect.objectContaining({ ok: false, reason: 'timeout after 50 ms' })]);
+    expect(await waitFor(() => closed, 1000)).toBe(true);
+    expect(results).toHaveLength(1);
+  });
+
+  it('start form: done once per run with the verdict, also for many runs of one checker', async () => {
+    state.handler = (_q, s) => { s.statusCode = 503; s.end('busy'); };
+    const start = check().start;
+    const results: CheckResult[] = [];
+    for (let i = 0; i < 5; i++) {
+      await new Promise<void>((resolve) => { start?.((r) => { results.push(r); resolve(); }); });
+    }
+    expect(results.map((r) => r.reason)).toEqual(Array<string>(5).fill('status 503 not in 200-299'));
+  });
+
   it('is down after the timeout when the server accepts but never answers', async () => {
     state.handler = () => undefined;
     const t0 = performance.now();
@@ -180,6 +209,17 @@ describe('https checker (loopback)', () => {
     const r = await runWithTimeout(check({ caFile: tls.certFile, host: 'rs.lvh.test' }), 2000);
     expect(r.ok).toBe(true);
     expect(seen.requests.at(-1)).toMatchObject({ servername: 'rs.lvh.test', host: 'rs.lvh.test' });
+  });
+
+  it('start form with a CA file: a run cancelled before the client is ready reports the cancel once', async () => {
+    const start = check({ caFile: tls.certFile, tlsServerName: 'rs.lvh.test' }).start;
+    const results: CheckResult[] = [];
+    const cancel = start?.((r) => results.push(r)); // the CA file is still being read
+    cancel?.(new Error('check removed'));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(results).toEqual([expect.objectContaining({ ok: false, reason: 'check removed' })]);
+    const ok = await new Promise<CheckResult>((resolve) => { start?.(resolve); });
+    expect(ok.ok).toBe(true);
   });
 
   it('is down when verification fails, up with verify off', async () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { applyResult, initialHealth, type StampedResult, type TargetHealth } from '../../../src/health/hysteresis.js';
+import {
+  applyResult, applyResultInPlace, initialHealth, type MutableTargetHealth, type StampedResult, type TargetHealth,
+} from '../../../src/health/hysteresis.js';
 
 const t0 = new Date('2026-01-01T00:00:00Z');
 let seq = 0;
@@ -77,5 +79,20 @@ describe('rise/fall hysteresis', () => {
     expect(down.transition?.reason).toContain('connection refused');
     const w = applyResult(down.health, res(true, { weight: 7 }), { rise: 1, fall: 2 });
     expect(w.health.weight).toBe(7);
+  });
+
+  it('applyResultInPlace folds into the same object; applyResult leaves its input as it was', () => {
+    const live: MutableTargetHealth = { ...initialHealth(t0) };
+    const seen: string[] = [];
+    for (const ok of [true, true, false, false, false, true]) {
+      const tr = applyResultInPlace(live, res(ok), { rise: 2, fall: 3 });
+      if (tr) seen.push(`${tr.from}->${tr.to}`);
+    }
+    expect(seen).toEqual(['unknown->up', 'up->down']);
+    expect(live).toMatchObject({ state: 'down', consecutiveOk: 1, consecutiveFail: 0 });
+    const frozen = Object.freeze({ ...live });
+    const out = applyResult(frozen, res(true), { rise: 2, fall: 3 }); // would throw if it wrote to its input
+    expect(out.health).toMatchObject({ state: 'up', consecutiveOk: 2 });
+    expect(frozen.state).toBe('down');
   });
 });

@@ -160,4 +160,48 @@ describe('CheckScheduler fast paths', () => {
     expect(new Set(starts).size).toBe(10);
     s.stop();
   });
+
+  it('a run that settles takes its timeout out; its deadlines are reused run after run', () => {
+    const clock = new ManualClock();
+    const results: StampedResult[] = [];
+    const s = scheduler(clock, results);
+    const c = startable('quick', 1000, 300);
+    s.update([c.check]);
+    for (let i = 0; i < 3; i++) {
+      clock.fireAt(i * 1000);
+      expect(c.runs).toHaveLength(i + 1);
+      expect(clock.timers[0]?.delay).toBe(300); // the run's timeout
+      clock.now = i * 1000 + 10;
+      c.runs[i]?.done({ ok: true, latencyMs: 10 });
+      expect(clock.timers).toHaveLength(1); // still armed for 300: fires for nothing
+      clock.fireAt(i * 1000 + 300);
+      expect(c.runs[i]?.cancelled).toBeNull();
+      expect(clock.timers[0]?.delay).toBe(700); // then the next start at (i + 1) * 1000
+    }
+    expect(results.map((r) => r.ok)).toEqual([true, true, true]);
+    s.stop();
+    expect(clock.timers).toHaveLength(0);
+  });
+
+  it('results of one millisecond share the wall-clock stamp; the next millisecond gets its own', () => {
+    const clock = new ManualClock();
+    const results: StampedResult[] = [];
+    const s = scheduler(clock, results);
+    const a = startable('a', 1000, 300);
+    const b = startable('b', 1000, 300);
+    s.update([a.check, b.check]);
+    clock.fireAt(0);
+    clock.now = 5.2;
+    a.runs[0]?.done({ ok: true, latencyMs: 5 });
+    clock.now = 5.9;
+    b.runs[0]?.done({ ok: true, latencyMs: 5 });
+    expect(results[1]?.at).toBe(results[0]?.at);
+    expect(results.map((r) => r.atMs)).toEqual([5.2, 5.9]); // the monotonic stamps stay exact
+    clock.fireAt(1000);
+    clock.now = 1001.5;
+    a.runs[1]?.done({ ok: true, latencyMs: 1 });
+    expect(results[2]?.at.getTime()).toBe(1001); // Date keeps whole milliseconds
+    expect(results[2]?.at).not.toBe(results[0]?.at);
+    s.stop();
+  });
 });

@@ -48,4 +48,43 @@ describe('DeadlineHeap', () => {
     h.clear();
     expect(h.peek()).toBeUndefined();
   });
+
+  it('removes entries from the middle and keeps the order of the rest (1,000 random)', () => {
+    let seed = 11;
+    const rnd = () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31; };
+    const h = new DeadlineHeap<E>();
+    const all = Array.from({ length: 1000 }, (_, i) => entry(Math.floor(rnd() * 500), String(i)));
+    for (const e of all) h.push(e);
+    const gone = new Set(all.filter(() => rnd() < 0.4));
+    for (const e of gone) expect(h.remove(e)).toBe(true);
+    expect(h.size).toBe(1000 - gone.size);
+    const out: E[] = [];
+    for (let e = h.pop(); e !== undefined; e = h.pop()) out.push(e);
+    expect(out).toHaveLength(1000 - gone.size);
+    expect(out.some((e) => gone.has(e))).toBe(false);
+    for (let i = 1; i < out.length; i++) expect((out[i]?.atMs ?? 0) >= (out[i - 1]?.atMs ?? 0)).toBe(true);
+  });
+
+  it('remove and has refuse entries that are not in the heap; a removed entry can be pushed again', () => {
+    const h = new DeadlineHeap<E>();
+    const a = entry(1, 'a');
+    const b = entry(2, 'b');
+    expect(h.remove(a)).toBe(false);
+    h.push(a);
+    h.push(b);
+    expect(h.has(a)).toBe(true);
+    expect(h.remove(a)).toBe(true);
+    expect(h.has(a)).toBe(false);
+    expect(h.remove(a)).toBe(false); // twice: no effect on the others
+    expect(h.size).toBe(1);
+    expect(h.pop()?.name).toBe('b');
+    h.push(a);
+    expect(h.pop()?.name).toBe('a');
+    const other = new DeadlineHeap<E>();
+    other.push(entry(0, 'z'));
+    h.push(b);
+    expect(other.has(b)).toBe(false); // b's index is 0 in h, but it is not other's entry 0
+    expect(other.remove(b)).toBe(false);
+    expect(other.size).toBe(1);
+  });
 });
