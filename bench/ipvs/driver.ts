@@ -60,10 +60,14 @@ const ipvsadm = (args: string[], input?: string): string =>
   execFileSync('ipvsadm', args, input === undefined ? { encoding: 'utf8', maxBuffer: 1 << 26 } : { input, encoding: 'utf8', maxBuffer: 1 << 26 });
 const destCount = (): number => ipvsadm(['-Ln']).split('\n').filter((l) => l.includes('->') && !l.includes('RemoteAddress')).length;
 const times: Record<string, number> = {};
+// LVB_NODE_FLAGS=--trace-gc (run.sh's environment) interleaves the GC trace with these marks.
+const mark = (text: string): void => { if (process.execArgv.length > 0) console.log(`MARK ${text}`); };
 async function timed<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
+  mark(`${name} start`);
   const t0 = performance.now();
   const r = await fn();
   times[name] = performance.now() - t0;
+  mark(`${name} end ${times[name].toFixed(0)} ms`);
   return r;
 }
 function timedSync(name: string, fn: () => unknown): void {
@@ -76,7 +80,17 @@ interface RunOps { ops: number; applied: number; failed: number }
 async function lvsha(): Promise<Record<string, RunOps | number>> {
   const dist = resolve(opt.dist);
   const { openGenericNetlink } = (await import(`${dist}/os/genl.js`)) as Genl;
-  const { IpvsClient, liveTable, getDestsDumpRequest, decodeDestReply, toGenlRequest } = (await import(`${dist}/lvs/ipvs/index.js`)) as Ipvs;
+  const ipvsMod = (await import(`${dist}/lvs/ipvs/index.js`)) as Partial<Ipvs> & Pick<Ipvs, 'IpvsClient' | 'liveTable' | 'getDestsDumpRequest' | 'decodeDestReply' | 'toGenlRequest'>;
+  const { IpvsClient, liveTable, getDestsDumpRequest, decodeDestReply, toGenlRequest } = ipvsMod;
+  // The dump decoder readTable uses (older trees decode reply by reply, stats included).
+  const decodeAll = ipvsMod.decodeDestReplies ?? ((replies: Parameters<typeof decodeDestReply>[0][], family: Parameters<typeof decodeDestReply>[1]) => {
+    const out = [];
+    for (const r of replies) {
+      const d = decodeDestReply(r, family);
+      if (d.ok) out.push(d.value);
+    }
+    return { ok: true as const, value: out };
+  });
   const { Reconciler } = (await import(`${dist}/lvs/reconciler.js`)) as Rec;
   const { plan } = (await import(`${dist}/lvs/plan.js`)) as Plan;
   const { systemClock } = (await import(`${dist}/core/clock.js`)) as ClockMod;
@@ -106,11 +120,16 @@ async function lvsha(): Promise<Record<string, RunOps | number>> {
   const keys = entries.map((e) => e.service.service.key);
   const raw = await timed('dump_dests_raw', () => Promise.all(keys.map((k) => nl.request(ipvs.family, toGenlRequest(getDestsDumpRequest(k))))));
   await timed('decode_dests', () => {
+    raw.forEach((replies, i) => decodeAll(replies, keys[i]?.family ?? 'ipv4'));
+  });
+  let statsSeen = 0;
+  await timed('decode_dests_with_stats', () => {
     raw.forEach((replies, i) => {
-      const family = keys[i]?.family ?? 'ipv4';
-      for (const r of replies) decodeDestReply(r, family);
+      const r = decodeAll(replies, keys[i]?.family ?? 'ipv4');
+      if (r.ok) for (const d of r.value) if (d.stats !== null) statsSeen += 1;
     });
   });
+  ops.stats_seen = statsSeen;
   await timed('plan', () => plan(liveTable(entries), desired, () => true));
   await ipvs.flush();
   nl.close();

@@ -2,7 +2,7 @@
  * Boots the throwaway VM for the IPVS benchmark (run it with `bash bench/ipvs/run.sh`, which
  * prints the table with report.ts). In one boot: `ipvsadm` (driver.ts ipvsadm, compiled by run.sh), lvs-ha from
  * each compiled tree in LVB_DISTS (driver lvsha), `ipvsadm` again. The JSON results stay in
- * .vm/runs/lvb-bench/. This file only checks that every run did the whole job.
+ * .vm/runs/$LVB_RUN_NAME/ (default lvb-bench). This file only checks that every run did the whole job.
  */
 import { readdirSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
@@ -16,12 +16,14 @@ const DISTS = (process.env.LVB_DISTS ?? 'current=dist').split(',').map((s) => {
   return { label, dir };
 });
 
+const RUN_NAME = process.env.LVB_RUN_NAME ?? 'lvb-bench';
 const DRIVER = process.env.LVB_DRIVER ?? '.vm/lvb-bench-js/bench/ipvs/driver.js';
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 function payload(): string {
   const size = `--services ${SERVICES} --dests ${DESTS}`;
-  const driver = (args: string): string => `"$LVK_NODE" ${q(DRIVER)} ${args} ${size}`;
+  const flags = (process.env.LVB_NODE_FLAGS ?? '').split(' ').filter((f) => /^--[a-z-]+(=[\w.-]+)?$/.test(f)).join(' ');
+  const driver = (args: string): string => `"$LVK_NODE" ${flags} ${q(DRIVER)} ${args} ${size}`;
   return [
     'set -e',
     driver('ipvsadm --out "$LVK_RESULTS/ipvsadm-1.json"'),
@@ -34,7 +36,7 @@ interface Result { mode: string; times: Record<string, number>; dests_after: num
 
 describe(`IPVS benchmark: ${SERVICES} x ${DESTS}`, () => {
   test('every run applies, reconciles and edits the whole table', async () => {
-    const run = await runInVm({ name: 'lvb-bench', script: payload(), modules: ['ip_vs', 'ip_vs_wrr'], timeoutMs: 1_500_000 });
+    const run = await runInVm({ name: RUN_NAME, script: payload(), modules: ['ip_vs', 'ip_vs_wrr'], timeoutMs: 1_500_000 });
     expect(run.exitCode, describeRun(run)).toBe(0);
     const files = readdirSync(run.runDir).filter((f) => f.endsWith('.json'));
     expect(files.length).toBe(DISTS.length + 2);

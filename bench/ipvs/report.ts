@@ -49,7 +49,8 @@ const parts: [string, string][] = [
   ['read_table', 'readTable (1 service dump + one dest dump per service, decoded)'],
   ['dump_services', 'GET_SERVICE dump alone'],
   ['dump_dests_raw', 'all GET_DEST dumps, not decoded'],
-  ['decode_dests', 'decoding those dest replies'],
+  ['decode_dests', 'decoding those dest replies (as readTable does)'],
+  ['decode_dests_with_stats', 'decoding them and reading every stats nest'],
   ['plan', 'plan() on the two tables'],
   ['info_x100_sequential', '100 GET_INFO, one after the other'],
   ['info_x100_concurrent', '100 GET_INFO issued together'],
@@ -58,6 +59,24 @@ console.log('\nno-op reconcile breakdown (lvs-ha):');
 const pw = Math.max(...parts.map(([, d]) => d.length));
 console.log(['part'.padEnd(pw), ...lvs.map((r) => label(r).padEnd(10))].join('  '));
 for (const [k, d] of parts) console.log([d.padEnd(pw), ...lvs.map((r) => fmt(r.times[k]).padEnd(10))].join('  '));
+// One machine-readable line (bench/run.sh reads it): the current tree against the faster ipvsadm run.
+const current = lvs.find((r) => label(r) === 'current') ?? lvs[lvs.length - 1] ?? first;
+const ms = (v: number | undefined): number | null => (v === undefined || !Number.isFinite(v) ? null : Math.round(v * 10) / 10);
+const r2 = (a: number | undefined, b: number): number | null => (a === undefined || !Number.isFinite(a / b) ? null : Math.round((a / b) * 100) / 100);
+const lvsJson = (r: Result): Record<string, number | null> => ({
+  from_empty_ms: ms(r.times.from_empty), noop_ms: ms(r.times.noop), weights_ms: ms(r.times.weight_10pct),
+  noop_again_ms: ms(r.times.noop_2), read_table_ms: ms(r.times.read_table), dump_dests_raw_ms: ms(r.times.dump_dests_raw),
+  decode_dests_ms: ms(r.times.decode_dests), decode_dests_with_stats_ms: ms(r.times.decode_dests_with_stats), plan_ms: ms(r.times.plan),
+});
+const bench: Record<string, unknown> = {
+  services: current.services,
+  dests: current.dests,
+  lvs_ha: lvsJson(current),
+  ipvsadm: { from_empty_ms: ms(admBest('from_empty')), list_ms: ms(admBest('noop')), weights_ms: ms(admBest('weight_10pct')) },
+  ratio: { from_empty: r2(current.times.from_empty, admBest('from_empty')), noop: r2(current.times.noop, admBest('noop')), weights: r2(current.times.weight_10pct, admBest('weight_10pct')) },
+};
+for (const r of lvs) if (r !== current) bench[`lvs_ha_${label(r)}`] = lvsJson(r);
+console.log(`\nBENCH ${JSON.stringify(bench)}`);
 for (const r of lvs) {
   const bad = [r.from_empty, r.weight_10pct].some((o) => o?.failed !== 0);
   if (bad) console.log(`WARNING lvs-ha ${label(r)}: failed operations`);

@@ -121,8 +121,33 @@ export function v4NetmaskText(mask: number): string {
 
 /** Canonical address text (lowercase, compressed IPv6); unparsable text is returned unchanged. */
 export function canonicalAddress(text: string): string {
+  if (isCanonicalIpv4(text)) return text; // the common case, without parsing
   const parsed = parseIp(text);
   return parsed.ok ? parsed.value.text : text;
+}
+
+/** True for dotted-quad IPv4 text already in canonical form (octets 0-255, no leading zeros). */
+function isCanonicalIpv4(text: string): boolean {
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return false;
+      octet = 0;
+      digits = 0;
+      dots += 1;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && octet === 0) return false;
+      octet = octet * 10 + (c - 48);
+      digits += 1;
+      if (octet > 255) return false;
+    } else {
+      return false;
+    }
+  }
+  return dots === 3 && digits > 0;
 }
 
 function hostPort(family: AddressFamily, address: string, port: number): string {
@@ -217,6 +242,19 @@ export function destinationDifferences(a: Destination, b: Destination): readonly
   const tb = b.tunnel;
   if (ta?.type !== tb?.type || ta?.port !== tb?.port || ta?.flags !== tb?.flags) out.push('tunnel');
   return out;
+}
+
+/**
+ * True when two destinations with the same key mean the same (what
+ * destinationDifferences of their canonical forms calls equal), without
+ * building the canonical forms.
+ */
+export function destinationsEquivalent(a: Destination, b: Destination): boolean {
+  if (a.fwd !== b.fwd || a.weight !== b.weight || a.upperThreshold !== b.upperThreshold || a.lowerThreshold !== b.lowerThreshold) return false;
+  if (a.fwd !== 'tunnel') return true;
+  const ta = a.tunnel ?? { type: 'ipip', port: 0, flags: 0 };
+  const tb = b.tunnel ?? { type: 'ipip', port: 0, flags: 0 };
+  return ta.type === tb.type && ta.flags === tb.flags && (ta.type !== 'gue' || ta.port === tb.port);
 }
 
 /** The canonical table: every service and destination canonical, in a stable order. */

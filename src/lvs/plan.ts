@@ -24,6 +24,7 @@ import {
   canonicalDestination,
   canonicalService,
   destinationDifferences,
+  destinationsEquivalent,
   destinationKeyText,
   indexServices,
   serviceDifferences,
@@ -97,25 +98,27 @@ function planService(want: ServiceEntry, have: ServiceEntry | undefined, phases:
 }
 
 function planDestinations(key: ServiceKey, want: readonly Destination[], have: readonly Destination[], phases: Phases): void {
-  const haveIndex = new Map(have.map((d) => [destinationKeyText(d), canonicalDestination(d)]));
+  // Canonical copies only for destinations that end up in an operation (a no-op plan makes none).
+  const haveIndex = new Map<string, Destination>();
+  for (const d of have) haveIndex.set(destinationKeyText(d), d);
   const wanted = new Set<string>();
   for (const raw of want) {
-    const dest = canonicalDestination(raw);
-    const dkey = destinationKeyText(dest);
+    const dkey = destinationKeyText(raw);
     if (wanted.has(dkey)) continue;
     wanted.add(dkey);
-    const previous = haveIndex.get(dkey);
-    if (previous === undefined) {
-      phases.adds.push({ op: 'AddDest', service: key, dest });
+    const live = haveIndex.get(dkey);
+    if (live === undefined) {
+      phases.adds.push({ op: 'AddDest', service: key, dest: canonicalDestination(raw) });
       continue;
     }
-    const changed = destinationDifferences(previous, dest);
-    if (changed.length === 0) continue;
-    const op: Operation = { op: 'EditDest', service: key, dest, previous, changed };
+    if (destinationsEquivalent(live, raw)) continue;
+    const dest = canonicalDestination(raw);
+    const previous = canonicalDestination(live);
+    const op: Operation = { op: 'EditDest', service: key, dest, previous, changed: destinationDifferences(previous, dest) };
     (dest.weight < previous.weight ? phases.lowers : phases.raises).push(op);
   }
   for (const [dkey, dest] of haveIndex) {
-    if (!wanted.has(dkey)) phases.delDests.push({ op: 'DelDest', service: key, dest });
+    if (!wanted.has(dkey)) phases.delDests.push({ op: 'DelDest', service: key, dest: canonicalDestination(dest) });
   }
 }
 

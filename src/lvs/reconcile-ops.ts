@@ -7,8 +7,9 @@
  * The plan's phases (services, added destinations, edited destinations,
  * deleted destinations, deleted services) are applied one after the other;
  * the operations of one phase are independent, so they are issued together
- * and the generic netlink adapter pipelines them (they still reach the kernel
- * in plan order). A phase starts when the previous one has fully answered.
+ * (up to IN_FLIGHT at a time) and the generic netlink adapter pipelines them
+ * (they still reach the kernel in plan order). A phase starts when the
+ * previous one has fully answered.
  */
 import { describeError } from '../core/errors.js';
 import { NetlinkError } from '../os/genl.js';
@@ -39,7 +40,7 @@ export function errorKind(err: unknown): string {
   return 'error';
 }
 
-export async function applyOperation(ipvs: IpvsTableApi, o: Operation): Promise<void> {
+export function applyOperation(ipvs: IpvsTableApi, o: Operation): Promise<void> {
   switch (o.op) {
     case 'AddService':
       return ipvs.addService(o.service);
@@ -53,6 +54,45 @@ export async function applyOperation(ipvs: IpvsTableApi, o: Operation): Promise<
       return ipvs.editDest(o.service, o.dest);
     case 'DelDest':
       return ipvs.delDest(o.service, o.dest);
+  }
+}
+
+/**
+ * Operations of a phase in flight at once: far more than the adapter's window (so it always has
+ * a full batch to send), few enough that a phase of ten thousand operations does not hold ten
+ * thousand requests in memory at once (which costs garbage-collection time).
+ */
+const IN_FLIGHT = 512;
+
+/**
+ * Like Promise.allSettled(items.map(fn)), but with at most `limit` calls pending; calls start in
+ * item order (each one as soon as one of the `limit` slots is free).
+ */
+export async function settleInOrder<T>(items: readonly T[], fn: (item: T) => Promise<void>, limit: number): Promise<PromiseSettledResult<void>[]> {
+  const results = new Array<PromiseSettledResult<void>>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next;
+      next += 1;
+      try {
+        await fn(items[i] as T);
+        results[i] = { status: 'fulfilled', value: undefined };
+      } catch (reason) {
+        results[i] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+  return results;
+}
+
+/** applyOperation with a synchronous throw (e.g. an encoder refusing an address) as a rejection. */
+function settle(ipvs: IpvsTableApi, o: Operation): Promise<void> {
+  try {
+    return applyOperation(ipvs, o);
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
   }
 }
 
@@ -89,7 +129,7 @@ export async function applyOperations(ipvs: IpvsTableApi, ops: readonly Operatio
   for (const phase of phasesOf(ops)) {
     const todo = phase.filter((o) => !((o.op === 'AddDest' || o.op === 'EditDest') && failedServices.has(serviceOf(o))));
     skipped += phase.length - todo.length;
-    const results = await Promise.allSettled(todo.map(async (o) => applyOperation(ipvs, o))); // async: a throw becomes a rejection
+    const results = await settleInOrder(todo, (o) => settle(ipvs, o), IN_FLIGHT);
     results.forEach((r, i) => {
       const o = todo[i];
       if (o === undefined) return;

@@ -12,7 +12,9 @@
  *   dump fails that run only.
  * - ipvs.timeouts are read back each run and set when they differ.
  * - Services the desired state does not own are left alone (plan.ts).
- * Counters and the last live table (re-read after changes) are for status.
+ * Counters and the last live table are for status: after a run the kernel
+ * accepted whole, the table read plus the operations (./live-after.ts), else
+ * a fresh read.
  */
 import type { IpvsTimeouts } from '../config/types.js';
 import type { Clock } from '../core/clock.js';
@@ -22,6 +24,7 @@ import { liveTable, type IpvsApi, type LiveEntry } from './ipvs/client.js';
 import { timeoutsDiffer } from './ipvs/timeouts.js';
 import type { ServiceKey, Table } from './model.js';
 import { plan, planSummary, type Operation } from './plan.js';
+import { liveAfter } from './live-after.js';
 import { applyOperations, errorKind } from './reconcile-ops.js';
 
 export interface DesiredState {
@@ -87,6 +90,8 @@ export class Reconciler {
   private cancelTimer: (() => void) | null = null;
   private stopped = true;
   private liveEntries: readonly LiveEntry[] | null = null;
+  /** A read and the operations the kernel accepted since, applied when live() is next called. */
+  private pendingOps: readonly Operation[] = [];
   private readonly stats: MutableCounters = {
     runs: 0, failedRuns: 0, opsApplied: 0, opsFailed: 0, errorsByKind: {}, lastError: null, lastRun: null,
   };
@@ -122,8 +127,16 @@ export class Reconciler {
     return { ...this.stats, errorsByKind: { ...this.stats.errorsByKind } };
   }
 
-  /** The live table as last read (after changes, re-read), with counters and stats; null before the first run. */
+  /**
+   * The live table as last read, with counters and stats (stats decoded on
+   * first access); after a run that changed something, the read plus the
+   * operations when all were accepted, else a fresh read. Null before the first run.
+   */
   live(): readonly LiveEntry[] | null {
+    if (this.pendingOps.length > 0 && this.liveEntries !== null) {
+      this.liveEntries = liveAfter(this.liveEntries, this.pendingOps);
+      this.pendingOps = [];
+    }
     return this.liveEntries;
   }
 
@@ -170,8 +183,9 @@ export class Reconciler {
 
   private async reconcile(ipvs: ReconcilerIpvs, reason: string): Promise<RunResult> {
     const { log } = this.options;
-    let entries = await ipvs.readTable();
+    const entries = await ipvs.readTable();
     this.liveEntries = entries;
+    this.pendingOps = [];
     const live = liveTable(entries);
     const desired = this.options.desired(live);
     const ops = plan(live, desired.table, desired.owned);
@@ -186,9 +200,13 @@ export class Reconciler {
     this.stats.opsFailed += outcome.failures.length;
     if (ops.length > 0) {
       log.info({ reason, summary: planSummary(ops), applied: outcome.applied, failed, skipped: outcome.skipped }, 'ipvs reconciled');
-      // For status; if this read fails the next run reads again.
-      entries = await ipvs.readTable().catch(() => entries);
-      this.liveEntries = entries;
+      if (outcome.failures.length === 0 && outcome.skipped === 0) {
+        // Everything was accepted: the table is the one read plus the operations (no second dump).
+        this.pendingOps = ops; // applied to the read when status asks (live())
+      } else {
+        // For status; if this read fails the next run reads again.
+        this.liveEntries = await ipvs.readTable().catch(() => entries);
+      }
     } else {
       log.debug({ reason }, 'ipvs in sync');
     }

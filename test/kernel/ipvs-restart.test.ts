@@ -49,6 +49,12 @@ console.log(JSON.stringify({ ok: r.ok, ops: r.ops.map((o) => o.op), applied: r.a
 nl.close();
 `;
 
+// The daemon side of status --connections (readIpVsConnections from the compiled code), as JSON.
+const CONNS = String.raw`
+const { readIpVsConnections, connectionsJson } = await import(process.cwd() + '/dist/lvs/ipvs/index.js');
+console.log(JSON.stringify(connectionsJson(await readIpVsConnections())));
+`;
+
 const ECHO = echoServer(8080);
 
 // argv: results dir, name. Connects, exchanges one line, waits for NAME.go, exchanges another.
@@ -97,6 +103,7 @@ ip netns exec lvi-c $py $r/client.py $r one > $r/one.log 2>&1 &
 waitfor $r/one.connected || exit 15
 ipvsadm -Lnc > $r/conns-before.txt
 cat /proc/net/ip_vs_conn > $r/proc-conn.txt
+"$LVK_NODE" $r/conns.mjs > $r/conns-read.json 2> $r/conns-read.err || exit 21
 "$LVK_NODE" $r/driver.mjs $r/c.yaml > $r/apply2.json 2> $r/apply2.err || exit 16
 ipvsadm -Lnc > $r/conns-after.txt
 ipvsadm -Ln > $r/table2.txt
@@ -124,11 +131,11 @@ describe('restart: zero operations, an established connection through the servic
   const table = (f: string): string => result(f).split('\n').map((l) => l.trim().split(/\s+/).slice(0, 4).join(' ')).join('\n');
 
   beforeAll(async () => {
-    assertBuilt(['dist/lvs/reconciler.js', 'dist/lvs/reconcile-desired.js']);
+    assertBuilt(['dist/lvs/reconciler.js', 'dist/lvs/reconcile-desired.js', 'dist/lvs/ipvs/connections-read.js']);
     run = await runInVm({
       name: 'lvi-restart',
       script: PAYLOAD,
-      files: { 'driver.mjs': DRIVER, 'c.yaml': CONFIG, 'echo.py': ECHO, 'client.py': CLIENT },
+      files: { 'driver.mjs': DRIVER, 'conns.mjs': CONNS, 'c.yaml': CONFIG, 'echo.py': ECHO, 'client.py': CLIENT },
       modules: ['ip_vs', 'ip_vs_rr', 'veth'],
       timeoutMs: 300_000,
     });
@@ -168,6 +175,18 @@ describe('restart: zero operations, an established connection through the servic
     const line = renderConnections(mine === undefined ? [] : [mine]).split('\n')[1] ?? '';
     const words = (l: string): string[] => l.trim().split(/\s+/).filter((_w, i) => i !== 1); // expiry differs by a second or so
     expect(result('conns-before.txt').split('\n').map(words)).toContainEqual(words(line));
+  });
+
+  test('readIpVsConnections (what the daemon answers for status --connections) lists the live connection', () => {
+    const port = client('one.json').port ?? 0;
+    const read = JSON.parse(result('conns-read.json')) as { available: boolean; skipped: number; connections: Record<string, unknown>[] };
+    expect(read).toMatchObject({ available: true, skipped: 0 });
+    expect(read.connections).toContainEqual(expect.objectContaining({
+      protocol: 'TCP', client: '10.50.1.2', client_port: port, virtual: '10.50.1.1', virtual_port: 80,
+      destination: '10.50.2.2', destination_port: 8080, state: 'ESTABLISHED',
+    }));
+    const listed = result('conns-before.txt').split('\n').filter((l) => /^(TCP|UDP|SCTP)\s/.test(l));
+    expect(read.connections).toHaveLength(listed.length);
   });
 
   test('negative: flush and re-add (a daemon blind to the kernel) breaks an established connection', () => {

@@ -89,7 +89,11 @@ async function reconcileOnce(ipvs, cfg) {
   const r = await rec.start();
   await rec.stop();
   const c = rec.counters();
-  return { ok: r.ok, ops: r.ops.map((o) => o.op), applied: r.applied, failed: r.failed, skipped: r.skipped, ms: performance.now() - t0,
+  const ms = performance.now() - t0;
+  // What status shows (live(): after a clean run, the read plus the operations, no second dump) against a fresh read.
+  const shown = JSON.stringify(canonicalTable(liveTable(rec.live() ?? [])));
+  const fresh = JSON.stringify(canonicalTable(liveTable(await ipvs.readTable())));
+  return { ok: r.ok, ops: r.ops.map((o) => o.op), applied: r.applied, failed: r.failed, skipped: r.skipped, ms, liveMatchesRead: shown === fresh,
     counters: { runs: c.runs, opsApplied: c.opsApplied, opsFailed: c.opsFailed, errorsByKind: c.errorsByKind, lastError: c.lastError?.message ?? null } };
 }
 
@@ -226,6 +230,13 @@ describe('the IPVS table through lvs-ha against real IPVS', () => {
     expect(s.restart).toMatchObject({ ok: true, ops: [], applied: 0, failed: 0 });
   });
 
+  test('status after a clean apply (the table read plus the operations, no second dump) is what a fresh dump shows', () => {
+    const s = steps();
+    expect(s.apply1).toMatchObject({ failed: 0, skipped: 0, liveMatchesRead: true }); // from empty: every service of the config
+    expect(s.apply2).toMatchObject({ failed: 0, skipped: 0, liveMatchesRead: true }); // repair of hand edits, a foreign service kept
+    expect(s.twosConfig).toMatchObject({ failed: 1, liveMatchesRead: true }); // a failure: read again
+  });
+
   test('the codec reads the 64-bit stats and the connection counters of the live table', () => {
     const s = steps();
     expect(s.readRaw[0]?.stats).toEqual(['conns', 'inPkts', 'outPkts', 'inBytes', 'outBytes', 'cps', 'inPps', 'outPps', 'inBps', 'outBps']);
@@ -344,7 +355,7 @@ function daemons(text: string): string[] {
 
 interface Attempt<T> { ok: boolean; value?: T; error?: { errno?: number; errnoName?: string; code?: string; message: string } }
 interface Reconciled {
-  ok: boolean; ops: string[]; applied: number; failed: number; skipped: number;
+  ok: boolean; ops: string[]; applied: number; failed: number; skipped: number; liveMatchesRead: boolean;
   counters: { errorsByKind: Record<string, number>; lastError: string | null };
 }
 interface PlanRun { code: number; body: { in_sync: boolean; operations: { text: string }[]; unmanaged: string[] } | null }

@@ -20,7 +20,7 @@ import type { Destination, Service, ServiceEntry, ServiceKey, Table } from '../m
 import type { DaemonParams, SyncDaemonState } from '../sync-policy.js';
 import { IPVS_GENL_NAME, IPVS_GENL_VERSION, IPVS_MISSING_HINT, ipvsCmdName } from './constants.js';
 import { decodeDaemonReply, delDaemonRequest, getDaemonsDumpRequest, newDaemonRequest } from './daemon.js';
-import { decodeDestReply, delDestRequest, getDestsDumpRequest, newDestRequest, setDestRequest, type LiveDestination } from './destination.js';
+import { decodeDestReplies, delDestRequest, getDestsDumpRequest, newDestRequest, setDestRequest, type LiveDestination } from './destination.js';
 import { explainIpvsErrno } from './errors.js';
 import { decodeInfoReply, getInfoRequest, type IpvsInfo } from './info.js';
 import type { IpvsReply, IpvsRequest } from './message.js';
@@ -89,6 +89,8 @@ function must<T>(what: string, r: DecodeResult<T>): T {
   return r.value;
 }
 
+const done = (): void => undefined;
+
 export class IpvsClient implements IpvsApi {
   private firstRequest = true;
 
@@ -101,18 +103,15 @@ export class IpvsClient implements IpvsApi {
   }
 
   /** Sends one request; returns the reply messages (none for a plain ACK). */
-  async send(request: IpvsRequest): Promise<IpvsReply[]> {
+  send(request: IpvsRequest): Promise<IpvsReply[]> {
     const genlRequest = toGenlRequest(request);
-    const first = this.firstRequest;
+    // GenlMessage is an IpvsReply (cmd, payload). No async frame: this runs once per operation.
+    if (!this.firstRequest) return this.nl.request(this.family, genlRequest);
     this.firstRequest = false;
-    try {
-      const replies = await this.nl.request(this.family, genlRequest);
-      return replies.map((r) => ({ cmd: r.cmd, payload: r.payload }));
-    } catch (err) {
-      if (!first || !(err instanceof NetlinkError) || ANSWER_ERRNOS.has(err.errno)) throw err;
-      const replies = await this.nl.request(this.family, genlRequest);
-      return replies.map((r) => ({ cmd: r.cmd, payload: r.payload }));
-    }
+    return this.nl.request(this.family, genlRequest).catch((err: unknown) => {
+      if (!(err instanceof NetlinkError) || ANSWER_ERRNOS.has(err.errno)) throw err;
+      return this.nl.request(this.family, genlRequest);
+    });
   }
 
   private async one(request: IpvsRequest): Promise<IpvsReply> {
@@ -153,10 +152,13 @@ export class IpvsClient implements IpvsApi {
     }
   }
 
-  /** The destinations of a service (GET_DEST dump); empty for a service that does not exist. */
+  /**
+   * The destinations of a service (GET_DEST dump); empty for a service that
+   * does not exist. Stats are decoded when first read (planning never does).
+   */
   async getDestinations(key: ServiceKey): Promise<LiveDestination[]> {
     const replies = await this.send(getDestsDumpRequest(key));
-    return replies.map((r) => must('GET_DEST', decodeDestReply(r, key.family)));
+    return must('GET_DEST', decodeDestReplies(replies, key.family));
   }
 
   /**
@@ -169,28 +171,28 @@ export class IpvsClient implements IpvsApi {
     return Promise.all(services.map(async (service) => ({ service, destinations: await this.getDestinations(service.service.key) })));
   }
 
-  async addService(svc: Service): Promise<void> {
-    await this.send(newServiceRequest(svc));
+  addService(svc: Service): Promise<void> {
+    return this.send(newServiceRequest(svc)).then(done);
   }
 
-  async editService(svc: Service): Promise<void> {
-    await this.send(setServiceRequest(svc));
+  editService(svc: Service): Promise<void> {
+    return this.send(setServiceRequest(svc)).then(done);
   }
 
-  async delService(key: ServiceKey): Promise<void> {
-    await this.send(delServiceRequest(key));
+  delService(key: ServiceKey): Promise<void> {
+    return this.send(delServiceRequest(key)).then(done);
   }
 
-  async addDest(key: ServiceKey, dest: Destination): Promise<void> {
-    await this.send(newDestRequest(key, dest));
+  addDest(key: ServiceKey, dest: Destination): Promise<void> {
+    return this.send(newDestRequest(key, dest)).then(done);
   }
 
-  async editDest(key: ServiceKey, dest: Destination): Promise<void> {
-    await this.send(setDestRequest(key, dest));
+  editDest(key: ServiceKey, dest: Destination): Promise<void> {
+    return this.send(setDestRequest(key, dest)).then(done);
   }
 
-  async delDest(key: ServiceKey, dest: Destination): Promise<void> {
-    await this.send(delDestRequest(key, dest));
+  delDest(key: ServiceKey, dest: Destination): Promise<void> {
+    return this.send(delDestRequest(key, dest)).then(done);
   }
 
   async getTimeouts(): Promise<IpvsTimeouts> {

@@ -29,9 +29,10 @@ export const IpvsCmd = {
 export type IpvsCmdValue = (typeof IpvsCmd)[keyof typeof IpvsCmd];
 
 /** The command's name for messages ("GET_INFO"), or "command <n>". */
+const CMD_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(IpvsCmd).map(([name, value]) => [value, name]));
+
 export function ipvsCmdName(cmd: number): string {
-  const entry = Object.entries(IpvsCmd).find(([, value]) => value === cmd);
-  return entry === undefined ? `command ${cmd}` : entry[0];
+  return CMD_NAMES.get(cmd) ?? `command ${cmd}`;
 }
 
 /** Top-level attributes of commands (IPVS_CMD_ATTR_*). */

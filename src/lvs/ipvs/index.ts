@@ -11,3 +11,4 @@ export * from './stats.js';
 export * from './timeouts.js';
 export type * from './message.js';
 export * from './connections.js';
+export * from './connections-read.js';

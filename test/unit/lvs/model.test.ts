@@ -5,6 +5,7 @@ import {
   canonicalTable,
   destinationDifferences,
   destinationKeyText,
+  destinationsEquivalent,
   familyFromAf,
   FWD_METHOD_CODE,
   fwdMethodFromCode,
@@ -16,6 +17,7 @@ import {
   TUN_TYPE_CODE,
   tunTypeFromCode,
   v4NetmaskText,
+  type Destination,
 } from '../../../src/lvs/model.js';
 import { dest, entry, svc, table, tcp } from './plan-fixtures.js';
 
@@ -139,5 +141,23 @@ describe('kernel codes', () => {
     expect(protocolFromNumber(1)).toBeNull();
     expect(familyFromAf(10)).toBe('ipv6');
     expect(familyFromAf(7)).toBeNull();
+  });
+});
+
+describe('destinationsEquivalent (plan compares without canonical copies)', () => {
+  it('agrees with destinationDifferences of the canonical forms on every combination', () => {
+    const fwds = ['masq', 'droute', 'tunnel'] as const;
+    const tunnels = [null, { type: 'ipip', port: 0, flags: 0 }, { type: 'ipip', port: 5, flags: 0 }, { type: 'gue', port: 5, flags: 0 }, { type: 'gue', port: 6, flags: 1 }, { type: 'gre', port: 0, flags: 1 }] as const;
+    const all: Destination[] = [];
+    for (const fwd of fwds) for (const weight of [0, 1]) for (const u of [0, 7]) for (const tunnel of tunnels) {
+      all.push({ family: 'ipv4', address: '10.0.0.1', port: 80, fwd, weight, upperThreshold: u, lowerThreshold: 0, tunnel });
+    }
+    let equal = 0;
+    for (const a of all) for (const b of all) {
+      const same = destinationDifferences(canonicalDestination(a), canonicalDestination(b)).length === 0;
+      expect(destinationsEquivalent(a, b), `${JSON.stringify(a)} ${JSON.stringify(b)}`).toBe(same);
+      if (same) equal += 1;
+    }
+    expect(equal).toBeGreaterThan(all.length); // some pairs other than (a, a) are equivalent (e.g. tunnel fields of a DR destination)
   });
 });

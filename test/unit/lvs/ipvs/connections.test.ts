@@ -1,6 +1,7 @@
 /** /proc/net/ip_vs_conn parsing and the ipvsadm -Lnc style rendering. */
 import { describe, expect, test } from 'vitest';
 import { parseIpVsConn, renderConnections } from '../../../../src/lvs/ipvs/connections.js';
+import { connectionsJson, IP_VS_CONN_PATH, readIpVsConnections } from '../../../../src/lvs/ipvs/connections-read.js';
 
 const PROC = `Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData
 TCP 0A320102 8D08 0A320101 0050 0A320202 1F90 ESTABLISHED     897
@@ -26,5 +27,31 @@ describe('/proc/net/ip_vs_conn', () => {
   test('rendered like ipvsadm -Lnc', () => {
     const out = renderConnections(parseIpVsConn(PROC).connections.slice(0, 1));
     expect(out).toBe('pro expire state       source             virtual            destination\nTCP 14:57 ESTABLISHED 10.50.1.2:36104    10.50.1.1:80       10.50.2.2:8080\n');
+  });
+});
+
+describe('readIpVsConnections (the daemon side of status --connections)', () => {
+  test('reads the file it is given and parses it; JSON in snake_case', async () => {
+    const paths: string[] = [];
+    const list = await readIpVsConnections((p) => { paths.push(p); return Promise.resolve(PROC); });
+    expect(paths).toEqual([IP_VS_CONN_PATH]);
+    expect(list).toMatchObject({ available: true, skipped: 1 });
+    expect(list.connections).toHaveLength(4);
+    expect(connectionsJson(list).connections[0]).toEqual({
+      protocol: 'TCP', client: '10.50.1.2', client_port: 0x8d08, virtual: '10.50.1.1', virtual_port: 80,
+      destination: '10.50.2.2', destination_port: 8080, state: 'ESTABLISHED', expires_s: 897, pe_name: null,
+    });
+  });
+
+  test('no ip_vs loaded (ENOENT): available false, no connections; other errors reject', async () => {
+    const enoent = Object.assign(new Error('no such file'), { code: 'ENOENT' });
+    await expect(readIpVsConnections(() => Promise.reject(enoent))).resolves.toEqual({ available: false, connections: [], skipped: 0 });
+    const eacces = Object.assign(new Error('denied'), { code: 'EACCES' });
+    await expect(readIpVsConnections(() => Promise.reject(eacces))).rejects.toThrow('denied');
+  });
+
+  test('the real file path on this host: a missing file is "not available", never a throw', async () => {
+    const list = await readIpVsConnections(undefined, '/nonexistent/ip_vs_conn');
+    expect(list.available).toBe(false);
   });
 });
