@@ -6,7 +6,7 @@
 import { connect, type Socket } from 'node:net';
 import { ControlSocketError, errnoCode } from './errors.js';
 import { LineFramer } from './line-framer.js';
-import { encodeRequest, MAX_LINE_BYTES, parseReply, type ControlCommand, type ControlReply, type JsonObject } from './protocol.js';
+import { encodeRequest, MAX_REPLY_BYTES, parseReply, type ControlCommand, type ControlReply, type JsonObject } from './protocol.js';
 
 export const DEFAULT_SOCKET_PATH = '/run/lvs-ha/control.sock';
 export const DEFAULT_CLIENT_TIMEOUT_MS = 5_000;
@@ -44,7 +44,7 @@ export function requestControl(socketPath: string, cmd: ControlCommand, options:
   const id = `${process.pid}-1`;
   return new Promise<ControlReply>((resolve, reject) => {
     const socket: Socket = connect(socketPath);
-    const framer = new LineFramer(MAX_LINE_BYTES);
+    const framer = new LineFramer(MAX_REPLY_BYTES);
     let settled = false;
     const finish = (outcome: { reply: ControlReply } | { error: ControlSocketError }): void => {
       if (settled) return;
@@ -64,7 +64,7 @@ export function requestControl(socketPath: string, cmd: ControlCommand, options:
     socket.on('data', (chunk: Buffer) => {
       for (const frame of framer.push(chunk)) {
         if (frame.kind === 'oversized') {
-          finish({ error: new ControlSocketError('LVSHA_CONTROL_PROTOCOL', `the daemon on ${socketPath} sent a reply longer than ${MAX_LINE_BYTES} bytes`) });
+          finish({ error: new ControlSocketError('LVSHA_CONTROL_PROTOCOL', `the daemon on ${socketPath} sent a reply longer than ${MAX_REPLY_BYTES} bytes`) });
           return;
         }
         const parsed = parseReply(frame.text);

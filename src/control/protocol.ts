@@ -16,8 +16,14 @@ export const CONTROL_PROTOCOL_VERSION = 1;
 /** Longest accepted line in bytes, newline excluded. Longer lines are refused and discarded. */
 export const MAX_LINE_BYTES = 64 * 1024;
 
+/**
+ * Longest reply the client accepts. Requests stay small; replies carry the
+ * whole status or connection table (thousands of real servers or connections).
+ */
+export const MAX_REPLY_BYTES = 64 * 1024 * 1024;
+
 /** Every command the daemon answers. Adding one here forces a handler in the daemon (exhaustive record). */
-export const CONTROL_COMMANDS = ['status', 'reload', 'drain', 'undrain', 'drill', 'maintenance'] as const;
+export const CONTROL_COMMANDS = ['status', 'reload', 'drain', 'undrain', 'drill', 'maintenance', 'connections'] as const;
 export type ControlCommand = (typeof CONTROL_COMMANDS)[number];
 
 export type RequestId = string | number | null;

@@ -30,10 +30,12 @@ export interface CommandTarget {
   /** Re-read and apply the config file; must be called from inside the queue. */
   reloadNow(source: string): Promise<ReloadOutcome>;
   readonly extra?: ExtraCommands | null;
+  /** The kernel's IPVS connection table (`status --connections`), read in the daemon's namespace. */
+  readonly connections?: () => Promise<JsonObject>;
 }
 
 /** Commands that wait (seconds) for the network: run outside the queue, which they use themselves. */
-const OUTSIDE_QUEUE: ReadonlySet<ControlCommand> = new Set<ControlCommand>(['drill', 'maintenance']);
+const OUTSIDE_QUEUE: ReadonlySet<ControlCommand> = new Set<ControlCommand>(['drill', 'maintenance', 'connections']);
 
 function extra(name: 'drain' | 'undrain' | 'drill' | 'maintenance'): CommandHandler {
   return (request, target) => {
@@ -69,6 +71,10 @@ const handlers: Readonly<Record<ControlCommand, CommandHandler>> = {
   undrain: extra('undrain'),
   drill: extra('drill'),
   maintenance: extra('maintenance'),
+  connections: async (request, target) => {
+    if (!target.connections) return errorReply(request.id, { code: 'unknown_command', message: 'this daemon cannot read the IPVS connection table' });
+    return successReply(request.id, await target.connections());
+  },
 };
 
 export function makeControlHandler(queue: EventQueue, target: CommandTarget): ControlHandler {

@@ -7,6 +7,7 @@
 import type { Config, ConfigLoadResult } from '../config/types.js';
 import type { JsonObject } from '../control/protocol.js';
 import { startControlServer, type ControlServer } from '../control/server.js';
+import { connectionsJson, readIpVsConnections } from '../lvs/ipvs/connections-read.js';
 import type { Clock } from '../core/clock.js';
 import { describeError, LvsHaError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -201,6 +202,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       }
     },
     extra: options.extraCommands ?? null,
+    connections: async () => connectionsJson(await readIpVsConnections()),
   };
   const controlLog = options.logger.child({ component: 'control' });
   const server: ControlServer & { replacedStale: boolean } = await startControlServer({

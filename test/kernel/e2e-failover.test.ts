@@ -196,6 +196,7 @@ failover() { # name
   waitfor $r/$1.connected || exit 40
   sleep 3   # the master flushes its sync buffer at least every 2 s
   n lvx-d2 ipvsadm -Lnc > $r/$1-conns-d2.txt
+  ctl /run/lvx-d2.sock connections > $r/$1-ctl-conns-d2.json   # what status --connections asks
   kill -9 $(cat $r/d1.pid); ip -n lvx-d1 link set eth0 down; t=$(ms); echo $t > $r/$1-kill-at.txt
   until_ok 600 vip_on d2 || exit 41
   echo $(( $(ms) - t )) > $r/$1-takeover-ms.txt
@@ -308,6 +309,10 @@ describe('two lvs-ha directors end to end: balancing, health, failover with sess
     expect(result('with-daemon-d1.txt')).toContain('master sync daemon');
     expect(result('with-daemon-d2.txt')).toContain('backup sync daemon');
     expect(result('with-conns-d2.txt').match(/ESTABLISHED/g) ?? []).toHaveLength(6);
+    // The backup daemon's own answer to `status --connections` (the control command it sends).
+    const listed = JSON.parse(result('with-ctl-conns-d2.json')) as { available: boolean; connections: { virtual: string; virtual_port: number; state: string }[] };
+    expect(listed.available).toBe(true);
+    expect(listed.connections.filter((c) => c.virtual === '10.61.0.100' && c.virtual_port === 80 && c.state === 'ESTABLISHED')).toHaveLength(6);
     expect(held('with.json')).toEqual({ first: 6, second: 6, errors: [], new_ok: true });
     // Takeover: from the kill to d2's own BACKUP -> MASTER timestamp (alert), master-down
     // interval 3 x 1 s + skew ~0.6 s; a loaded TCG adds more.

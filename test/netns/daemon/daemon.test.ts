@@ -173,6 +173,14 @@ describe('lvs-ha run in a network namespace', () => {
     expect(inode(daemon.pid ?? 0)).not.toBe(inode('self'));
   });
 
+  it('status --connections: the daemon reads the IPVS table of its namespace (none on this kernel) and says so', () => {
+    const human = cli(['status', '--connections', '--socket', socketPath]);
+    expect(human.status).toBe(0);
+    expect(human.stdout).toMatch(/IPVS is not loaded in the daemon's network namespace/);
+    const json = cli(['status', '--connections', '--json', '--socket', socketPath]);
+    expect(JSON.parse(json.stdout)).toEqual({ available: false, skipped: 0, connections: [] });
+  });
+
   it('renders the human view as aligned key: value lines', () => {
     const out = cli(['status', '--socket', socketPath]);
     expect(out.status).toBe(0);
