@@ -55,7 +55,10 @@ function shippedUnit(config: string): string {
 
 /** Test-only settings: no default dependencies (the container has no sysinit.target), short watchdog, a log file. */
 function dropIn(extra: string): string {
-  return `[Unit]\nDefaultDependencies=no\n[Service]\nWatchdogSec=${String(WATCHDOG_S)}s\nStandardOutput=append:/run/lvd-test/daemon.log\nStandardError=append:/run/lvd-test/daemon.log\n${extra}`;
+  // A checkout under /tmp (a CI clone) is hidden by the unit's PrivateTmp=yes: bind it back in,
+  // read-only, on top of the private /tmp. The sandbox under test is otherwise unchanged.
+  const bind = /^\/(var\/)?tmp\//.test(repo) ? `BindReadOnlyPaths=${repo}\n` : '';
+  return `[Unit]\nDefaultDependencies=no\n[Service]\nWatchdogSec=${String(WATCHDOG_S)}s\nStandardOutput=append:/run/lvd-test/daemon.log\nStandardError=append:/run/lvd-test/daemon.log\n${bind}${extra}`;
 }
 
 function c(): SystemdContainer {
