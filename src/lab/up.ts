@@ -79,7 +79,12 @@ async function startDirectors(t: LabTopology, state: LabState, paths: LabPaths):
 function pairReady(views: readonly DirectorView[], t: LabTopology): boolean {
   const reals = hostsOf(t, 'real_server').map(addressOf);
   const allUp = views.every((v) => reals.every((a) => v.health.get(a) === 'up' && (v.weights.get(a) ?? 0) > 0));
-  return allUp && views.filter(isMaster).length === 1 && views.filter(isBackup).length === 1;
+  // Converged: d1 (priority 150, preempting) MASTER and d2 BACKUP. A d2 that started faster can be
+  // MASTER for a few advert intervals until d1 preempts; that is not the steady state.
+  const byName = new Map(views.map((v) => [v.name, v]));
+  const d1 = byName.get('d1');
+  const d2 = byName.get('d2');
+  return allUp && d1 !== undefined && d2 !== undefined && isMaster(d1) && isBackup(d2);
 }
 
 /** Waits until one director is MASTER, one BACKUP, and both see every real server up (bounded). */
@@ -93,7 +98,7 @@ export async function waitForPair(t: LabTopology, paths: LabPaths, state: LabSta
   }, timeoutMs, 500);
   if (ready !== null) return ready;
   const logs = directors.map((d) => `--- ${paths.log(d.name)} ---\n${logTail(paths.log(d.name))}`).join('\n');
-  throw new LabError('LVSHA_LAB_NOT_READY', `the directors did not reach MASTER/BACKUP with every real server up within ${String(timeoutMs / 1000)} s\n${logs}`);
+  throw new LabError('LVSHA_LAB_NOT_READY', `the directors did not reach d1 MASTER, d2 BACKUP with every real server up within ${String(timeoutMs / 1000)} s\n${logs}`);
 }
 
 export async function labUpLocal(options: LabOptions, say: Say, dir = LAB_DIR): Promise<UpReport> {

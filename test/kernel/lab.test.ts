@@ -79,7 +79,16 @@ describe('lvs-ha lab (boots its own VM: the host kernel has no IPVS)', () => {
     if (existsSync(VM_DIR)) await lab(['down']);
   });
 
-  test('DR with sync: up, status, a drill keeping 10 of 10 sessions there and back, down leaving nothing', async () => {
+  // A failed test must not leave its VM for the next one: down in finally (a no-op after downAndCheck).
+  const cleanly = (body: () => Promise<void>) => async (): Promise<void> => {
+    try {
+      await body();
+    } finally {
+      if (existsSync(VM_DIR)) await lab(['down']);
+    }
+  };
+
+  test('DR with sync: up, status, a drill keeping 10 of 10 sessions there and back, down leaving nothing', cleanly(async () => {
     const up = await upOrExplain([]);
     expect(up.master).toBe('d1');
     expect(Object.keys(up.answeredBy).sort()).toEqual(['r1', 'r2', 'r3']);
@@ -91,6 +100,7 @@ describe('lvs-ha lab (boots its own VM: the host kernel has no IPVS)', () => {
     expect(status.directors.d2?.instances?.[0]?.state).toBe('BACKUP');
 
     const drill = json(await lab(['drill', '--json'])) as Drill;
+    console.log(`lab drill (DR, sync): takeover ${String(drill.takeover_ms)} ms, kept ${String(drill.sessions.kept)}/${String(drill.sessions.held)}, back ${String(drill.returned?.sessions.kept)}, new connections ${JSON.stringify(drill.new_connections)}`);
     expect(drill).toMatchObject({ from: 'd1', to: 'd2', vips_left: true });
     expect(drill.takeover_ms).toBeGreaterThan(0);
     expect(drill.synced_connections).toBeGreaterThanOrEqual(10);
@@ -99,9 +109,9 @@ describe('lvs-ha lab (boots its own VM: the host kernel has no IPVS)', () => {
     expect(drill.new_connections.ok).toBeGreaterThan(0);
 
     await downAndCheck();
-  });
+  }));
 
-  test('NAT without sync: the service works, and the drill breaks every held session (the negative half)', async () => {
+  test('NAT without sync: the service works, and the drill breaks every held session (the negative half)', cleanly(async () => {
     const up = await upOrExplain(['--mode', 'nat', '--no-sync']);
     expect(Object.keys(up.answeredBy).sort()).toEqual(['r1', 'r2', 'r3']);
     const drill = json(await lab(['drill', '--json', '--no-return'])) as Drill;
@@ -109,13 +119,13 @@ describe('lvs-ha lab (boots its own VM: the host kernel has no IPVS)', () => {
     expect(drill.sessions).toMatchObject({ held: 10, kept: 0, broken: 10 });
     expect(drill.new_connections.ok).toBeGreaterThan(0);
     await downAndCheck();
-  });
+  }));
 
-  test('TUN (IPIP) with sync: the drill keeps every session', async () => {
+  test('TUN (IPIP) with sync: the drill keeps every session', cleanly(async () => {
     const up = await upOrExplain(['--mode', 'tun']);
     expect(Object.keys(up.answeredBy).sort()).toEqual(['r1', 'r2', 'r3']);
     const drill = json(await lab(['drill', '--json', '--no-return'])) as Drill;
     expect(drill.sessions).toEqual({ held: 10, kept: 10, broken: 0, percentKept: 100 });
     await downAndCheck();
-  });
+  }));
 });
