@@ -10,11 +10,11 @@ import { describe, expect, test } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 
-function lab(args: readonly string[], asNobody = false): Promise<{ code: number; stdout: string; stderr: string }> {
+function lab(args: readonly string[], asNobody = false, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
   const argv = [process.execPath, 'bin/lvs-ha.js', 'lab', ...args];
   const [cmd, ...rest] = asNobody ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...argv] : argv;
   return new Promise((done) => {
-    execFile(cmd ?? '', rest, { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(cmd ?? '', rest, { cwd: ROOT, timeout: 60_000, env }, (err, stdout, stderr) => {
       done({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 99, stdout, stderr });
     });
   });
@@ -27,6 +27,13 @@ describe('lvs-ha lab: refusals before anything is built', () => {
     expect(r.stderr).toMatch(/lab up needs root .*sudo/);
     expect(existsSync('/run/lvs-ha-lab')).toBe(false);
     expect(existsSync('/run/lvs-ha-lab-vm')).toBe(false);
+  });
+
+  test('a missing program is named with the apt-get command that installs it, nothing created', async () => {
+    const r = await lab(['up'], false, { ...process.env, PATH: '/nonexistent' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/'ip' is not installed; install it with: apt-get install -y iproute2/);
+    expect(existsSync('/run/lvs-ha-lab')).toBe(false);
   });
 
   test('status and drill with no lab say so; down with no lab is a no-op', async () => {
