@@ -26,7 +26,7 @@ export interface ExtraCommands {
 
 /** What the commands need from the daemon. */
 export interface CommandTarget {
-  status(): JsonObject;
+  status(): JsonObject | Promise<JsonObject>;
   /** Re-read and apply the config file; must be called from inside the queue. */
   reloadNow(source: string): Promise<ReloadOutcome>;
   readonly extra?: ExtraCommands | null;
@@ -65,7 +65,7 @@ function reloadReply(request: ControlRequest, outcome: ReloadOutcome, changes: J
 }
 
 const handlers: Readonly<Record<ControlCommand, CommandHandler>> = {
-  status: (request, target) => successReply(request.id, target.status()),
+  status: async (request, target) => successReply(request.id, await target.status()),
   reload: async (request, target) => reloadReply(request, await target.reloadNow('control'), target.extra?.reloadChanges() ?? {}),
   drain: extra('drain'),
   undrain: extra('undrain'),

@@ -190,7 +190,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let announced = false;
   let stopping: Promise<void> | null = null;
   const target = {
-    status: () => core.status(registry),
+    status: async () => {
+      await registry.refresh();
+      return core.status(registry);
+    },
     reloadNow: async (source: string) => {
       const notify = announced ? notifier : null;
       notify?.reloading();

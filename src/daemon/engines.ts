@@ -15,7 +15,11 @@ import { CheckLatencyHistogram } from '../metrics/check-latency.js';
 import { resolveUser } from '../health/checkers/user.js';
 import { IpvsClient } from '../lvs/ipvs/client.js';
 import { openGenericNetlink } from '../os/genl.js';
+import type { JsonValue } from '../control/protocol.js';
 import { VrrpEngine } from '../vrrp/engine.js';
+import { forkIsolate, removeVipsFailSafe } from '../vrrp/isolate/fork.js';
+import { VrrpIsolate } from '../vrrp/isolate/host.js';
+import type { TransitionNotice } from '../vrrp/runner.js';
 import { openRunnerOs } from '../vrrp/runner-os.js';
 import { resolveScriptUser } from '../vrrp/track/user.js';
 import { Director, type AlertsPort, type IpvsConnection } from './director.js';
@@ -39,18 +43,48 @@ export interface DaemonEngine {
   stop(): Promise<void>;
 }
 
+/**
+ * VRRP as the daemon sees it: the engine in its isolate (VrrpIsolate, production) or, for the
+ * test that proves the isolate matters, in the daemon's own event loop (VrrpEngine).
+ */
+export interface VrrpSide {
+  start(config: Config): Promise<void>;
+  applyConfig(config: Config): Promise<void>;
+  stop(): Promise<void>;
+  setHold(instance: string, on: boolean, resign?: boolean): boolean | Promise<boolean>;
+  held(instance: string): boolean;
+  snapshot(): JsonValue;
+  /** Fresh snapshot for a `status` answer (the isolate's; the inline engine's is always fresh). */
+  refresh?(): Promise<void>;
+  setVirtualServerQuorum(name: string, ok: boolean): void;
+}
+
 /** What the engines share with the daemon core. */
 export interface EngineContext {
   readonly queue: EventQueue;
   /** Set by the engines that answer control commands beyond status/reload. */
   director?: Director;
-  vrrp?: VrrpEngine;
+  vrrp?: VrrpSide;
 }
 
-export function vrrpDaemonEngine(engine: VrrpEngine): DaemonEngine {
+/**
+ * `LVSHA_VRRP_INLINE=1` runs VRRP on the daemon's own event loop, as before the isolate: only for
+ * measuring what the isolate is for (test/netns/vrrp/isolation.test.ts); never in production.
+ */
+export const INLINE_VRRP_ENV = 'LVSHA_VRRP_INLINE';
+
+function vrrpSide(logger: Logger, clock: Clock, onTransition: (notice: TransitionNotice) => void, env: NodeJS.ProcessEnv): VrrpSide {
+  if (env[INLINE_VRRP_ENV] === '1') {
+    logger.warn({ env: INLINE_VRRP_ENV }, 'VRRP runs on the daemon\'s event loop (test mode): any stall of the daemon delays adverts');
+    return new VrrpEngine({ clock, logger, openOs: openRunnerOs, resolveScriptUser: (name) => resolveScriptUser(name), onTransition });
+  }
+  return new VrrpIsolate({ clock, logger, spawn: () => forkIsolate(logger), failSafe: removeVipsFailSafe, onTransition });
+}
+
+export function vrrpDaemonEngine(engine: VrrpSide): DaemonEngine {
   return {
     name: 'vrrp',
-    status: { section: 'instances', snapshot: () => engine.snapshot() },
+    status: { section: 'instances', snapshot: () => engine.snapshot(), refresh: () => engine.refresh?.() ?? Promise.resolve() },
     start: (config) => engine.start(config),
     applyConfig: (config) => engine.applyConfig(config),
     stop: () => engine.stop(),
@@ -91,14 +125,11 @@ async function kernelAlerts(config: Config, logger: Logger, clock: Clock): Promi
 }
 
 /** The production engines; `context` receives the director and VRRP engine for the control commands. */
-export function defaultEngines(logger: Logger, clock: Clock, context: EngineContext = { queue: new EventQueue() }): DaemonEngine[] {
+export function defaultEngines(logger: Logger, clock: Clock, context: EngineContext = { queue: new EventQueue() }, env: NodeJS.ProcessEnv = process.env): DaemonEngine[] {
   const holder: { director: Director | null } = { director: null };
   // Check latency histograms for /metrics: one per daemon, kept across reloads.
   const checkLatency = new CheckLatencyHistogram();
-  const vrrp = new VrrpEngine({
-    clock, logger, openOs: openRunnerOs, resolveScriptUser: (name) => resolveScriptUser(name),
-    onTransition: (notice) => holder.director?.onTransition(notice),
-  });
+  const vrrp = vrrpSide(logger, clock, (notice) => holder.director?.onTransition(notice), env);
   const director = new Director({
     clock, logger, queue: context.queue,
     connectIpvs: connectKernelIpvs,

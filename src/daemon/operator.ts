@@ -15,7 +15,7 @@ import type { EventQueue } from './event-queue.js';
 
 /** What the operator actions need of the VRRP engine. */
 export interface HoldPort {
-  setHold(instance: string, on: boolean, resign?: boolean): boolean;
+  setHold(instance: string, on: boolean, resign?: boolean): boolean | Promise<boolean>;
   held(instance: string): boolean;
   snapshot(): JsonValue;
 }
@@ -62,8 +62,8 @@ export class Operator {
   async maintenance(on: boolean): Promise<JsonObject> {
     await this.queue.enqueue({
       label: `maintenance:${on ? 'on' : 'off'}`,
-      run: () => {
-        for (const v of instanceViews(this.vrrp.snapshot())) this.vrrp.setHold(v.name, on, true);
+      run: async () => {
+        for (const v of instanceViews(this.vrrp.snapshot())) await this.vrrp.setHold(v.name, on, true);
         this.maintenanceSince = on ? this.clock.wallNow() : null;
       },
     });
@@ -82,8 +82,8 @@ export class Operator {
     const t0 = this.clock.nowMs();
     await this.queue.enqueue({
       label: 'drill:resign',
-      run: () => {
-        for (const v of targets) this.vrrp.setHold(v.name, true, true);
+      run: async () => {
+        for (const v of targets) await this.vrrp.setHold(v.name, true, true);
       },
     });
     const results = await this.watch(targets.map((v) => v.name), t0, peerIsMaster);
@@ -109,8 +109,8 @@ export class Operator {
     const t0 = this.clock.nowMs();
     await this.queue.enqueue({
       label: 'drill:return',
-      run: () => {
-        for (const n of names) this.vrrp.setHold(n, false);
+      run: async () => {
+        for (const n of names) await this.vrrp.setHold(n, false);
         this.maintenanceSince = null;
       },
     });

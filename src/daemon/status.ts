@@ -13,6 +13,11 @@ import type { ConfigState, ReloadError } from './config-state.js';
 export interface StatusProvider {
   readonly section: string;
   snapshot(): JsonValue;
+  /**
+   * Bring the snapshot up to date before a `status` answer (the VRRP isolate pushes its
+   * snapshot at most every 100 ms; `status` asks for the current one). Bounded by the provider.
+   */
+  refresh?(): Promise<void>;
 }
 
 /** Keys the core owns; a provider may not claim them. */
@@ -47,6 +52,11 @@ export class StatusRegistry {
 
   list(): readonly StatusProvider[] {
     return this.providers;
+  }
+
+  /** Let every provider that can refresh its snapshot do so (for a `status` answer). */
+  async refresh(): Promise<void> {
+    await Promise.all(this.providers.map((p) => (p.refresh ? p.refresh() : Promise.resolve())));
   }
 }
 

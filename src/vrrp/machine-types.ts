@@ -31,7 +31,9 @@ export type TransitionReason =
   | 'fault'
   | 'fault_cleared'
   | 'shutdown'
-  | 'sync_group';
+  | 'sync_group'
+  /** Reported by the daemon, not the machine: the VRRP isolate died (see src/vrrp/isolate/host.ts). */
+  | 'isolate_exit';
 
 export interface TransitionRecord {
   readonly from: VrrpStateName;

@@ -13,7 +13,7 @@
  *   lab.destroy();
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { requestControl } from '../../src/control/client.js';
@@ -221,9 +221,25 @@ export class VrrpLab {
     return d;
   }
 
-  /** Send a signal; resolves with the exit once the process is gone (bounded). */
+  /** The pid of the daemon's VRRP isolate (its child process), if it runs. */
+  isolatePid(name: string): number | undefined {
+    const pid = this.daemon(name).process.pid;
+    if (pid === undefined) return undefined;
+    return childPids(pid)[0];
+  }
+
+  /**
+   * Send a signal; resolves with the exit once the process is gone (bounded). SIGKILL stands for
+   * a crash of the whole director: the VRRP isolate is killed first, so it cannot resign when
+   * its daemon disappears (that is what a lone `kill -9` of the daemon does; see isolation tests).
+   */
   async stopDaemon(name: string, signal: NodeJS.Signals, timeoutMs = 10_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     const { process: proc } = this.daemon(name);
+    if (signal === 'SIGKILL' && proc.pid !== undefined) {
+      for (const child of childPids(proc.pid)) {
+        try { process.kill(child, 'SIGKILL'); } catch { /* already gone */ }
+      }
+    }
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
       if (proc.exitCode !== null || proc.signalCode !== null) res({ code: proc.exitCode, signal: proc.signalCode });
       else proc.once('exit', (code, sig) => { res({ code, signal: sig }); });
@@ -327,5 +343,14 @@ export class VrrpLab {
     this.netns.destroy();
     this.daemons.clear();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Direct children of a process (from /proc/PID/task/PID/children). */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${String(pid)}/task/${String(pid)}/children`, 'utf8').trim().split(/\s+/).filter((t) => t !== '').map(Number);
+  } catch {
+    return [];
   }
 }

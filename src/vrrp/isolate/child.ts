@@ -1,0 +1,66 @@
+/**
+ * Entry point of the VRRP isolate: the child process `lvs-ha run` forks (see fork.ts). It builds
+ * the production VRRP engine (raw sockets, rtnetlink, AF_PACKET) and serves the daemon over the
+ * IPC channel. Logs go to the same stdout as the daemon's, as JSON lines with `isolate: 'vrrp'`.
+ *
+ * SIGTERM and SIGINT are left to the daemon while it is connected: under systemd the whole
+ * control group gets the signal, and the daemon stops the engines in order (VRRP resigns after
+ * the queue drained). A daemon that is gone closes the channel, and the isolate resigns by itself.
+ */
+import { systemClock } from '../../core/clock.js';
+import { createRootLogger } from '../../core/log.js';
+import { VrrpEngine } from '../engine.js';
+import { openRunnerOs } from '../runner-os.js';
+import { resolveScriptUser } from '../track/user.js';
+import { IsolateServer, type ParentChannel } from './server.js';
+import type { IsolateMessage } from './protocol.js';
+
+function parentChannel(): ParentChannel {
+  return {
+    send(message: IsolateMessage, done?: () => void) {
+      if (!process.send || !process.connected) throw new Error('no channel to the daemon');
+      process.send(message, undefined, {}, () => done?.());
+    },
+    onMessage(listener) {
+      process.on('message', listener);
+    },
+    onDisconnect(listener) {
+      process.on('disconnect', listener);
+    },
+  };
+}
+
+function main(): void {
+  process.title = 'lvs-ha vrrp';
+  const logger = createRootLogger().child({ isolate: 'vrrp' });
+  if (!process.send) {
+    logger.error('the VRRP isolate runs only as a child of `lvs-ha run`');
+    process.exitCode = 2;
+    return;
+  }
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      logger.debug({ signal }, 'signal left to the daemon');
+    });
+  }
+  const server = new IsolateServer({
+    clock: systemClock,
+    log: logger,
+    channel: parentChannel(),
+    exit: (code) => {
+      process.exit(code);
+    },
+  });
+  const engine = new VrrpEngine({
+    clock: systemClock,
+    logger,
+    openOs: openRunnerOs,
+    resolveScriptUser: (name) => resolveScriptUser(name),
+    onTransition: (notice) => {
+      server.onTransition(notice);
+    },
+  });
+  server.attach(engine);
+}
+
+main();
