@@ -11,7 +11,7 @@ const CHECK_EXEC = ['command', 'dynamic_weight'] as const;
 export const KEYS = {
   top: ['node', 'control', 'vrrp', 'ipvs_sync', 'ipvs', 'virtual_servers', 'scripts', 'alerts'],
   control: ['socket', 'metrics_listen'],
-  vrrp: ['ipv4_checksum', 'instances', 'sync_groups'],
+  vrrp: ['ipv4_checksum', 'realtime_priority', 'instances', 'sync_groups'],
   instance: [
     'name', 'interface', 'vrid', 'priority', 'advert_interval', 'preempt', 'preempt_delay', 'accept_mode',
     'unicast_peers', 'unicast_source', 'virtual_addresses', 'track', 'announce', 'notify',

@@ -86,6 +86,8 @@ export interface SyncGroupConfig {
 
 export interface VrrpConfig {
   readonly ipv4Checksum: Ipv4ChecksumMode;
+  /** SCHED_RR priority of the VRRP isolate (1..99), or 0 for none (it then runs at nice -10). */
+  readonly realtimePriority: number;
   readonly instances: readonly VrrpInstanceConfig[];
   readonly syncGroups: readonly SyncGroupConfig[];
 }

@@ -17,7 +17,7 @@ import { IpvsClient } from '../lvs/ipvs/client.js';
 import { openGenericNetlink } from '../os/genl.js';
 import type { JsonValue } from '../control/protocol.js';
 import { VrrpEngine } from '../vrrp/engine.js';
-import { forkIsolate, removeVipsFailSafe } from '../vrrp/isolate/fork.js';
+import { forkIsolate, removeVipsFailSafe, tuneIsolate } from '../vrrp/isolate/fork.js';
 import { VrrpIsolate } from '../vrrp/isolate/host.js';
 import type { TransitionNotice } from '../vrrp/runner.js';
 import { openRunnerOs } from '../vrrp/runner-os.js';
@@ -56,6 +56,8 @@ export interface VrrpSide {
   snapshot(): JsonValue;
   /** Fresh snapshot for a `status` answer (the isolate's; the inline engine's is always fresh). */
   refresh?(): Promise<void>;
+  /** The `vrrp_isolate` status section (absent inline). */
+  isolateStatus?(): JsonValue;
   setVirtualServerQuorum(name: string, ok: boolean): void;
 }
 
@@ -76,15 +78,17 @@ export const INLINE_VRRP_ENV = 'LVSHA_VRRP_INLINE';
 function vrrpSide(logger: Logger, clock: Clock, onTransition: (notice: TransitionNotice) => void, env: NodeJS.ProcessEnv): VrrpSide {
   if (env[INLINE_VRRP_ENV] === '1') {
     logger.warn({ env: INLINE_VRRP_ENV }, 'VRRP runs on the daemon\'s event loop (test mode): any stall of the daemon delays adverts');
-    return new VrrpEngine({ clock, logger, openOs: openRunnerOs, resolveScriptUser: (name) => resolveScriptUser(name), onTransition });
+    return new VrrpEngine({ clock, logger, openOs: openRunnerOs, resolveScriptUser: (name) => resolveScriptUser(name), onTransition, afterIo: (fn) => { setImmediate(fn); } });
   }
-  return new VrrpIsolate({ clock, logger, spawn: () => forkIsolate(logger), failSafe: removeVipsFailSafe, onTransition });
+  return new VrrpIsolate({ clock, logger, spawn: () => forkIsolate(logger), failSafe: removeVipsFailSafe, onTransition, tune: tuneIsolate });
 }
 
 export function vrrpDaemonEngine(engine: VrrpSide): DaemonEngine {
+  const isolate = engine.isolateStatus?.bind(engine);
   return {
     name: 'vrrp',
     status: { section: 'instances', snapshot: () => engine.snapshot(), refresh: () => engine.refresh?.() ?? Promise.resolve() },
+    ...(isolate ? { moreStatus: [{ section: 'vrrp_isolate', snapshot: isolate }] } : {}),
     start: (config) => engine.start(config),
     applyConfig: (config) => engine.applyConfig(config),
     stop: () => engine.stop(),

@@ -39,6 +39,8 @@ export interface VrrpEngineOptions {
   readonly resolveScriptUser: (name: string) => Promise<ScriptUser | null>;
   /** Every transition, for the alert bus (routed by the daemon). */
   readonly onTransition?: (notice: TransitionNotice) => void;
+  /** See RunnerPorts.afterIo (production: setImmediate). */
+  readonly afterIo?: (fn: () => void) => void;
 }
 
 export class VrrpEngine {
@@ -103,6 +105,7 @@ export class VrrpEngine {
       onTransition: (notice) => {
         this.onTransition(notice);
       },
+      ...(this.options.afterIo ? { afterIo: this.options.afterIo } : {}),
     };
   }
 

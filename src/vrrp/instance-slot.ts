@@ -30,6 +30,7 @@ export interface SlotContext {
   /** The engine's serialised dispatcher. */
   readonly dispatch: (instance: string, event: VrrpEvent) => void;
   readonly onTransition: (notice: TransitionNotice) => void;
+  readonly afterIo?: (fn: () => void) => void;
 }
 
 /** Instances whose key is unchanged by a reload keep running. */
@@ -95,6 +96,7 @@ export class InstanceSlot {
           this.ctx.dispatch(this.name, event);
         },
         onTransition: this.ctx.onTransition,
+        ...(this.ctx.afterIo ? { afterIo: this.ctx.afterIo } : {}),
       });
       if (this.error !== null) this.log.info({ was: this.error }, 'instance can start now');
       this.error = null;

@@ -59,6 +59,14 @@ export interface RunnerPorts {
   readonly dispatch: (event: VrrpEvent) => void;
   /** Every transition, after it was logged and counted (notify, alerts, sync groups). */
   readonly onTransition: (notice: TransitionNotice) => void;
+  /**
+   * Runs fn after the I/O that is already waiting (production: setImmediate; default: at once).
+   * A master-down timer goes through it: after a stall of this process, the timer and the
+   * adverts that arrived meanwhile are due together, and libuv runs timers before reading
+   * sockets. Deferring the expiry lets those adverts reset the deadline first, so our own stall
+   * is never mistaken for a dead master.
+   */
+  readonly afterIo?: (fn: () => void) => void;
 }
 
 const DROP_LOG_WINDOW_MS = 10_000;
@@ -242,6 +250,11 @@ export class InstanceRunner {
       kind,
       this.ports.clock.setTimer(delay, () => {
         this.timers.delete(kind);
+        const { afterIo } = this.ports;
+        if (kind === 'masterDown' && afterIo) {
+          afterIo(() => { this.ports.dispatch(event); });
+          return;
+        }
         this.ports.dispatch(event);
       }),
     );

@@ -7,12 +7,13 @@
  * control group gets the signal, and the daemon stops the engines in order (VRRP resigns after
  * the queue drained). A daemon that is gone closes the channel, and the isolate resigns by itself.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { systemClock } from '../../core/clock.js';
-import { createRootLogger } from '../../core/log.js';
+import { createAsyncRootLogger } from '../../core/log.js';
 import { VrrpEngine } from '../engine.js';
 import { openRunnerOs } from '../runner-os.js';
 import { resolveScriptUser } from '../track/user.js';
-import { IsolateServer, type ParentChannel } from './server.js';
+import { IsolateServer, type LoopDelayProbe, type ParentChannel } from './server.js';
 import type { IsolateMessage } from './protocol.js';
 
 function parentChannel(): ParentChannel {
@@ -30,9 +31,25 @@ function parentChannel(): ParentChannel {
   };
 }
 
+/** perf_hooks' event-loop delay histogram, read and reset per window (10 ms resolution). */
+function loopDelayProbe(): LoopDelayProbe {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  let maxMs = 0;
+  return {
+    read() {
+      const windowMaxMs = Math.round(histogram.max / 1e5) / 10;
+      histogram.reset();
+      maxMs = Math.max(maxMs, windowMaxMs);
+      return { windowMaxMs, maxMs };
+    },
+  };
+}
+
 function main(): void {
   process.title = 'lvs-ha vrrp';
-  const logger = createRootLogger().child({ isolate: 'vrrp' });
+  const root = createAsyncRootLogger();
+  const logger = root.child({ isolate: 'vrrp' });
   if (!process.send) {
     logger.error('the VRRP isolate runs only as a child of `lvs-ha run`');
     process.exitCode = 2;
@@ -46,9 +63,10 @@ function main(): void {
   const server = new IsolateServer({
     clock: systemClock,
     log: logger,
+    loopDelay: loopDelayProbe(),
     channel: parentChannel(),
     exit: (code) => {
-      process.exit(code);
+      root.flush(() => process.exit(code));
     },
   });
   const engine = new VrrpEngine({
@@ -59,6 +77,7 @@ function main(): void {
     onTransition: (notice) => {
       server.onTransition(notice);
     },
+    afterIo: (fn) => { setImmediate(fn); },
   });
   server.attach(engine);
 }

@@ -4,7 +4,7 @@
  * a higher scheduling priority than the daemon (nice ISOLATE_NICE) so that on a busy director
  * the kernel picks it first when an advert or a master-down timer is due.
  */
-import { fork } from 'node:child_process';
+import { execFile, fork } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { VrrpInstanceConfig } from '../../config/types.js';
@@ -15,6 +15,35 @@ import type { IsolateProcess } from './host.js';
 
 /** The isolate's nice value: above the daemon (0), below realtime. Needs root (CAP_SYS_NICE). */
 export const ISOLATE_NICE = -10;
+/**
+ * RLIMIT_RTTIME of the isolate under SCHED_RR: CPU time it may use without blocking. An event
+ * loop blocks in epoll every few ms; a runaway loop is killed (SIGKILL) after this, and the
+ * daemon's fail-safe takes over (VIPs removed, isolate restarted).
+ */
+export const ISOLATE_RTTIME_US = 2_000_000;
+
+function run(file: string, args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { timeout: 5000 }, (err, _stdout, stderr) => {
+      if (err) reject(new Error(`${file} ${args.join(' ')}: ${stderr.trim() || err.message}`));
+      else resolve();
+    });
+  });
+}
+
+/**
+ * Scheduling of the isolate's main thread (the event loop): SCHED_RR at `priority` (1..99) with
+ * RLIMIT_RTTIME as the safety net, or back to SCHED_OTHER for 0. chrt and prlimit come with
+ * util-linux (essential on Debian); argv only, no shell.
+ */
+export async function tuneIsolate(pid: number, priority: number): Promise<void> {
+  if (priority === 0) {
+    await run('chrt', ['--other', '--pid', '0', String(pid)]);
+    return;
+  }
+  await run('prlimit', ['--pid', String(pid), `--rttime=${String(ISOLATE_RTTIME_US)}`]);
+  await run('chrt', ['--rr', '--pid', String(priority), String(pid)]);
+}
 
 export function isolateEntry(): string {
   return fileURLToPath(new URL('./child.js', import.meta.url));

@@ -17,7 +17,7 @@ import { describeError, LvsHaError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { VrrpStateName } from '../machine-types.js';
 import type { TransitionNotice } from '../runner.js';
-import { parseIsolateMessage, vrrpSideConfig, type HostMessage, type IsolateMessage, type WireTransition } from './protocol.js';
+import { parseIsolateMessage, vrrpSideConfig, type HostMessage, type IsolateHealth, type IsolateMessage, type WireTransition } from './protocol.js';
 
 /** How long the isolate may take to load (node start under software emulation is slow). */
 export const ISOLATE_READY_TIMEOUT_MS = 60_000;
@@ -55,6 +55,8 @@ export interface VrrpIsolateOptions {
   /** Remove the VIPs of these instances (the isolate died and may have left them). */
   readonly failSafe: (instances: readonly VrrpInstanceConfig[]) => Promise<void>;
   readonly onTransition?: (notice: TransitionNotice) => void;
+  /** Set the isolate's scheduling (vrrp.realtime_priority); production: tuneIsolate. */
+  readonly tune?: (pid: number, realtimePriority: number) => Promise<void>;
 }
 
 interface Pending {
@@ -79,6 +81,11 @@ export class VrrpIsolate {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private rows: readonly Row[] = [];
+  /** The realtime priority in force on the running isolate (null: not yet set). */
+  private scheduling: number | null = null;
+  private health: IsolateHealth | null = null;
+  private restarts = 0;
+  private lastExit: string | null = null;
   private heldNames = new Set<string>();
   private readonly holds = new Set<string>();
   private readonly quorum = new Map<string, boolean>();
@@ -106,6 +113,7 @@ export class VrrpIsolate {
       return;
     }
     if (!this.running.ready || this.down !== null) return; // a restart pending applies the newest config
+    await this.applyScheduling();
     await this.request({ t: 'apply', id: 0, config: vrrpSideConfig(config) });
   }
 
@@ -149,6 +157,21 @@ export class VrrpIsolate {
     if (this.down === null) return this.rows;
     const reason = this.down;
     return this.rows.map((row) => ({ ...row, state: 'INIT', error: reason }));
+  }
+
+  /** The `vrrp_isolate` status section: is it running, how late its event loop ran. */
+  isolateStatus(): JsonValue {
+    const h = this.health;
+    return {
+      running: this.running !== null && !this.running.exited && this.running.ready,
+      pid: this.running?.proc.pid ?? null,
+      restarts: this.restarts,
+      last_exit: this.lastExit,
+      loop_delay_max_ms: h?.loopDelayMaxMs ?? null,
+      loop_delay_recent_max_ms: h?.loopDelayWindowMaxMs ?? null,
+      cpu_ms: h?.cpuMs ?? null,
+      realtime_priority: this.scheduling,
+    };
   }
 
   /** Graceful stop: the isolate resigns every MASTER and exits; killed after a timeout. */
@@ -199,6 +222,9 @@ export class VrrpIsolate {
     await this.within(Promise.race([ready, running.exitedPromise]), ISOLATE_READY_TIMEOUT_MS);
     if (!running.ready) throw new IsolateError('the VRRP isolate exited before it was ready');
     this.log.info({ pid: proc.pid }, 'VRRP isolate running');
+    if (this.lastExit !== null) this.restarts += 1;
+    this.scheduling = null;
+    await this.applyScheduling();
     await this.resume();
   }
 
@@ -214,6 +240,21 @@ export class VrrpIsolate {
     // A reload that came while the isolate was (re)starting.
     const latest = this.config;
     if (latest && latest !== config) await this.request({ t: 'apply', id: 0, config: vrrpSideConfig(latest) });
+  }
+
+  /** vrrp.realtime_priority on the running isolate; a failure is logged, the isolate runs on. */
+  private async applyScheduling(): Promise<void> {
+    const pid = this.running?.proc.pid;
+    const wanted = this.config?.vrrp.realtimePriority ?? 0;
+    if (!this.options.tune || pid === undefined || wanted === this.scheduling) return;
+    try {
+      await this.options.tune(pid, wanted);
+      this.scheduling = wanted;
+      this.log.info({ pid, realtime_priority: wanted }, wanted === 0 ? 'VRRP isolate runs without real-time scheduling' : 'VRRP isolate runs with real-time scheduling (SCHED_RR)');
+    } catch (err) {
+      this.scheduling = wanted;
+      this.log.warn({ pid, realtime_priority: wanted, err: describeError(err) }, 'cannot set the VRRP isolate\'s scheduling; it runs at nice -10');
+    }
   }
 
   private receive(message: IsolateMessage): void {
@@ -235,6 +276,7 @@ export class VrrpIsolate {
       case 'snapshot':
         this.rows = Array.isArray(message.instances) ? (message.instances as readonly Row[]) : [];
         this.heldNames = new Set(message.held);
+        this.health = message.health;
         return;
     }
   }
@@ -297,6 +339,8 @@ export class VrrpIsolate {
     }
     const reason = `the VRRP isolate exited (code ${String(code)}, signal ${String(signal)})`;
     this.down = `${reason}; restarting`;
+    this.lastExit = `${this.options.clock.wallNow().toISOString()} ${reason}`;
+    this.health = null;
     const lived = this.options.clock.nowMs() - running.startedMs;
     if (lived >= RESPAWN_RESET_AFTER_MS) this.backoffMs = RESPAWN_FIRST_MS;
     const delay = this.backoffMs;

@@ -39,7 +39,24 @@ export type IsolateMessage =
   | { readonly t: 'reply'; readonly id: number; readonly ok: false; readonly error: string }
   | { readonly t: 'transition'; readonly transition: WireTransition }
   /** The `instances` status section and the held instances, sent when they change. */
-  | { readonly t: 'snapshot'; readonly instances: JsonValue; readonly held: readonly string[] };
+  | { readonly t: 'snapshot'; readonly instances: JsonValue; readonly held: readonly string[]; readonly health: IsolateHealth };
+
+/** How the isolate itself is doing: its event-loop delay is what delays adverts and timers. */
+export interface IsolateHealth {
+  readonly pid: number;
+  /** Largest event-loop delay since the isolate started, and in the last window, ms. */
+  readonly loopDelayMaxMs: number;
+  readonly loopDelayWindowMaxMs: number;
+  /** CPU time the isolate used, ms. */
+  readonly cpuMs: number;
+}
+
+function parseHealth(v: unknown): IsolateHealth | null {
+  if (!isObject(v)) return null;
+  const { pid, loopDelayMaxMs, loopDelayWindowMaxMs, cpuMs } = v;
+  if (typeof pid !== 'number' || typeof loopDelayMaxMs !== 'number' || typeof loopDelayWindowMaxMs !== 'number' || typeof cpuMs !== 'number') return null;
+  return { pid, loopDelayMaxMs, loopDelayWindowMaxMs, cpuMs };
+}
 
 type Fields = Readonly<Record<string, unknown>>;
 
@@ -73,9 +90,11 @@ export function parseIsolateMessage(v: unknown): DecodeResult<IsolateMessage> {
       const transition = parseTransition(v.transition);
       return transition ? decoded({ t: 'transition', transition }) : refused('malformed transition');
     }
-    case 'snapshot':
-      if (!Array.isArray(v.instances) || !Array.isArray(v.held) || !v.held.every((h) => typeof h === 'string')) return refused('malformed snapshot');
-      return decoded({ t: 'snapshot', instances: v.instances as JsonValue, held: v.held });
+    case 'snapshot': {
+      const health = parseHealth(v.health);
+      if (!Array.isArray(v.instances) || !Array.isArray(v.held) || !v.held.every((h) => typeof h === 'string') || !health) return refused('malformed snapshot');
+      return decoded({ t: 'snapshot', instances: v.instances as JsonValue, held: v.held, health });
+    }
     default:
       return refused(`unknown message type '${v.t}'`);
   }

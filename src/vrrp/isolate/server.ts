@@ -17,6 +17,8 @@ import { parseHostMessage, type HostMessage, type IsolateMessage } from './proto
 
 /** How often the isolate checks whether the snapshot changed (counters, master heard). */
 export const SNAPSHOT_TICK_MS = 100;
+/** An unchanged snapshot still goes out this often, with the isolate's own health. */
+export const HEALTH_EVERY_MS = 1000;
 
 /** The engine as the isolate drives it (VrrpEngine). */
 export interface IsolatedEngine {
@@ -35,8 +37,15 @@ export interface ParentChannel {
   onDisconnect(listener: () => void): void;
 }
 
+/** Event-loop delay of the isolate (production: perf_hooks.monitorEventLoopDelay). */
+export interface LoopDelayProbe {
+  /** Largest delay since the last call and since the start, ms. */
+  read(): { readonly windowMaxMs: number; readonly maxMs: number };
+}
+
 export interface IsolateServerOptions {
   readonly clock: Clock;
+  readonly loopDelay?: LoopDelayProbe;
   readonly log: Logger;
   readonly channel: ParentChannel;
   /** Called once the engine has stopped (production: exit the process). */
@@ -55,6 +64,8 @@ export class IsolateServer {
   private engine: IsolatedEngine | null = null;
   private chain: Promise<void> = Promise.resolve();
   private lastSent = '';
+  private lastSentMs = -Infinity;
+  private windowMaxMs = 0;
   private publishQueued = false;
   private cancelTick: (() => void) | null = null;
   private stopping = false;
@@ -183,9 +194,15 @@ export class IsolateServer {
     const names = rows.flatMap((row) => (isNamed(row) ? [row.name] : []));
     const held = names.filter((name) => engine.held(name));
     const text = JSON.stringify([instances, held]);
-    if (text === this.lastSent) return;
+    const delay = this.options.loopDelay?.read() ?? { windowMaxMs: 0, maxMs: 0 };
+    this.windowMaxMs = Math.max(this.windowMaxMs, delay.windowMaxMs);
+    if (text === this.lastSent && this.options.clock.nowMs() - this.lastSentMs < HEALTH_EVERY_MS) return;
     this.lastSent = text;
-    this.send({ t: 'snapshot', instances, held });
+    this.lastSentMs = this.options.clock.nowMs();
+    const cpu = process.cpuUsage();
+    const health = { pid: process.pid, loopDelayMaxMs: delay.maxMs, loopDelayWindowMaxMs: this.windowMaxMs, cpuMs: Math.round((cpu.user + cpu.system) / 1000) };
+    this.windowMaxMs = 0;
+    this.send({ t: 'snapshot', instances, held, health });
   }
 }
 

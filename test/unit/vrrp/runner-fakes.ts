@@ -183,7 +183,7 @@ export function configWith(instances: readonly VrrpInstanceConfig[], syncGroups:
   return {
     node: 'n',
     control: { socketPath: '/tmp/x.sock', metricsListen: null },
-    vrrp: { ipv4Checksum: 'rfc5798', instances, syncGroups },
+    vrrp: { ipv4Checksum: 'rfc5798', realtimePriority: 0, instances, syncGroups },
     ipvsSync: null,
     ipvs: { timeouts: { tcpS: 900, tcpFinS: 120, udpS: 300 } },
     virtualServers: [],
