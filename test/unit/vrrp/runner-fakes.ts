@@ -171,6 +171,7 @@ export function instanceConfig(over: Partial<VrrpInstanceConfig> = {}): VrrpInst
     acceptMode: false,
     unicastPeers: [],
     unicastSource: null,
+    allowedPeers: [],
     virtualAddresses: [{ text: '10.0.0.100', family: 'ipv4', prefixLength: 24 }],
     track: { interfaces: [], scripts: [], virtualServers: [] },
     announce: { repeat: 2, intervalMs: 10, refreshMs: 0 },
