@@ -14,7 +14,7 @@ export const KEYS = {
   vrrp: ['ipv4_checksum', 'realtime_priority', 'instances', 'sync_groups'],
   instance: [
     'name', 'interface', 'vrid', 'priority', 'advert_interval', 'preempt', 'preempt_delay', 'accept_mode',
-    'unicast_peers', 'unicast_source', 'virtual_addresses', 'track', 'announce', 'notify',
+    'unicast_peers', 'unicast_source', 'allowed_peers', 'virtual_addresses', 'track', 'announce', 'notify',
   ],
   track: ['interfaces', 'scripts', 'virtual_servers'],
   trackInterface: ['name', 'weight'],

@@ -67,6 +67,11 @@ export interface VrrpInstanceConfig {
   readonly preemptDelayMs: number;
   readonly acceptMode: boolean;
   readonly unicastPeers: readonly IpAddress[];
+  /**
+   * Multicast mode only: adverts are heard only from these sources (IPv6: link-local addresses);
+   * others are dropped as `unknown_peer`. Empty: any source (never set with unicastPeers).
+   */
+  readonly allowedPeers: readonly IpAddress[];
   /** Source address for unicast adverts, if set. */
   readonly unicastSource: IpAddress | null;
   readonly virtualAddresses: readonly IpPrefix[];

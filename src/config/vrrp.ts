@@ -9,7 +9,7 @@ import type { Ctx, Located, MapReader } from './reader.js';
 import { closestMatch } from './suggest.js';
 import { readAnnounce, readNotify, readTrack } from './track.js';
 import type { AddressFamily, IpAddress, IpPrefix, SyncGroupConfig, VrrpConfig, VrrpInstanceConfig } from './types.js';
-import { familyName, notUnicastReason } from './values.js';
+import { familyName, isIpv6LinkLocal, notUnicastReason } from './values.js';
 
 export const VRRP_DEFAULTS = {
   ipv4Checksum: 'rfc5798',
@@ -93,6 +93,30 @@ function readPeers(m: MapReader, family: AddressFamily, addresses: readonly Loca
   return { peers: values(peers), source: source?.value ?? null };
 }
 
+/**
+ * allowed_peers: in multicast mode, the only sources whose adverts are heard. Unicast instances
+ * already hear only their unicast_peers, so setting both is refused rather than merged.
+ */
+function readAllowedPeers(m: MapReader, family: AddressFamily, hasUnicastPeers: boolean): IpAddress[] {
+  const ctx = m.ctx;
+  const allowed = m.opt('allowed_peers', listOf(ip)) ?? [];
+  if (isEmptyList(m.valueNode('allowed_peers'))) {
+    ctx.report(m.nodeFor('allowed_peers'), m.sub('allowed_peers'), 'must list at least one address (omit allowed_peers to hear adverts from any source)', 'an empty list');
+  }
+  if (hasUnicastPeers && m.keyNode('allowed_peers')) {
+    ctx.report(m.keyNode('allowed_peers') ?? m.nodeFor('allowed_peers'), m.sub('allowed_peers'), 'allowed_peers is for multicast mode; with unicast_peers the instance already hears only its unicast peers: remove allowed_peers (or list the sources in unicast_peers)');
+  }
+  checkFamily(ctx, family, allowed, 'allowed peer');
+  checkUnicast(ctx, allowed, 'allowed peer');
+  reportDuplicates(ctx, allowed, (a) => a.text, 'allowed peer');
+  for (const a of allowed) {
+    if (a.value.family === 'ipv6' && family === 'ipv6' && !isIpv6LinkLocal(a.value)) {
+      ctx.report(a.node, a.path, 'IPv6 adverts come from the sender\'s link-local address, so an allowed peer must be in fe80::/10', a.value.text, 'a link-local address');
+    }
+  }
+  return values(allowed);
+}
+
 function readInstance(ctx: Ctx, node: Node, path: string): InstanceRead | undefined {
   const m = map(KEYS.instance)(ctx, node, path);
   if (!m) return undefined;
@@ -106,6 +130,7 @@ function readInstance(ctx: Ctx, node: Node, path: string): InstanceRead | undefi
   const acceptMode = m.opt('accept_mode', bool) ?? VRRP_DEFAULTS.acceptMode;
   const { addresses, family } = readAddresses(m);
   const { peers, source } = readPeers(m, family, addresses);
+  const allowedPeers = readAllowedPeers(m, family, peers.length > 0);
   const track = readTrack(m.opt('track', map(KEYS.track)));
   const announce = readAnnounce(m.opt('announce', map(KEYS.announce)));
   const notify = readNotify(m.opt('notify', map(KEYS.notify)));
@@ -127,6 +152,7 @@ function readInstance(ctx: Ctx, node: Node, path: string): InstanceRead | undefi
     acceptMode,
     unicastPeers: peers,
     unicastSource: source,
+    allowedPeers,
     virtualAddresses: values(addresses),
     track: track.track,
     announce,

@@ -2,8 +2,8 @@
  * Operator actions on VRRP: `drill failover` and `maintenance on|off`.
  *
  * Both use the VRRP engine's operator hold (priority 1 while held, so the
- * peer wins; a MASTER resigns at once with a priority-0 advert and drops its
- * VIPs). The drill then watches this director's view of the peer: the
+ * peer wins; a MASTER resigns at once with a priority-0 advert and keeps its
+ * VIPs until it hears the peer as master: make-before-break). The drill then watches this director's view of the peer: the
  * takeover time is from the resignation until an advert from the peer as
  * master has been heard. `--return` releases the hold and waits until this
  * director is MASTER again (it must preempt). The state changes go through

@@ -3,8 +3,9 @@
  * interface, group 224.0.0.18 joined on that ifindex only. Sends build their
  * own IP header (IP_HDRINCL, as keepalived does): TTL 255, TOS 0xc0 and the
  * source exactly `sourceAddress`, for multicast and unicast alike.
- * A raw IPv4 socket delivers the IP header, so TTL, source, destination and
- * total length come from there; the ifindex is the bound interface's.
+ * A raw IPv4 socket delivers the IP header; the packet is handed up whole and
+ * src/vrrp/receive.ts checks the header with the advert (decodeIpv4Packet),
+ * so there is one IPv4 decoder. The ifindex is the bound interface's.
  */
 import { createRequire } from 'node:module';
 import { linux } from '../native/lvsha-net.js';
@@ -18,7 +19,6 @@ import {
   bindToDeviceValue,
   buildIpv4Header,
   ipMreqn,
-  parseIpv4Header,
   type ReceivedVrrpPacket,
   type TransportDrop,
   type VrrpTransport,
@@ -67,29 +67,6 @@ function configure(socket: RawSocket, options: VrrpTransportOptions): void {
   if (options.joinGroup) socket.setOption(linux.IPPROTO_IP, linux.IP_ADD_MEMBERSHIP, mreqn, mreqn.length);
 }
 
-export function toReceivedIpv4(
-  buffer: Buffer,
-  ifindex: number,
-): { packet: ReceivedVrrpPacket } | { drop: TransportDrop } {
-  const header = parseIpv4Header(buffer);
-  if (!header.ok) {
-    const reason = header.reason.startsWith('ip-header-truncated') ? 'ip-header-truncated' : 'ip-header-invalid';
-    return { drop: { reason, detail: header.reason } };
-  }
-  const h = header.value;
-  const packet: ReceivedVrrpPacket = {
-    family: 4,
-    payload: Buffer.from(buffer.subarray(h.headerLength)),
-    src: h.src,
-    dst: h.dst,
-    ttlOrHopLimit: h.ttl,
-    ifindex,
-    ipPayloadLength: Math.max(0, h.totalLength - h.headerLength),
-    ipTotalLength: h.totalLength,
-  };
-  return { packet };
-}
-
 /** Open the IPv4 transport. Needs CAP_NET_RAW. Throws OsError when a socket option is refused. */
 export function openVrrpTransportIpv4(options: VrrpTransportOptions): VrrpTransport {
   const raw = loadRawSocket();
@@ -112,9 +89,7 @@ export function openVrrpTransportIpv4(options: VrrpTransportOptions): VrrpTransp
   let open = true;
 
   socket.on('message', (buffer) => {
-    const result = toReceivedIpv4(buffer, options.ifindex);
-    if ('packet' in result) packets.emit(result.packet);
-    else drops.emit(result.drop);
+    packets.emit({ family: 4, packet: Buffer.from(buffer), ifindex: options.ifindex });
   });
   socket.on('error', (err) => {
     errors.emit(osError('raw socket', err));

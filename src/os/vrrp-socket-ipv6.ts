@@ -40,8 +40,8 @@ function configure(net: LvshaNet, fd: number, options: VrrpTransportOptions): vo
   set(linux.IPPROTO_IPV6, linux.IPV6_MULTICAST_IF, options.ifindex);
   set(linux.IPPROTO_IPV6, linux.IPV6_MULTICAST_LOOP, 0);
   // Harmless but weak: an unbound raw IPv6 socket matches every destination
-  // before any membership check (raw_v6_match), so the runner must check that
-  // dst is ff02::12 or its own unicast address (the dst of each packet is reported).
+  // before any membership check (raw_v6_match). The dst of each packet is
+  // reported and enters the checksum's pseudo-header; nothing else checks it.
   set(linux.IPPROTO_IPV6, linux.IPV6_MULTICAST_ALL, 0);
   if (options.joinGroup) {
     const group = ipv6ToBytes(VRRP_GROUP_IPV6) ?? Buffer.alloc(16);
@@ -68,10 +68,8 @@ function drain(
         payload: Buffer.from(buffer.subarray(0, got.length)),
         src: bytesToIpv6(got.src),
         dst: bytesToIpv6(got.dst),
-        ttlOrHopLimit: got.hopLimit,
+        hopLimit: got.hopLimit,
         ifindex: got.ifindex,
-        ipPayloadLength: got.length,
-        ipTotalLength: 40 + got.length,
       },
     });
   }

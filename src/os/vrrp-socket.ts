@@ -1,13 +1,12 @@
 /**
  * The VRRP transport contract: raw IP protocol 112 on one interface, for one
  * address family. The adapters (vrrp-socket-ipv4.ts with the raw-socket
- * package, vrrp-socket-ipv6.ts with the native addon) only move bytes and
- * report the IP-level facts the receive checks need (TTL / hop limit, source,
- * destination, lengths, ifindex). Every VRRP decision (checksum, version,
- * VRID, priority) belongs to src/vrrp.
+ * package, vrrp-socket-ipv6.ts with the native addon) only move bytes: IPv4
+ * hands up the whole packet (header included), IPv6 the payload with the
+ * facts from ancillary data. Every check (IP header, TTL / hop limit,
+ * checksum, version, VRID, priority) belongs to src/vrrp (receive.ts).
  */
-import { decoded, refused, type DecodeResult } from '../core/errors.js';
-import { bytesToIpv4, type IpFamily } from './inet.js';
+import type { IpFamily } from './inet.js';
 
 export { Listeners } from './listeners.js';
 
@@ -16,25 +15,40 @@ export const VRRP_GROUP_IPV4 = '224.0.0.18';
 export const VRRP_GROUP_IPV6 = 'ff02::12';
 export const VRRP_TTL = 255;
 
-export interface ReceivedVrrpPacket {
-  readonly family: IpFamily;
-  /** The VRRP message: IPv4 bytes after the IP header, IPv6 the whole raw payload. A private copy. */
+/**
+ * A packet as an IPv4 raw socket delivers it: the whole IP packet, header included. The header
+ * is read by the same decoder the unit tests exercise (decodeIpv4Packet in src/vrrp/packet.ts),
+ * so the transport parses nothing.
+ */
+export interface ReceivedIpv4Packet {
+  readonly family: 4;
+  /** The IPv4 packet, header included. A private copy. */
+  readonly packet: Buffer;
+  /** The bound interface. */
+  readonly ifindex: number;
+}
+
+/**
+ * A packet as an IPv6 raw socket delivers it: never the IP header, so the facts the receive
+ * checks need come from the source address and ancillary data (IPV6_HOPLIMIT, IPV6_PKTINFO).
+ */
+export interface ReceivedIpv6Packet {
+  readonly family: 6;
+  /** The VRRP message (the IPv6 payload; the kernel already cut it to the payload length). A private copy. */
   readonly payload: Buffer;
   readonly src: string;
   readonly dst: string;
-  /** IPv4 TTL from the header; IPv6 hop limit from IPV6_HOPLIMIT; -1 if the kernel gave none. */
-  readonly ttlOrHopLimit: number;
-  /** Receiving interface (IPv4: the bound interface; IPv6: IPV6_PKTINFO, -1 if absent). */
+  /** From IPV6_HOPLIMIT; -1 if the kernel gave none (then refused as `ttl`). */
+  readonly hopLimit: number;
+  /** From IPV6_PKTINFO, -1 if absent. */
   readonly ifindex: number;
-  /** Bytes the IP header says follow it (IPv4: total length - header length; IPv6: payload length). */
-  readonly ipPayloadLength: number;
-  /** IPv4 total length field; IPv6: 40 + payload length. */
-  readonly ipTotalLength: number;
 }
 
-/** An IP-level refusal before the packet could be handed up (counted by the runner). */
+export type ReceivedVrrpPacket = ReceivedIpv4Packet | ReceivedIpv6Packet;
+
+/** A refusal before the packet could be handed up (counted by the runner as `truncated`). */
 export interface TransportDrop {
-  readonly reason: 'ip-header-truncated' | 'ip-header-invalid' | 'read-truncated';
+  readonly reason: 'read-truncated';
   readonly detail: string;
 }
 
@@ -63,34 +77,6 @@ export interface VrrpTransportOptions {
   readonly sourceAddress: string;
   /** Join the VRRP group (multicast mode). False for unicast-only instances. */
   readonly joinGroup: boolean;
-}
-
-export interface Ipv4HeaderFields {
-  readonly headerLength: number;
-  readonly totalLength: number;
-  readonly ttl: number;
-  readonly protocol: number;
-  readonly src: string;
-  readonly dst: string;
-}
-
-/** Parse the IPv4 header a raw socket delivers in front of the payload. Never throws. */
-export function parseIpv4Header(buf: Uint8Array): DecodeResult<Ipv4HeaderFields> {
-  if (buf.length < 20) return refused(`ip-header-truncated: ${String(buf.length)} bytes`);
-  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  const version = (b[0] ?? 0) >> 4;
-  const headerLength = ((b[0] ?? 0) & 0x0f) * 4;
-  if (version !== 4) return refused(`ip-header-invalid: version ${String(version)}`);
-  if (headerLength < 20) return refused(`ip-header-invalid: header length ${String(headerLength)}`);
-  if (b.length < headerLength) return refused(`ip-header-truncated: header length ${String(headerLength)}`);
-  return decoded({
-    headerLength,
-    totalLength: b.readUInt16BE(2),
-    ttl: b[8] ?? 0,
-    protocol: b[9] ?? 0,
-    src: bytesToIpv4(b.subarray(12, 16)),
-    dst: bytesToIpv4(b.subarray(16, 20)),
-  });
 }
 
 /** IPTOS_PREC_INTERNETCONTROL, what keepalived 2.2.7 sends adverts with (measured). */

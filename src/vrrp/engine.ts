@@ -198,9 +198,11 @@ export class VrrpEngine {
 
   /**
    * Operator hold (drill, maintenance): the instance's effective priority drops to 1, so it
-   * stays BACKUP while a peer is alive. With `resign`, a MASTER resigns now: priority-0
-   * advert and VIPs removed (Shutdown), then Startup as BACKUP. Releasing restores the
-   * tracked priority (a preempting instance then takes over again). False: no such instance.
+   * stays BACKUP while a peer is alive. With `resign`, a MASTER resigns now, make-before-break
+   * (the Resign event): a priority-0 advert, but the VIPs stay until the peer is heard as
+   * master, so clients see no gap; if nobody takes over within Master_Down_Interval it carries
+   * on as MASTER (at priority 1). Releasing restores the tracked priority (a preempting
+   * instance then takes over again). False: no such instance.
    */
   setHold(instance: string, on: boolean, resign = false): boolean {
     const runner = this.slots.get(instance)?.runner;
@@ -209,10 +211,7 @@ export class VrrpEngine {
     else this.holds.delete(instance);
     const verdict = this.verdicts.get(instance) ?? { priorityDelta: 0, fault: false };
     this.dispatch(instance, { type: 'TrackChanged', ...verdict });
-    if (on && resign && runner.state.name === 'MASTER') {
-      this.dispatch(instance, { type: 'Shutdown' });
-      this.dispatch(instance, { type: 'Startup' });
-    }
+    if (on && resign) this.dispatch(instance, { type: 'Resign' });
     return true;
   }
 

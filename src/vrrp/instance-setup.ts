@@ -62,6 +62,9 @@ export function machineConfigFor(config: VrrpInstanceConfig, primaryAddress: str
     preemptDelayMs: config.preemptDelayMs,
     acceptMode: config.acceptMode,
     primaryAddress,
+    vrid: config.vrid,
+    // A unicast instance hears only its peers; a multicast one its allowed_peers, if set.
+    allowedPeers: (config.unicastPeers.length > 0 ? config.unicastPeers : config.allowedPeers).map((p) => p.text),
   };
 }
 

@@ -192,6 +192,8 @@ export class InstanceSlot {
     return {
       ...base,
       state: s.name,
+      // MASTER that sent priority 0 and waits for a peer to take over (state stays MASTER).
+      resigning: s.resignUntilMs !== null,
       effective_priority: s.effectivePriority,
       master_address: s.master?.address ?? null,
       master_priority: s.master?.priority ?? null,

@@ -15,6 +15,7 @@ import type {
   VrrpEvent,
   VrrpStateName,
 } from './machine-types.js';
+import { advertNow, answerInMaster, periodicAdvert, reannounce, screenAdvert, startResign } from './machine-master.js';
 import { effectivePriority, masterDownIntervalMs, skewTimeMs } from './timers.js';
 
 export type * from './machine-types.js';
@@ -38,6 +39,9 @@ export function initialState(config: MachineConfig): MachineState {
     preemptHoldUntilMs: null,
     master: null,
     lastTransition: null,
+    lastReplyAtMs: null,
+    lastReannounceAtMs: null,
+    resignUntilMs: null,
   };
 }
 
@@ -45,10 +49,6 @@ const none = (state: MachineState): StepResult => ({ state, actions: [] });
 
 function isFaulted(state: MachineState): boolean {
   return state.trackFault || state.groupFault;
-}
-
-function advertNow(state: MachineState, priority: number): VrrpAction {
-  return { type: 'SendAdvert', priority, maxAdverIntMs: state.config.advertIntervalMs };
 }
 
 function exitActions(state: MachineState, to: VrrpStateName): VrrpAction[] {
@@ -60,6 +60,9 @@ function exitActions(state: MachineState, to: VrrpStateName): VrrpAction[] {
     case 'BACKUP':
       return [{ type: 'CancelTimer', timer: 'masterDown' }];
     case 'INIT':
+      // Leaving INIT for anything but MASTER: VIPs left by an earlier run (a crash, kill -9) go,
+      // or two routers would answer ARP for them.
+      return to === 'MASTER' ? [] : [{ type: 'RemoveAddresses' }];
     case 'FAULT':
       return [];
   }
@@ -84,6 +87,7 @@ function transitionTo(
     masterDownAtMs: null,
     adverAtMs: null,
     preemptHoldUntilMs: null,
+    resignUntilMs: null,
     lastTransition: { from: state.name, to, reason, atMs: nowMs },
   };
   if (to === 'MASTER') {
@@ -91,13 +95,14 @@ function transitionTo(
     next = {
       ...next,
       adverAtMs,
+      lastReplyAtMs: null,
       masterAdverIntervalMs: cfg.advertIntervalMs,
       master: { address: cfg.primaryAddress, priority: state.effectivePriority },
     };
     actions.push(
       advertNow(state, state.effectivePriority),
       { type: 'AddAddresses', acceptMode: cfg.acceptMode },
-      { type: 'Announce' },
+      { type: 'Announce', reason: 'became_master' },
       { type: 'ArmTimer', timer: 'adver', atMs: adverAtMs },
     );
   } else if (to === 'BACKUP') {
@@ -143,12 +148,9 @@ function onAdvertInMaster(
     const result = transitionTo(state, 'BACKUP', 'higher_priority_advert', nowMs, learnedInterval(ev.maxAdverIntMs));
     return { ...result, state: { ...result.state, master: { address: ev.srcAddress, priority: ev.priority } } };
   }
-  // Priority 0 (a peer resigning) and, per RFC 9568, a lower-priority advert: answer at once.
-  const adverAtMs = nowMs + state.config.advertIntervalMs;
-  return {
-    state: { ...state, adverAtMs },
-    actions: [advertNow(state, state.effectivePriority), { type: 'ArmTimer', timer: 'adver', atMs: adverAtMs }],
-  };
+  // Priority 0 (a peer resigning) and, per RFC 9568, a lower-priority advert: answer at once
+  // (at most one reply per interval; none while resigning).
+  return answerInMaster(state, ev, nowMs);
 }
 
 /** Whether a BACKUP accepts an advert as coming from its master (and so resets its timer). */
@@ -195,10 +197,19 @@ function onAdvert(
   ev: Extract<VrrpEvent, { type: 'AdvertReceived' }>,
   nowMs: number,
 ): StepResult {
-  // Our own advert looped back is never a peer.
-  if (compareAddresses(state.config.family, ev.srcAddress, state.config.primaryAddress) === 0) {
-    return none(state);
-  }
+  // A sibling VRID or our own advert looped back: ignored; a source not allowed: dropped.
+  const screened = screenAdvert(state, ev);
+  if (screened === null) return none(state);
+  if (screened.type === 'Drop') return { state, actions: [screened] };
+  const result = onAdvertByState(state, ev, nowMs);
+  return { state: result.state, actions: [screened, ...result.actions] };
+}
+
+function onAdvertByState(
+  state: MachineState,
+  ev: Extract<VrrpEvent, { type: 'AdvertReceived' }>,
+  nowMs: number,
+): StepResult {
   switch (state.name) {
     case 'MASTER':
       return onAdvertInMaster(state, ev, nowMs);
@@ -234,11 +245,8 @@ function onAdverTimer(state: MachineState, nowMs: number): StepResult {
     return { state, actions: [{ type: 'ArmTimer', timer: 'adver', atMs: state.adverAtMs }] };
   }
   if (due === 'stale') return none(state);
-  const adverAtMs = nowMs + state.config.advertIntervalMs;
-  return {
-    state: { ...state, adverAtMs },
-    actions: [advertNow(state, state.effectivePriority), { type: 'ArmTimer', timer: 'adver', atMs: adverAtMs }],
-  };
+  // Also the end of a resign that nobody answered: adverts resume, the VIPs never left.
+  return periodicAdvert(state, nowMs);
 }
 
 /** Apply a new fault/priority picture: enter or leave FAULT, re-advertise a changed priority. */
@@ -251,6 +259,11 @@ function reconsider(before: MachineState, state: MachineState, nowMs: number): S
   if (!faulted && state.name === 'FAULT') {
     const reason = before.trackFault ? 'fault_cleared' : 'sync_group';
     return transitionTo(state, 'BACKUP', reason, nowMs);
+  }
+  if (state.name === 'MASTER' && state.resignUntilMs !== null) {
+    // Resigning: stay quiet (an advert now would reset a backup's down timer); the new priority
+    // is advertised when the resign ends without a takeover.
+    return none({ ...state, master: { address: state.config.primaryAddress, priority: state.effectivePriority } });
   }
   if (state.name === 'MASTER' && state.effectivePriority !== before.effectivePriority) {
     const adverAtMs = nowMs + state.config.advertIntervalMs;
@@ -297,5 +310,9 @@ export function step(state: MachineState, event: VrrpEvent, nowMs: number): Step
       return reconsider(state, { ...state, groupFault: event.fault }, nowMs);
     case 'SyncGroupMove':
       return onSyncGroupMove(state, event.to, nowMs);
+    case 'LinkRestored':
+      return reannounce(state, 'link_up', nowMs);
+    case 'Resign':
+      return startResign(state, nowMs);
   }
 }

@@ -255,25 +255,59 @@ export function decodeAdvert(bytes: Uint8Array, ctx: ReceiveContext): VrrpDecode
 /** Context for a whole IPv4 packet: the header supplies src, dst, TTL and length. */
 export type Ipv4PacketContext = Pick<ReceiveContext, 'localVrids' | 'ownerAdverts'>;
 
+/** What the receive checks need from the IPv4 header a raw IPv4 socket delivers. */
+export interface Ipv4HeaderFacts {
+  readonly headerLength: number;
+  readonly totalLength: number;
+  readonly ttl: number;
+  readonly src: string;
+  readonly dst: string;
+}
+
 /**
- * Decodes a raw IPv4 packet as a raw socket delivers it (header included): checks header
- * length, protocol 112 and total length (bytes beyond it are Ethernet padding), then the advert.
+ * Reads and checks an IPv4 header: version 4 and header length within the buffer, protocol
+ * 112, total length between the header length and the buffer length. Never throws.
  */
-export function decodeIpv4Packet(bytes: Uint8Array, ctx: Ipv4PacketContext = {}): VrrpDecodeResult {
-  if (bytes.length < 20) return drop('ip_header', 'shorter than an IPv4 header');
+export function readIpv4Header(
+  bytes: Uint8Array,
+): { readonly ok: true; readonly value: Ipv4HeaderFacts } | { readonly ok: false; readonly reason: VrrpDropReason; readonly detail?: string } {
+  if (bytes.length < 20) return { ok: false, reason: 'ip_header', detail: `${String(bytes.length)} bytes, shorter than an IPv4 header` };
   const first = bytes[0] ?? 0;
   const ihl = (first & 0x0f) * 4;
-  if (first >> 4 !== 4 || ihl < 20 || ihl > bytes.length) return drop('ip_header', 'bad version or header length');
-  if (bytes[9] !== 112) return drop('ip_protocol', `protocol ${String(bytes[9] ?? 0)}`);
+  if (first >> 4 !== 4 || ihl < 20 || ihl > bytes.length) {
+    return { ok: false, reason: 'ip_header', detail: `version ${String(first >> 4)}, header length ${String(ihl)}` };
+  }
+  if (bytes[9] !== 112) return { ok: false, reason: 'ip_protocol', detail: `protocol ${String(bytes[9] ?? 0)}` };
   const total = ((bytes[2] ?? 0) << 8) | (bytes[3] ?? 0);
   if (total < ihl || total > bytes.length) {
-    return drop('ip_total_length', `total length ${String(total)}, have ${String(bytes.length)}`);
+    return { ok: false, reason: 'ip_total_length', detail: `total length ${String(total)}, have ${String(bytes.length)}` };
   }
-  return decodeAdvert(bytes.subarray(ihl, total), {
+  return {
+    ok: true,
+    value: {
+      headerLength: ihl,
+      totalLength: total,
+      ttl: bytes[8] ?? 0,
+      src: formatAddress(bytes.subarray(12, 16)),
+      dst: formatAddress(bytes.subarray(16, 20)),
+    },
+  };
+}
+
+/**
+ * Decodes a raw IPv4 packet as a raw socket delivers it (header included): the header checks of
+ * readIpv4Header (bytes beyond the total length are Ethernet padding), then the advert. This is
+ * the production receive path for IPv4 (src/vrrp/receive.ts).
+ */
+export function decodeIpv4Packet(bytes: Uint8Array, ctx: Ipv4PacketContext = {}): VrrpDecodeResult {
+  const header = readIpv4Header(bytes);
+  if (!header.ok) return header;
+  const h = header.value;
+  return decodeAdvert(bytes.subarray(h.headerLength, h.totalLength), {
     ...ctx,
     family: 'ipv4',
-    src: formatAddress(bytes.subarray(12, 16)),
-    dst: formatAddress(bytes.subarray(16, 20)),
-    hopLimit: bytes[8] ?? 0,
+    src: h.src,
+    dst: h.dst,
+    hopLimit: h.ttl,
   });
 }

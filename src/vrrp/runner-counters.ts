@@ -21,6 +21,8 @@ export interface RunnerCounters {
   announceErrors: number;
   /** Announcement bursts repeated while MASTER because a split brain may have healed. */
   reannounces: number;
+  /** Immediate answers to lower-priority (or priority-0) adverts not sent: one per interval at most. */
+  repliesSuppressed: number;
 }
 
 export function newCounters(): RunnerCounters {
@@ -36,6 +38,7 @@ export function newCounters(): RunnerCounters {
     addressErrors: 0,
     announceErrors: 0,
     reannounces: 0,
+    repliesSuppressed: 0,
   };
 }
 
@@ -63,6 +66,7 @@ export function countersJson(c: RunnerCounters): JsonObject {
     address_errors: c.addressErrors,
     announce_errors: c.announceErrors,
     reannounces: c.reannounces,
+    replies_suppressed: c.repliesSuppressed,
   };
 }
 

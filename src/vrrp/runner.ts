@@ -15,8 +15,9 @@ import type { AddressChange, AddressEvent, VipSpec } from '../os/addresses.js';
 import { startAnnouncement, type Announcement, type FrameSender } from '../os/announce.js';
 import type { ReceivedVrrpPacket, TransportDrop, VrrpTransport } from '../os/vrrp-socket.js';
 import { step } from './machine.js';
-import type { MachineState, TimerKind, TransitionRecord, VrrpAction, VrrpEvent } from './machine-types.js';
-import { decodeAdvert, encodeAdvert, VRRP_GROUP_IPV4, VRRP_GROUP_IPV6, type LocalVrid } from './packet.js';
+import type { MachineCounter, MachineState, TimerKind, TransitionRecord, VrrpAction, VrrpEvent } from './machine-types.js';
+import { encodeAdvert, VRRP_GROUP_IPV4, VRRP_GROUP_IPV6, type LocalVrid } from './packet.js';
+import { decodeReceived } from './receive.js';
 import { bump, LogLimiter, newCounters, type RunnerCounters } from './runner-counters.js';
 
 /** What the runner needs from the address manager (src/os/addresses.ts). */
@@ -71,8 +72,16 @@ export interface RunnerPorts {
 
 const DROP_LOG_WINDOW_MS = 10_000;
 
-function transportReason(drop: TransportDrop): string {
-  return drop.reason === 'read-truncated' ? 'truncated' : 'ip_header';
+/** Where each counter the machine emits (Count actions) lands. */
+const MACHINE_COUNTERS: Readonly<Record<MachineCounter, (c: RunnerCounters) => void>> = {
+  replies_suppressed: (c) => {
+    c.repliesSuppressed += 1;
+  },
+};
+
+/** The only transport refusal is a read cut short by the receive buffer. */
+function transportReason(_drop: TransportDrop): string {
+  return 'truncated';
 }
 
 export class InstanceRunner {
@@ -86,7 +95,6 @@ export class InstanceRunner {
   private readonly unsubscribe: (() => void)[] = [];
   private readonly limiter = new LogLimiter(DROP_LOG_WINDOW_MS);
   private closed = false;
-  private lastReannounceMs: number | null = null;
 
   constructor(
     readonly setup: RunnerSetup,
@@ -122,7 +130,6 @@ export class InstanceRunner {
   /** Run one event through the machine and execute its actions. Called by the engine only. */
   apply(event: VrrpEvent): TransitionRecord | null {
     if (this.closed) return null;
-    const before = this.machine.name;
     const result = step(this.machine, event, this.ports.clock.nowMs());
     this.machine = result.state;
     let transition: TransitionRecord | null = null;
@@ -130,38 +137,16 @@ export class InstanceRunner {
       if (action.type === 'Transition') transition = result.state.lastTransition;
       this.execute(action);
     }
-    if (event.type === 'AdvertReceived' && before === 'MASTER' && this.machine.name === 'MASTER') this.otherMasterHeard(event);
     return transition;
   }
 
   /**
-   * A MASTER that hears a lower-priority master is healing a split brain: the machine answers
-   * with an advert (RFC 9568), and the runner announces the VIPs again, because neighbours may
-   * have followed the other master's announcements while the link was cut.
-   */
-  private otherMasterHeard(event: Extract<VrrpEvent, { type: 'AdvertReceived' }>): void {
-    if (event.priority === 0 || event.srcAddress === this.setup.primaryAddress) return;
-    this.reannounce('lower_priority_master', { other: event.srcAddress, other_priority: event.priority });
-  }
-
-  /**
-   * The instance's own link came back while MASTER: the other side may have had a master of its
-   * own meanwhile, and if that one hears our advert first it yields silently, so hearing it is
-   * not guaranteed. Announce again either way.
+   * The instance's own link came back. The machine decides (a MASTER announces its VIPs again,
+   * rate-limited): see the LinkRestored event in docs/vrrp.md.
    */
   linkRestored(): void {
-    if (this.closed || this.machine.name !== 'MASTER') return;
-    this.reannounce('link_up', {});
-  }
-
-  /** At most once per three advert intervals. */
-  private reannounce(reason: string, fields: Record<string, unknown>): void {
-    const now = this.ports.clock.nowMs();
-    if (this.lastReannounceMs !== null && now - this.lastReannounceMs < 3 * this.setup.config.advertIntervalMs) return;
-    this.lastReannounceMs = now;
-    this.counters.reannounces += 1;
-    this.ports.log.warn({ ...fields, reason }, 'announcing the virtual addresses again (split brain may have healed)');
-    this.execute({ type: 'Announce' });
+    if (this.closed) return;
+    this.ports.dispatch({ type: 'LinkRestored' });
   }
 
   private execute(action: VrrpAction): void {
@@ -186,8 +171,37 @@ export class InstanceRunner {
         this.changeAddresses('remove');
         return;
       case 'Announce':
-        this.announce();
+        this.onAnnounce(action);
         return;
+      case 'CountAdvert':
+        this.countAdvert(action);
+        return;
+      case 'Drop':
+        this.countDrop(action.reason, action.detail);
+        return;
+      case 'Count':
+        MACHINE_COUNTERS[action.counter](this.counters);
+        return;
+    }
+  }
+
+  private onAnnounce(action: Extract<VrrpAction, { type: 'Announce' }>): void {
+    if (action.reason !== 'became_master') {
+      this.counters.reannounces += 1;
+      const peer = action.peer ? { other: action.peer.address, other_priority: action.peer.priority } : {};
+      this.ports.log.warn({ ...peer, reason: action.reason }, 'announcing the virtual addresses again (split brain may have healed)');
+    }
+    this.announce();
+  }
+
+  private countAdvert(action: Extract<VrrpAction, { type: 'CountAdvert' }>): void {
+    this.counters.advertsReceived += 1;
+    if (action.checksum !== null) bump(this.counters.checksumSeen, action.checksum);
+    for (const note of action.notes) {
+      bump(this.counters.notes, note);
+      if (this.limiter.admit(`note:${note}`, this.ports.clock.nowMs()) !== null) {
+        this.ports.log.info({ note, src: action.srcAddress, priority: action.priority }, 'advert accepted with a note');
+      }
     }
   }
 
@@ -200,9 +214,6 @@ export class InstanceRunner {
       { from: action.from, to: action.to, reason: action.reason, priority: action.priority },
       `${action.from} -> ${action.to}`,
     );
-    // Leaving INIT for anything but MASTER: VIPs left by an earlier run (a crash, kill -9) go,
-    // or two routers would answer ARP for them.
-    if (action.from === 'INIT' && action.to !== 'MASTER') this.changeAddresses('remove');
     if (record) this.ports.onTransition({ instance: this.name, record, priority: action.priority, at });
   }
 
@@ -335,36 +346,25 @@ export class InstanceRunner {
     if (suppressed !== null) this.ports.log.warn({ reason, detail, suppressed }, 'vrrp packet dropped');
   }
 
+  /** Decode (one path for both families); the machine decides what an advert means. */
   private receive(packet: ReceivedVrrpPacket): void {
     if (this.closed) return;
     const { config, localVrids } = this.setup;
-    const result = decodeAdvert(packet.payload, {
-      family: config.family,
-      src: packet.src,
-      dst: packet.dst,
-      hopLimit: packet.ttlOrHopLimit,
-      ipPayloadLength: packet.ipPayloadLength,
-      localVrids,
-    });
+    const result = decodeReceived(packet, { family: config.family, localVrids });
     if (!result.ok) {
       this.countDrop(result.reason, result.detail);
       return;
     }
     const { advert, checksum, notes, src } = result.value;
-    if (advert.vrid !== config.vrid) return; // a sibling instance on this interface
-    if (config.unicastPeers.length > 0 && !config.unicastPeers.some((p) => p.text === src)) {
-      this.countDrop('unknown_peer', src); // a unicast instance listens to its peers only
-      return;
-    }
-    this.counters.advertsReceived += 1;
-    bump(this.counters.checksumSeen, checksum);
-    for (const note of notes) {
-      bump(this.counters.notes, note);
-      if (this.limiter.admit(`note:${note}`, this.ports.clock.nowMs()) !== null) {
-        this.ports.log.info({ note, src, priority: advert.priority }, 'advert accepted with a note');
-      }
-    }
-    this.ports.dispatch({ type: 'AdvertReceived', priority: advert.priority, maxAdverIntMs: advert.maxAdverIntMs, srcAddress: src });
+    this.ports.dispatch({
+      type: 'AdvertReceived',
+      vrid: advert.vrid,
+      priority: advert.priority,
+      maxAdverIntMs: advert.maxAdverIntMs,
+      srcAddress: src,
+      checksum,
+      notes,
+    });
   }
 
   /** Wait for sends and address changes in flight (graceful stop). */

@@ -10,9 +10,10 @@ import { parseControlArgs } from './control-args.js';
 const DRILL_HELP = `Usage: lvs-ha drill failover [--return] [--force] [--json] [--socket PATH]
 
 A planned failover, run on the MASTER: every MASTER instance resigns (a
-priority-0 advert, VIPs removed) and is held at priority 1; the daemon then
-watches for the peer's adverts as master and reports the takeover time per
-instance and whether the VIPs left. Refused on a director that is not MASTER
+priority-0 advert; the VIPs stay until the peer is heard as master, so the
+handover has no gap) and is held at priority 1; the daemon then watches for
+the peer's adverts as master and reports the takeover time per instance and
+whether the VIPs left. Refused on a director that is not MASTER
 unless --force. The instances stay held (the peer stays master) until
 'lvs-ha drill failover --return', which releases them and reports the time
 until this director is MASTER again (it must preempt).

@@ -8,16 +8,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReceivedVrrpPacket, VrrpTransport } from '../../../src/os/vrrp-socket.js';
+import type { VrrpTransport } from '../../../src/os/vrrp-socket.js';
 import { openVrrpTransport } from '../../../src/os/vrrp-socket-open.js';
-import { IF_B, IPV4_A, IPV4_B, LL_A, LL_B, NS_A, NS_B, ifindexIn, loadLvshaNet, setupLab, teardownLab, waitFor, withNetns } from './lab.js';
+import { IF_B, IPV4_A, IPV4_B, LL_A, LL_B, NS_A, NS_B, ifindexIn, loadLvshaNet, packetView, setupLab, teardownLab, waitFor, withNetns, type PacketView } from './lab.js';
 
 const net = loadLvshaNet();
 const dir = mkdtempSync(join(tmpdir(), 'lvo-ka-'));
 let keepalived: ChildProcess | undefined;
 const transports: VrrpTransport[] = [];
-const got4: ReceivedVrrpPacket[] = [];
-const got6: ReceivedVrrpPacket[] = [];
+const got4: PacketView[] = [];
+const got6: PacketView[] = [];
 
 const config = `global_defs {
   vrrp_version 3
@@ -50,7 +50,7 @@ beforeAll(async () => {
   const ifB = ifindexIn(NS_B, IF_B);
   for (const [family, source, sink] of [[4, IPV4_B, got4], [6, LL_B, got6]] as const) {
     const t = withNetns(net, NS_B, () => openVrrpTransport(family, { ifname: IF_B, ifindex: ifB, sourceAddress: source, joinGroup: true }, net));
-    t.onPacket((p) => sink.push(p));
+    t.onPacket((p) => sink.push(packetView(p)));
     transports.push(t);
   }
   writeFileSync(join(dir, 'keepalived.conf'), config);

@@ -8,6 +8,8 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { loadLvshaNet, type LvshaNet } from '../../../src/native/lvsha-net.js';
+import type { ReceivedVrrpPacket } from '../../../src/os/vrrp-socket.js';
+import { readIpv4Header } from '../../../src/vrrp/packet.js';
 
 export const NS_A = 'lvoA';
 export const NS_B = 'lvoB';
@@ -95,4 +97,26 @@ export async function waitFor(predicate: () => boolean, timeoutMs: number, what:
     if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${String(timeoutMs)} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** What a test checks of a received packet: IPv4 header facts read by the codec's own reader. */
+export interface PacketView {
+  readonly family: 4 | 6;
+  readonly src: string;
+  readonly dst: string;
+  readonly ttlOrHopLimit: number;
+  readonly ifindex: number;
+  readonly payload: Buffer;
+  readonly ipPayloadLength: number;
+  readonly ipTotalLength: number;
+}
+
+export function packetView(p: ReceivedVrrpPacket): PacketView {
+  if (p.family === 6) {
+    return { family: 6, src: p.src, dst: p.dst, ttlOrHopLimit: p.hopLimit, ifindex: p.ifindex, payload: p.payload, ipPayloadLength: p.payload.length, ipTotalLength: 40 + p.payload.length };
+  }
+  const h = readIpv4Header(p.packet);
+  if (!h.ok) throw new Error(`bad IPv4 header: ${h.reason}`);
+  const { headerLength, totalLength, ttl, src, dst } = h.value;
+  return { family: 4, src, dst, ttlOrHopLimit: ttl, ifindex: p.ifindex, payload: p.packet.subarray(headerLength, totalLength), ipPayloadLength: totalLength - headerLength, ipTotalLength: totalLength };
 }

@@ -2,12 +2,12 @@ import { createRequire } from 'node:module';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { linux } from '../../../src/native/lvsha-net.js';
 import { ipv6ToBytes } from '../../../src/os/inet.js';
-import type { ReceivedVrrpPacket, VrrpTransport } from '../../../src/os/vrrp-socket.js';
+import type { VrrpTransport } from '../../../src/os/vrrp-socket.js';
 import { openVrrpTransportIpv4 } from '../../../src/os/vrrp-socket-ipv4.js';
 import { openVrrpTransportIpv6 } from '../../../src/os/vrrp-socket-ipv6.js';
 import {
   IF_A, IF_B, IPV4_A, IPV4_B, LL_A, LL_B, NS_A, NS_B,
-  ifindexIn, inNs, loadLvshaNet, setupLab, teardownLab, waitFor, withNetns,
+  ifindexIn, inNs, loadLvshaNet, packetView, setupLab, teardownLab, waitFor, withNetns, type PacketView,
 } from './lab.js';
 
 const net = loadLvshaNet();
@@ -19,9 +19,9 @@ let ifA = 0;
 let ifB = 0;
 const open: VrrpTransport[] = [];
 
-function collect(t: VrrpTransport): ReceivedVrrpPacket[] {
-  const got: ReceivedVrrpPacket[] = [];
-  t.onPacket((p) => got.push(p));
+function collect(t: VrrpTransport): PacketView[] {
+  const got: PacketView[] = [];
+  t.onPacket((p) => got.push(packetView(p)));
   return got;
 }
 

@@ -177,6 +177,7 @@ describe('the result', () => {
       acceptMode: false,
       unicastPeers: [],
       unicastSource: null,
+      allowedPeers: [],
       track: { interfaces: [], scripts: [], virtualServers: [] },
       announce: { repeat: 5, intervalMs: 10, refreshMs: 0 },
       notify: null,

@@ -95,6 +95,43 @@ describe('address families', () => {
   });
 });
 
+describe('allowed_peers (multicast mode)', () => {
+  test('a list of addresses of the instance family; empty when not set', () => {
+    expect(valid(withInstance('allowed_peers: [10.0.0.2, 10.0.0.3]')).vrrp.instances[0]?.allowedPeers.map((p) => p.text)).toEqual(['10.0.0.2', '10.0.0.3']);
+    expect(valid(withInstance()).vrrp.instances[0]?.allowedPeers).toEqual([]);
+    const v6 = withInstance('allowed_peers: ["FE80::2"]').replace('[10.0.0.100/24]', '["2001:db8:10::100/64"]');
+    expect(valid(v6).vrrp.instances[0]?.allowedPeers).toEqual([{ text: 'fe80::2', family: 'ipv6' }]);
+  });
+
+  test('a peer of the other family is refused where it stands', () => {
+    const text = withInstance('allowed_peers: [10.0.0.2, "fe80::2"]');
+    const e = oneIssue(text);
+    expect([e.path, e.line]).toEqual(['vrrp.instances[0].allowed_peers[1]', locate(text, 'allowed_peers').line]);
+    expect(e.message).toContain('this allowed peer is IPv6 but the instance is IPv4');
+  });
+
+  test('duplicates, an empty list and non-unicast addresses are refused', () => {
+    const dup = oneIssue(withInstance('allowed_peers: [10.0.0.2, 10.0.0.2]'));
+    expect([dup.path, dup.message]).toEqual(['vrrp.instances[0].allowed_peers[1]', expect.stringMatching(/^duplicate allowed peer 10\.0\.0\.2/) as unknown]);
+    expect(oneIssue(withInstance('allowed_peers: []')).message).toContain('omit allowed_peers to hear adverts from any source');
+    expect(oneIssue(withInstance('allowed_peers: [224.0.0.18]')).message).toContain('must be a unicast host address');
+  });
+
+  test('IPv6: an allowed peer must be link-local (multicast adverts come from link-local sources)', () => {
+    const text = withInstance('allowed_peers: ["2001:db8::2"]').replace('[10.0.0.100/24]', '["2001:db8:10::100/64"]');
+    const e = oneIssue(text);
+    expect([e.path, e.message]).toEqual(['vrrp.instances[0].allowed_peers[0]', expect.stringContaining('must be in fe80::/10') as unknown]);
+  });
+
+  test('together with unicast_peers: refused, saying why', () => {
+    const text = withInstance('unicast_peers: [10.0.0.2]\nallowed_peers: [10.0.0.2]');
+    const e = oneIssue(text);
+    expect(e.path).toBe('vrrp.instances[0].allowed_peers');
+    expect(e.line).toBe(locate(text, 'allowed_peers').line);
+    expect(e.message).toContain('allowed_peers is for multicast mode; with unicast_peers the instance already hears only its unicast peers');
+  });
+});
+
 describe('duplicates across instances', () => {
   test('the same VRID on the same interface and family is refused at the second instance', () => {
     const text = twoInstances('interface: eth0, vrid: 5, virtual_addresses: [10.0.0.1]', 'interface: eth0, vrid: 5, virtual_addresses: [10.0.0.2]');

@@ -6,7 +6,7 @@ import { RESOLVE_TIMEOUT_MS } from '../../../src/vrrp/instance-slot.js';
 import { serializeAddressManager } from '../../../src/vrrp/runner-os.js';
 import type { TransitionNotice } from '../../../src/vrrp/runner.js';
 import { decodeAdvert } from '../../../src/vrrp/packet.js';
-import { configWith, FakeAddresses, fakeOs, flush, instanceConfig, type FakeOs } from './runner-fakes.js';
+import { configWith, FakeAddresses, fakeOs, flush, instanceConfig, packetFrom, type FakeOs } from './runner-fakes.js';
 
 function makeEngine(os: FakeOs = fakeOs()) {
   const clock = new FakeClock(0);
@@ -159,6 +159,23 @@ describe('VrrpEngine', () => {
     await flush();
     expect(t.os.fakeFrames.sent.length).toBe(frames + 1);
     expect((rows(t.engine)[0]?.counters as Row).reannounces).toBe(1);
+    await t.engine.stop();
+  });
+
+  it('setHold with resign: make-before-break; MASTER (resigning: true) with its VIPs until the peer is heard', async () => {
+    const t = makeEngine();
+    await t.engine.start(configWith([web]));
+    t.clock.advance(400);
+    await flush();
+    expect(t.engine.setHold('web', true, true)).toBe(true);
+    await flush();
+    expect(rows(t.engine)[0]).toMatchObject({ state: 'MASTER', resigning: true, effective_priority: 1 });
+    expect(t.os.fakeAddresses.present.has('10.0.0.100')).toBe(true);
+    expect(t.notices.map((n) => n.record.to)).toEqual(['BACKUP', 'MASTER']); // no INIT: not a shutdown
+    t.os.transports[0]?.deliver(packetFrom('10.0.0.2', 100));
+    await flush();
+    expect(rows(t.engine)[0]).toMatchObject({ state: 'BACKUP', resigning: false, master_address: '10.0.0.2' });
+    expect(t.os.fakeAddresses.present.size).toBe(0);
     await t.engine.stop();
   });
 

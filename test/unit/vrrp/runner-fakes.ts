@@ -1,5 +1,13 @@
 /** Fakes of the OS side for runner and engine unit tests. */
+import { FakeClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/log.js';
+import { ipv4ToBytes } from '../../../src/os/inet.js';
+import { buildIpv4Header } from '../../../src/os/vrrp-socket.js';
+import { machineConfigFor } from '../../../src/vrrp/instance-setup.js';
+import { initialState } from '../../../src/vrrp/machine.js';
+import type { VrrpEvent } from '../../../src/vrrp/machine-types.js';
+import { encodeAdvert } from '../../../src/vrrp/packet.js';
+import { InstanceRunner, type TransitionNotice } from '../../../src/vrrp/runner.js';
 import type { Config, VrrpInstanceConfig } from '../../../src/config/types.js';
 import type { AddressEvent, AddressManager, InterfaceAddress, VipSpec } from '../../../src/os/addresses.js';
 import type { LinkEvent, LinkState, LinkWatcher } from '../../../src/os/links.js';
@@ -171,6 +179,7 @@ export function instanceConfig(over: Partial<VrrpInstanceConfig> = {}): VrrpInst
     acceptMode: false,
     unicastPeers: [],
     unicastSource: null,
+    allowedPeers: [],
     virtualAddresses: [{ text: '10.0.0.100', family: 'ipv4', prefixLength: 24 }],
     track: { interfaces: [], scripts: [], virtualServers: [] },
     announce: { repeat: 2, intervalMs: 10, refreshMs: 0 },
@@ -197,4 +206,51 @@ export const quietLogger = silentLogger;
 /** Let promise chains (address changes, announcements) run. */
 export async function flush(): Promise<void> {
   for (let i = 0; i < 10; i++) await Promise.resolve();
+}
+
+export const SELF = '10.0.0.1';
+
+/** One runner on fakes, with a minimal serialised dispatcher like the engine's. */
+export function setupRunner(over: Partial<VrrpInstanceConfig> = {}, siblingVrids: readonly number[] = []) {
+  const config = instanceConfig(over);
+  const clock = new FakeClock(1000);
+  const transport = new FakeTransport({ ifname: 'eth0', ifindex: 2, sourceAddress: SELF, joinGroup: true });
+  const addresses = new FakeAddresses();
+  const frames = new FakeFrames();
+  const notices: TransitionNotice[] = [];
+  const queue: VrrpEvent[] = [];
+  const runner = new InstanceRunner(
+    {
+      config,
+      ipv4Checksum: 'rfc5798',
+      ifindex: 2,
+      primaryAddress: SELF,
+      advertAddresses: config.virtualAddresses.map((v) => v.text),
+      localVrids: new Map([51, ...siblingVrids].map((v) => [v, { owner: false, addresses: ['10.0.0.100'], advertIntervalMs: 100 }])),
+      announceFrames: [Buffer.from('garp-frame')],
+    },
+    initialState(machineConfigFor(config, SELF)),
+    {
+      clock,
+      log: silentLogger(),
+      transport,
+      addresses,
+      frames,
+      // A minimal serialised dispatcher, like the engine's.
+      dispatch: (event) => {
+        queue.push(event);
+        for (let e = queue.shift(); e !== undefined; e = queue.shift()) runner.apply(e);
+      },
+      onTransition: (n) => notices.push(n),
+    },
+  );
+  return { runner, clock, transport, addresses, frames, notices };
+}
+
+/** A whole IPv4 packet, as the raw socket hands it up (the runner decodes the header too). */
+export function packetFrom(src: string, priority: number, ttl = 255, vrid = 51): ReceivedVrrpPacket {
+  const payload = Buffer.from(encodeAdvert({ family: 'ipv4', vrid, priority, maxAdverIntMs: 100, addresses: ['10.0.0.100'] }, { src, dst: '224.0.0.18', ipv4Checksum: 'rfc5798' }));
+  const header = buildIpv4Header(ipv4ToBytes(src) ?? Buffer.alloc(4), Buffer.from([224, 0, 0, 18]), payload.length);
+  header[8] = ttl;
+  return { family: 4, packet: Buffer.concat([header, payload]), ifindex: 2 };
 }

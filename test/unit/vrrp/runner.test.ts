@@ -1,56 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../src/core/clock.js';
-import { silentLogger } from '../../../src/core/log.js';
-import type { VrrpInstanceConfig } from '../../../src/config/types.js';
-import { machineConfigFor } from '../../../src/vrrp/instance-setup.js';
-import { initialState } from '../../../src/vrrp/machine.js';
-import type { VrrpEvent } from '../../../src/vrrp/machine-types.js';
-import { decodeAdvert, encodeAdvert } from '../../../src/vrrp/packet.js';
-import { InstanceRunner, type TransitionNotice } from '../../../src/vrrp/runner.js';
-import { FakeAddresses, FakeFrames, FakeTransport, flush, instanceConfig } from './runner-fakes.js';
-
-const SELF = '10.0.0.1';
-
-function setupRunner(over: Partial<VrrpInstanceConfig> = {}) {
-  const config = instanceConfig(over);
-  const clock = new FakeClock(1000);
-  const transport = new FakeTransport({ ifname: 'eth0', ifindex: 2, sourceAddress: SELF, joinGroup: true });
-  const addresses = new FakeAddresses();
-  const frames = new FakeFrames();
-  const notices: TransitionNotice[] = [];
-  const queue: VrrpEvent[] = [];
-  const runner = new InstanceRunner(
-    {
-      config,
-      ipv4Checksum: 'rfc5798',
-      ifindex: 2,
-      primaryAddress: SELF,
-      advertAddresses: config.virtualAddresses.map((v) => v.text),
-      localVrids: new Map([[51, { owner: false, addresses: ['10.0.0.100'], advertIntervalMs: 100 }]]),
-      announceFrames: [Buffer.from('garp-frame')],
-    },
-    initialState(machineConfigFor(config, SELF)),
-    {
-      clock,
-      log: silentLogger(),
-      transport,
-      addresses,
-      frames,
-      // A minimal serialised dispatcher, like the engine's.
-      dispatch: (event) => {
-        queue.push(event);
-        for (let e = queue.shift(); e !== undefined; e = queue.shift()) runner.apply(e);
-      },
-      onTransition: (n) => notices.push(n),
-    },
-  );
-  return { runner, clock, transport, addresses, frames, notices };
-}
-
-function packetFrom(src: string, priority: number, ttl = 255, vrid = 51) {
-  const payload = Buffer.from(encodeAdvert({ family: 'ipv4', vrid, priority, maxAdverIntMs: 100, addresses: ['10.0.0.100'] }, { src, dst: '224.0.0.18', ipv4Checksum: 'rfc5798' }));
-  return { family: 4 as const, payload, src, dst: '224.0.0.18', ttlOrHopLimit: ttl, ifindex: 2, ipPayloadLength: payload.length, ipTotalLength: payload.length + 20 };
-}
+import { decodeAdvert } from '../../../src/vrrp/packet.js';
+import { flush, packetFrom, SELF, setupRunner } from './runner-fakes.js';
 
 describe('InstanceRunner', () => {
   it('startup -> BACKUP, then master-down -> MASTER: advert to the group (rfc5798), VIP added, then announced', async () => {

@@ -10,6 +10,8 @@ const cfg: MachineConfig = {
   preemptDelayMs: 0,
   acceptMode: false,
   primaryAddress: '192.0.2.10',
+  vrid: 51,
+  allowedPeers: [],
 };
 
 /** A tiny runner: applies an event to one member, then the follow-ups until quiet (bounded). */
