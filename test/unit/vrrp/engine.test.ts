@@ -193,4 +193,29 @@ describe('VrrpEngine', () => {
     expect(t.os.transports[0]?.closed).toBe(true);
     expect(t.clock.pendingTimers()).toBe(0);
   });
+
+  it('afterIo: a master-down expiry that is due together with a waiting advert loses to the advert (our own stall is not a dead master)', async () => {
+    for (const deferred of [true, false]) {
+      const pending: (() => void)[] = [];
+      const clock = new FakeClock(0);
+      const os = fakeOs();
+      const became: string[] = [];
+      const engine = new VrrpEngine({
+        clock, logger: silentLogger(), openOs: () => Promise.resolve(os), resolveScriptUser: () => Promise.resolve(null),
+        onTransition: (n) => became.push(n.record.to),
+        ...(deferred ? { afterIo: (fn: () => void) => { pending.push(fn); } } : {}),
+      });
+      await engine.start(configWith([web]));
+      os.transports[0]?.deliver(packetFrom('10.0.0.2', 200));
+      await flush();
+      // A stall: the down timer is due, and an advert from the master waits in the socket.
+      clock.advance(1000);
+      os.transports[0]?.deliver(packetFrom('10.0.0.2', 200));
+      for (const fn of pending.splice(0)) fn();
+      await flush();
+      expect(became).toEqual(deferred ? ['BACKUP'] : ['BACKUP', 'MASTER', 'BACKUP']);
+      expect(stateOf(engine, 'web')).toBe('BACKUP');
+      await engine.stop();
+    }
+  });
 });
