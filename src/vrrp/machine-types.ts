@@ -85,7 +85,9 @@ export type VrrpEvent =
   /** Sync group: some sibling is (or no longer is) in fault. */
   | { readonly type: 'SyncGroupFault'; readonly fault: boolean }
   /** Sync group: a sibling moved; follow it. */
-  | { readonly type: 'SyncGroupMove'; readonly to: 'MASTER' | 'BACKUP' };
+  | { readonly type: 'SyncGroupMove'; readonly to: 'MASTER' | 'BACKUP' }
+  /** A reload changed settings that need no new socket (priority, interval, preempt, accept_mode). */
+  | { readonly type: 'ConfigChanged'; readonly config: MachineConfig };
 
 export type VrrpAction =
   | { readonly type: 'Transition'; readonly from: VrrpStateName; readonly to: VrrpStateName; readonly reason: TransitionReason; readonly priority: number }
