@@ -15,6 +15,7 @@ import type { Clock } from '../core/clock.js';
 import { describeError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { JsonValue } from '../control/protocol.js';
+import type { LinkEvent } from '../os/links.js';
 import { instanceKey } from './instance-setup.js';
 import { InstanceSlot, type SlotContext } from './instance-slot.js';
 import type { VrrpEvent } from './machine-types.js';
@@ -118,13 +119,18 @@ export class VrrpEngine {
     this.os = os;
     this.unwatchLinks =
       os.links?.onChange((event) => {
-        for (const slot of this.slots.values()) {
-          slot.track('interface', event.name, event.up);
-          if (event.up && slot.config.interface === event.name) slot.runner?.linkRestored();
-        }
-        if (event.up && this.config) void this.startPending();
+        this.onLink(event);
       }) ?? null;
     return os;
+  }
+
+  /** Link events: tracking, own-link re-announcements, rebinds; then start what could not start. */
+  private onLink(event: LinkEvent): void {
+    const rebinds = [...this.slots.values()].flatMap((slot) => slot.onLink(event) ?? []);
+    if (!this.config) return;
+    // A rebind that cannot start yet (no address on the new interface) is retried like any start.
+    if (rebinds.length > 0) void Promise.all(rebinds).then(() => this.startPending());
+    else if (event.up) void this.startPending();
   }
 
   /** A method, not the field: the value changes across awaits. */

@@ -7,6 +7,7 @@ import type { Clock } from '../core/clock.js';
 import { describeError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { JsonObject, JsonValue } from '../control/protocol.js';
+import type { LinkEvent } from '../os/links.js';
 import type { VrrpTransport } from '../os/vrrp-socket.js';
 import { InstanceSetupError, instanceKey, machineConfigFor, resolveInstance, setupFor, type BoundInterface } from './instance-setup.js';
 import { initialState } from './machine.js';
@@ -49,6 +50,9 @@ export class InstanceSlot {
   private readonly scripts: ScriptSet;
   private stopped = false;
   private starting: Promise<void> | null = null;
+  private rebinding: Promise<void> | null = null;
+  /** The own interface was removed since the runner bound to it: rebind when it is up again. */
+  private ownRemoved = false;
   readonly log: Logger;
 
   constructor(full: Config, config: VrrpInstanceConfig, private readonly ctx: SlotContext) {
@@ -72,8 +76,11 @@ export class InstanceSlot {
     return this.current.name;
   }
 
+  /** Without a link watcher, tracked links count as down but the own one as up (else no instance could run). */
   private linkUp(name: string): boolean {
-    return this.ctx.os.links?.current().get(name)?.up ?? false;
+    const links = this.ctx.os.links;
+    if (!links) return name === this.current.interface;
+    return links.current().get(name)?.up ?? false;
   }
 
   /** Try to start; on failure keep the reason (status shows it) and let the engine retry. */
@@ -100,6 +107,7 @@ export class InstanceSlot {
       });
       this.runner = this.newRunner(setupFor(this.full, this.current, bound), transport);
       this.bound = bound;
+      this.ownRemoved = false;
       if (this.error !== null) this.log.info({ was: this.error }, 'instance can start now');
       this.error = null;
     } catch (err) {
@@ -160,6 +168,33 @@ export class InstanceSlot {
     this.ctx.dispatch(this.name, { type: 'TrackChanged', ...this.tracker.verdict() });
   }
 
+  /**
+   * A link event: tracking (the own interface included), a re-announcement when the own link
+   * comes back, and a rebind when the own interface came back as a new one (deleted and
+   * re-created: the socket is bound to the old ifindex). Returns the rebind, if one started.
+   */
+  onLink(event: LinkEvent): Promise<void> | null {
+    const own = event.name === this.current.interface;
+    if (own && event.kind === 'removed') this.ownRemoved = true;
+    const bound = this.bound;
+    if (own && event.up && this.runner && bound && (this.ownRemoved || event.ifindex !== bound.ifindex)) {
+      this.tracker.set('interface', event.name, true);
+      this.rebinding ??= this.rebind(bound.ifindex, event.ifindex).finally(() => {
+        this.rebinding = null;
+      });
+      return this.rebinding;
+    }
+    this.track('interface', event.name, event.up);
+    if (own && event.up) this.runner?.linkRestored();
+    return null;
+  }
+
+  private async rebind(oldIfindex: number, ifindex: number): Promise<void> {
+    this.log.warn({ interface: this.current.interface, old_ifindex: oldIfindex, ifindex }, 'own interface re-created; opening a new socket on it');
+    await this.release();
+    await this.start(this.full);
+  }
+
   /** A wedged rtnetlink request must not keep the instance from ever retrying. */
   private async withTimeout<T>(work: Promise<T>): Promise<T> {
     let cancel: () => void = () => undefined;
@@ -189,6 +224,7 @@ export class InstanceSlot {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.starting;
+    await this.rebinding;
     this.scripts.stop();
     await this.release();
   }

@@ -8,7 +8,9 @@
  * - scripts: failed until their first result (rise/fall then apply), so an instance never
  *   claims MASTER before its scripts said yes;
  * - virtual servers: healthy until the quorum hook reports otherwise.
- * A reload changes the tracked set in place (reconfigure()).
+ * The instance's own interface is always tracked, with weight 0 (down = FAULT), as in
+ * Keepalived; an explicit entry for it in `track.interfaces` is overridden (Keepalived ignores
+ * it too). A reload changes the tracked set in place (reconfigure()).
  */
 import type { JsonObject } from '../../control/protocol.js';
 import type { VrrpInstanceConfig } from '../../config/types.js';
@@ -40,6 +42,7 @@ function trackedObjects(
     objects.set(key(kind, name), { kind, name, weight, failed });
   };
   for (const t of config.track.interfaces) add('interface', t.name, t.weight, !linkUp(t.name));
+  add('interface', config.interface, 0, !linkUp(config.interface));
   for (const t of config.track.scripts) add('script', t.name, t.weight, startFailed('script', t.name));
   for (const t of config.track.virtualServers) add('virtual_server', t.name, t.weight, startFailed('virtual_server', t.name));
   return objects;
@@ -68,7 +71,7 @@ export class InstanceTracker {
     }
   }
 
-  /** Names of the tracked interfaces. */
+  /** Names of the tracked interfaces, the own one included. */
   interfaces(): string[] {
     return [...this.objects.values()].filter((o) => o.kind === 'interface').map((o) => o.name);
   }

@@ -146,21 +146,6 @@ describe('VrrpEngine', () => {
     await t.engine.stop();
   });
 
-  it('a MASTER whose own link comes back up announces again; a BACKUP does not', async () => {
-    const t = makeEngine();
-    await t.engine.start(configWith([web]));
-    t.clock.advance(400);
-    await flush();
-    t.clock.advance(1000);
-    const frames = t.os.fakeFrames.sent.length;
-    t.os.fakeLinks.set('eth0', false);
-    t.os.fakeLinks.set('eth0', true);
-    await flush();
-    expect(t.os.fakeFrames.sent.length).toBe(frames + 1);
-    expect((rows(t.engine)[0]?.counters as Row).reannounces).toBe(1);
-    await t.engine.stop();
-  });
-
   it('stop: every MASTER resigns with priority 0 and removes its VIPs before stop() resolves', async () => {
     const t = makeEngine();
     await t.engine.start(configWith([web]));
