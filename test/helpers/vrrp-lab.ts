@@ -331,7 +331,10 @@ export class VrrpLab {
     return this.addresses(name).some((a) => a.split('/')[0] === address);
   }
 
-  /** Cut (or restore) the router's link at the switch: its own eth0 stays up, so it sees no fault. */
+  /**
+   * Cut (or restore) the router's link at the switch. Its eth0 stays administratively up but
+   * loses its carrier (a veth whose peer is down), which VRRP sees as its own interface down.
+   */
   setSwitchPort(name: string, up: boolean): void {
     this.netns.ip(this.switchNs, ['link', 'set', this.router(name).switchPort, up ? 'up' : 'down']);
   }

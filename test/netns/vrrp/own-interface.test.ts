@@ -1,7 +1,9 @@
 /**
  * The instance's own interface is tracked (issue 13). A pair a (200) / b (100), one instance:
  * - a's eth0 set down: a is FAULT (VIP removed) and b takes over; eth0 up: a comes back;
- * - a's eth0 losing its carrier (its switch port cut) is the same FAULT, not a second master;
+ * - a's eth0 losing its carrier (its switch port cut) is the same FAULT, not a second master
+ *   (this was split.test.ts's split brain); after the heal a is MASTER again and its
+ *   announcement points the observer's ARP entry back at it;
  * - a's eth0 deleted and re-created (same name, MAC and address, new ifindex): the daemon, not
  *   restarted, opens a new socket on it, becomes MASTER again and b hears its adverts.
  */
@@ -19,8 +21,10 @@ afterEach(() => {
 });
 
 async function electedPair(): Promise<VrrpLab> {
-  lab = await VrrpLab.create(PREFIX, ['a', 'b']);
+  lab = await VrrpLab.create(PREFIX, ['a', 'b'], { observer: true });
   const l = lab;
+  // Let gratuitous ARPs replace a fresh ARP entry at once (the default locktime is 1 s).
+  l.exec('obs', ['sysctl', '-qw', 'net.ipv4.neigh.eth0.locktime=0']);
   for (const [name, priority] of [['a', 200], ['b', 100]] as const) {
     l.writeConfig(name, vrrpConfig({
       node: `${PREFIX}-${name}`,
@@ -34,6 +38,13 @@ async function electedPair(): Promise<VrrpLab> {
   await l.waitForState('b', 'web', 'BACKUP');
   await l.until('b hears a', async () => ((await l.instance('b', 'web')).master_address === l.router('a').ipv4 ? true : undefined));
   return l;
+}
+
+/** The MAC the observer's ARP cache holds for the VIP, or null. */
+function observerMacForVip(l: VrrpLab): string | null {
+  const out = l.netns.ip(l.router('obs').ns, ['-j', 'neigh', 'show', VIP, 'dev', 'eth0']);
+  const entries = JSON.parse(out) as { lladdr?: string }[];
+  return entries[0]?.lladdr ?? null;
 }
 
 /** a is MASTER with the VIP again, b BACKUP without it and hearing a. */
@@ -61,12 +72,20 @@ describe('own interface', () => {
     const trail = l.transitions('a', 'web').map((t) => `${String(t.from)}>${String(t.to)}`);
     expect(trail).toEqual(['INIT>BACKUP', 'BACKUP>MASTER', 'MASTER>FAULT', 'FAULT>BACKUP', 'BACKUP>MASTER']);
 
-    // The far end of a's veth goes down: a's eth0 stays administratively up but has no carrier.
+    // The far end of a's veth goes down: a's eth0 stays administratively up but has no
+    // carrier. Not a split brain: a is FAULT, b takes over and the observer follows b.
+    expect(l.exec('obs', ['ping', '-c1', '-W1', VIP]).status).toBe(0);
+    expect(observerMacForVip(l)).toBe(l.router('a').mac);
     l.setSwitchPort('a', false);
     await l.waitForState('a', 'web', 'FAULT', 3000);
     await l.waitForState('b', 'web', 'MASTER', 3000);
+    await l.until('observer follows b', () => (observerMacForVip(l) === l.router('b').mac ? true : undefined), 3000);
+    // Heal: a comes back through BACKUP, preempts b and announces: the observer points at a.
     l.setSwitchPort('a', true);
     await backToA(l);
+    await l.until('observer points at a again', () => (observerMacForVip(l) === l.router('a').mac ? true : undefined), 3000);
+    await sleep(500);
+    expect([(await l.instance('a', 'web')).state, (await l.instance('b', 'web')).state]).toEqual(['MASTER', 'BACKUP']);
   });
 
   it('eth0 deleted and re-created with a new ifindex: a rebinds by itself and is MASTER again', async () => {
