@@ -119,6 +119,17 @@ describe('own interface', () => {
     await t.engine.stop();
   });
 
+  it('an up event under a new ifindex rebinds even when the deletion was never seen', async () => {
+    const t = makeEngine();
+    await t.engine.start(configWith([web]));
+    await t.settle();
+    t.os.fakeAddresses.setInterface('eth0', { ifindex: 7, ipv4: '10.0.0.1' });
+    t.os.fakeLinks.set('eth0', true, 7);
+    await t.settle();
+    expect(t.os.transports.map((tr) => [tr.options.ifindex, tr.closed])).toEqual([[2, true], [7, false]]);
+    await t.engine.stop();
+  });
+
   it('removed and re-created with the same ifindex still rebinds (its multicast membership died with it)', async () => {
     const t = makeEngine();
     await t.engine.start(configWith([web]));
