@@ -138,7 +138,7 @@ const INSTANCE: readonly Row[] = [
   ['track_process', 'dropped', '', 'use a track script'],
   ['track_file', 'dropped', '', 'use a track script'],
   ['track_bfd', 'dropped', '', 'lvs-ha has no BFD'],
-  ['dont_track_primary', 'dropped', '', 'the instance interface is always tracked'],
+  ['dont_track_primary', 'dropped', '', 'the instance interface is always tracked (weight 0: down = FAULT)'],
   ['mcast_src_ip', 'dropped', '', 'the source is the primary address of the interface'],
   ['lower_prio_no_advert', 'dropped', '', 'lvs-ha follows the RFC'],
   ['higher_prio_send_advert', 'dropped', '', 'lvs-ha follows the RFC'],

@@ -53,7 +53,9 @@ export function applyLinkMessage(
   // A rename leaves a stale entry under the old name; drop it.
   for (const [name, state] of states) if (state.ifindex === info.ifindex && name !== info.name) states.delete(name);
   states.set(info.name, now);
-  if (before?.up === now.up) return undefined;
+  // A new ifindex under a known name is a re-created interface (its deletion was missed, e.g.
+  // lost events): reported even with the same state, so sockets bound to the old one rebind.
+  if (before?.up === now.up && before.ifindex === now.ifindex) return undefined;
   if (!before && !now.up) return undefined; // a new interface that is down: nothing changed for anyone
   return { kind: 'changed', ...now };
 }

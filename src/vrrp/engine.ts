@@ -15,7 +15,9 @@ import type { Clock } from '../core/clock.js';
 import { describeError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { JsonValue } from '../control/protocol.js';
-import { InstanceSlot, instanceKey, type SlotContext } from './instance-slot.js';
+import type { LinkEvent } from '../os/links.js';
+import { instanceKey } from './instance-setup.js';
+import { InstanceSlot, type SlotContext } from './instance-slot.js';
 import type { VrrpEvent } from './machine-types.js';
 import { NotifyQueue } from './notify.js';
 import type { TransitionNotice } from './runner.js';
@@ -72,23 +74,28 @@ export class VrrpEngine {
     await this.applyConfig(config);
   }
 
-  /** Start, keep (unchanged key) or restart each instance of the new config; stop removed ones. */
+  /**
+   * Reload: an instance whose socket identity (instanceKey) is unchanged is changed in place on
+   * the running instance, with no transition; one whose identity changed is stopped gracefully
+   * and started again; removed ones are stopped, new ones started.
+   */
   async applyConfig(config: Config): Promise<void> {
     if (this.stopped) return;
     this.config = config;
     const wanted = new Map(config.vrrp.instances.map((i) => [i.name, i]));
     for (const [name, slot] of [...this.slots]) {
       const next = wanted.get(name);
-      if (next && instanceKey(config, next) === slot.key) continue;
-      this.log.info({ instance: name, change: next ? 'changed' : 'removed' }, 'stopping instance for the new config');
+      if (next && instanceKey(next) === slot.key) continue;
+      this.log.info({ instance: name, change: next ? 'socket' : 'removed' }, 'stopping instance for the new config');
       await slot.stop();
       this.slots.delete(name);
     }
     if (wanted.size === 0) return;
     const os = await this.ensureOs();
     for (const instance of config.vrrp.instances) {
-      if (this.slots.has(instance.name)) continue;
-      this.slots.set(instance.name, new InstanceSlot(instance, instanceKey(config, instance), this.slotContext(os)));
+      const slot = this.slots.get(instance.name);
+      if (slot) slot.reconfigure(config, instance);
+      else this.slots.set(instance.name, new InstanceSlot(config, instance, this.slotContext(os)));
     }
     await this.startPending();
   }
@@ -115,13 +122,18 @@ export class VrrpEngine {
     this.os = os;
     this.unwatchLinks =
       os.links?.onChange((event) => {
-        for (const slot of this.slots.values()) {
-          slot.track('interface', event.name, event.up);
-          if (event.up && slot.config.interface === event.name) slot.runner?.linkRestored();
-        }
-        if (event.up && this.config) void this.startPending();
+        this.onLink(event);
       }) ?? null;
     return os;
+  }
+
+  /** Link events: tracking, own-link re-announcements, rebinds; then start what could not start. */
+  private onLink(event: LinkEvent): void {
+    const rebinds = [...this.slots.values()].flatMap((slot) => slot.onLink(event) ?? []);
+    if (!this.config) return;
+    // A rebind that cannot start yet (no address on the new interface) is retried like any start.
+    if (rebinds.length > 0) void Promise.all(rebinds).then(() => this.startPending());
+    else if (event.up) void this.startPending();
   }
 
   /** A method, not the field: the value changes across awaits. */

@@ -68,11 +68,64 @@ export function machineConfigFor(config: VrrpInstanceConfig, primaryAddress: str
   };
 }
 
+/** What an instance is bound to: fixed for the life of its runner (a reload keeps it). */
+export interface BoundInterface {
+  readonly ifname: string;
+  readonly ifindex: number;
+  /** The IP source of adverts (the transport's source), also the tie-break address. */
+  readonly sourceAddress: string;
+  /** The interface's MAC (announcement frames); undefined when the kernel gave none. */
+  readonly mac: Uint8Array | undefined;
+}
+
 export interface ResolvedInstance {
   readonly setup: RunnerSetup;
-  /** The IP source of adverts (the transport's source). */
-  readonly sourceAddress: string;
-  readonly ifname: string;
+  readonly bound: BoundInterface;
+}
+
+/**
+ * The runner's setup from the config and the bound interface (pure). A reload that keeps the
+ * instance's socket builds a new one with this: VIPs, advert addresses, local VRIDs, the
+ * checksum mode and the announcement frames follow the new config.
+ */
+export function setupFor(config: Config, instance: VrrpInstanceConfig, bound: BoundInterface): RunnerSetup {
+  const family = instance.family === 'ipv4' ? 4 : 6;
+  const ipv6Source = family === 6 ? ipv6ToBytes(bound.sourceAddress) : undefined;
+  const announceFrames = bound.mac
+    ? buildAnnouncementFrames({
+        family,
+        vrid: instance.vrid,
+        addresses: instance.virtualAddresses.map((v) => v.text),
+        interfaceMac: bound.mac,
+        useVirtualMac: false,
+        ...(ipv6Source ? { ipv6Source } : {}),
+      })
+    : [];
+  return {
+    config: instance,
+    ipv4Checksum: config.vrrp.ipv4Checksum,
+    ifindex: bound.ifindex,
+    primaryAddress: bound.sourceAddress,
+    advertAddresses: advertAddresses(instance),
+    localVrids: localVridsFor(config, instance),
+    announceFrames,
+  };
+}
+
+/**
+ * Socket identity of an instance: a reload restarts an instance only when this changes. Every
+ * other setting changes in place (docs/vrrp.md "Reload"). The IPv4 checksum mode is not part of
+ * it: the socket does not depend on it and receive accepts both modes, so it only changes how
+ * the next adverts are encoded.
+ */
+export function instanceKey(instance: VrrpInstanceConfig): string {
+  return JSON.stringify({
+    interface: instance.interface,
+    family: instance.family,
+    vrid: instance.vrid,
+    unicastSource: instance.unicastSource?.text ?? null,
+    unicastPeers: instance.unicastPeers.map((p) => p.text).sort(),
+  });
 }
 
 /**
@@ -94,7 +147,7 @@ async function sourceAddressFor(addresses: AddressManager, config: Config, insta
   if (instance.unicastSource) return instance.unicastSource.text;
   const found = await ownSourceAddress(addresses, config, instance.family, ifindex);
   if (found === undefined) {
-    const what = instance.family === 'ipv4' ? 'an IPv4 address' : 'an IPv6 link-local address';
+    const what = instance.family === 'ipv4' ? 'IPv4 address' : 'IPv6 link-local address';
     throw new InstanceSetupError(`interface ${instance.interface} has no ${what} to send adverts from`);
   }
   return found;
@@ -105,30 +158,11 @@ export async function resolveInstance(config: Config, instance: VrrpInstanceConf
   const info = await addresses.interfaceByName(instance.interface);
   if (!info) throw new InstanceSetupError(`interface ${instance.interface} does not exist`);
   const sourceAddress = await sourceAddressFor(addresses, config, instance, info.ifindex);
-  const mac = info.mac === null ? undefined : macToBytes(info.mac);
-  const family = instance.family === 'ipv4' ? 4 : 6;
-  const ipv6Source = family === 6 ? ipv6ToBytes(sourceAddress) : undefined;
-  const announceFrames = mac
-    ? buildAnnouncementFrames({
-        family,
-        vrid: instance.vrid,
-        addresses: instance.virtualAddresses.map((v) => v.text),
-        interfaceMac: mac,
-        useVirtualMac: false,
-        ...(ipv6Source ? { ipv6Source } : {}),
-      })
-    : [];
-  return {
+  const bound: BoundInterface = {
     ifname: info.name,
+    ifindex: info.ifindex,
     sourceAddress,
-    setup: {
-      config: instance,
-      ipv4Checksum: config.vrrp.ipv4Checksum,
-      ifindex: info.ifindex,
-      primaryAddress: sourceAddress,
-      advertAddresses: advertAddresses(instance),
-      localVrids: localVridsFor(config, instance),
-      announceFrames,
-    },
+    mac: info.mac === null ? undefined : macToBytes(info.mac),
   };
+  return { bound, setup: setupFor(config, instance, bound) };
 }

@@ -2,18 +2,21 @@
  * One configured instance inside the engine: its runner once the OS facts resolved (or the error
  * that keeps it from starting, retried), its tracker and track scripts, and its status entry.
  */
-import type { Config, VrrpInstanceConfig } from '../config/types.js';
+import type { Config, TrackScript, VrrpInstanceConfig } from '../config/types.js';
 import type { Clock } from '../core/clock.js';
 import { describeError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { JsonObject, JsonValue } from '../control/protocol.js';
-import { InstanceSetupError, resolveInstance, machineConfigFor, localVridsFor } from './instance-setup.js';
+import type { LinkEvent } from '../os/links.js';
+import type { VrrpTransport } from '../os/vrrp-socket.js';
+import { InstanceSetupError, instanceKey, machineConfigFor, resolveInstance, setupFor, type BoundInterface } from './instance-setup.js';
 import { initialState } from './machine.js';
 import type { VrrpEvent } from './machine-types.js';
 import { countersJson } from './runner-counters.js';
-import { InstanceRunner, type TransitionNotice } from './runner.js';
+import { InstanceRunner, type RunnerSetup, type TransitionNotice } from './runner.js';
 import type { RunnerOs } from './runner-os.js';
 import type { ScriptUser } from './track/exec.js';
+import { ScriptSet } from './track/script-set.js';
 import { ScriptTracker } from './track/scripts.js';
 import { InstanceTracker, type TrackKind } from './track/tracker.js';
 
@@ -33,71 +36,79 @@ export interface SlotContext {
   readonly afterIo?: (fn: () => void) => void;
 }
 
-/** Instances whose key is unchanged by a reload keep running. */
-export function instanceKey(config: Config, instance: VrrpInstanceConfig): string {
-  const vrids = [...localVridsFor(config, instance).entries()].sort(([a], [b]) => a - b);
-  return JSON.stringify({ instance, checksum: config.vrrp.ipv4Checksum, vrids, user: config.scripts.user });
+/** Top-level settings of an instance that differ between two configs (for the reload log). */
+function changedSettings(a: VrrpInstanceConfig, b: VrrpInstanceConfig): string[] {
+  return (Object.keys(b) as (keyof VrrpInstanceConfig)[]).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
 }
 
 export class InstanceSlot {
   runner: InstanceRunner | null = null;
   error: string | null = null;
+  private current: VrrpInstanceConfig;
+  private full: Config;
+  private bound: BoundInterface | null = null;
   private readonly tracker: InstanceTracker;
-  private readonly scripts: ScriptTracker[] = [];
+  private readonly scripts: ScriptSet;
   private stopped = false;
   private starting: Promise<void> | null = null;
+  private rebinding: Promise<void> | null = null;
+  /** The own interface was removed since the runner bound to it: rebind when it is up again. */
+  private ownRemoved = false;
   readonly log: Logger;
 
-  constructor(
-    readonly config: VrrpInstanceConfig,
-    readonly key: string,
-    private readonly ctx: SlotContext,
-  ) {
+  constructor(full: Config, config: VrrpInstanceConfig, private readonly ctx: SlotContext) {
+    this.full = full;
+    this.current = config;
     this.log = ctx.log.child({ instance: config.name });
     this.tracker = new InstanceTracker(config, (name) => this.linkUp(name));
+    this.scripts = new ScriptSet((script) => this.scriptTracker(script));
+  }
+
+  get config(): VrrpInstanceConfig {
+    return this.current;
+  }
+
+  /** The socket identity this slot runs with (a reload keeps the slot while it is unchanged). */
+  get key(): string {
+    return instanceKey(this.current);
   }
 
   get name(): string {
-    return this.config.name;
+    return this.current.name;
   }
 
+  /** Without a link watcher, tracked links count as down but the own one as up (else no instance could run). */
   private linkUp(name: string): boolean {
-    return this.ctx.os.links?.current().get(name)?.up ?? false;
+    const links = this.ctx.os.links;
+    if (!links) return name === this.current.interface;
+    return links.current().get(name)?.up ?? false;
   }
 
   /** Try to start; on failure keep the reason (status shows it) and let the engine retry. */
   start(full: Config): Promise<void> {
+    this.full = full;
     if (this.runner || this.stopped) return Promise.resolve();
-    this.starting ??= this.tryStart(full).finally(() => {
+    this.starting ??= this.tryStart().finally(() => {
       this.starting = null;
     });
     return this.starting;
   }
 
-  private async tryStart(full: Config): Promise<void> {
-    const { os, clock } = this.ctx;
+  private async tryStart(): Promise<void> {
+    const { os } = this.ctx;
     try {
-      const resolved = await this.withTimeout(resolveInstance(full, this.config, os.addresses));
+      // The config may change (a reload) while the lookup runs: build the setup from the newest.
+      const { bound } = await this.withTimeout(resolveInstance(this.full, this.current, os.addresses));
       if (this.stopped) return;
-      const transport = os.openTransport(this.config.family, {
-        ifname: resolved.ifname,
-        ifindex: resolved.setup.ifindex,
-        sourceAddress: resolved.sourceAddress,
-        joinGroup: this.config.unicastPeers.length === 0,
+      const transport = os.openTransport(this.current.family, {
+        ifname: bound.ifname,
+        ifindex: bound.ifindex,
+        sourceAddress: bound.sourceAddress,
+        joinGroup: this.current.unicastPeers.length === 0,
       });
-      const machine = initialState(machineConfigFor(this.config, resolved.setup.primaryAddress));
-      this.runner = new InstanceRunner(resolved.setup, machine, {
-        clock,
-        log: this.log,
-        transport,
-        addresses: os.addresses,
-        frames: os.frames,
-        dispatch: (event) => {
-          this.ctx.dispatch(this.name, event);
-        },
-        onTransition: this.ctx.onTransition,
-        ...(this.ctx.afterIo ? { afterIo: this.ctx.afterIo } : {}),
-      });
+      this.runner = this.newRunner(setupFor(this.full, this.current, bound), transport);
+      this.bound = bound;
+      this.ownRemoved = false;
       if (this.error !== null) this.log.info({ was: this.error }, 'instance can start now');
       this.error = null;
     } catch (err) {
@@ -106,26 +117,84 @@ export class InstanceSlot {
       this.error = message;
       return;
     }
-    for (const t of this.config.track.interfaces) this.tracker.set('interface', t.name, this.linkUp(t.name));
+    for (const name of this.tracker.interfaces()) this.tracker.set('interface', name, this.linkUp(name));
     this.ctx.dispatch(this.name, { type: 'TrackChanged', ...this.tracker.verdict() });
     this.ctx.dispatch(this.name, { type: 'Startup' });
-    this.startScripts();
+    this.scripts.sync(this.current.track.scripts);
   }
 
-  private startScripts(): void {
-    for (const script of this.config.track.scripts) {
-      const tracker = new ScriptTracker({
-        clock: this.ctx.clock,
-        log: this.log,
-        script,
-        user: this.ctx.scriptUser,
-        onChange: (healthy) => {
-          this.track('script', script.name, healthy);
-        },
+  private newRunner(setup: RunnerSetup, transport: VrrpTransport): InstanceRunner {
+    const machine = initialState(machineConfigFor(this.current, setup.primaryAddress));
+    return new InstanceRunner(setup, machine, {
+      clock: this.ctx.clock,
+      log: this.log,
+      transport,
+      addresses: this.ctx.os.addresses,
+      frames: this.ctx.os.frames,
+      dispatch: (event) => {
+        this.ctx.dispatch(this.name, event);
+      },
+      onTransition: this.ctx.onTransition,
+      ...(this.ctx.afterIo ? { afterIo: this.ctx.afterIo } : {}),
+    });
+  }
+
+  private scriptTracker(script: TrackScript): ScriptTracker {
+    return new ScriptTracker({
+      clock: this.ctx.clock,
+      log: this.log,
+      script,
+      user: this.ctx.scriptUser,
+      onChange: (healthy) => {
+        this.track('script', script.name, healthy);
+      },
+    });
+  }
+
+  /**
+   * A reload that keeps the socket identity: everything else changes on the running instance.
+   * The runner takes the new setup (VIPs, advert addresses, local VRIDs, announce, checksum
+   * mode), the machine the new settings (ConfigChanged), the tracker the new tracked objects.
+   */
+  reconfigure(full: Config, instance: VrrpInstanceConfig): void {
+    const changed = changedSettings(this.current, instance);
+    if (changed.length > 0) this.log.info({ changed }, 'instance changed in place');
+    this.full = full;
+    this.current = instance;
+    this.tracker.reconfigure(instance, (name) => this.linkUp(name), this.runner === null);
+    const { runner, bound } = this;
+    if (!runner || !bound) return;
+    this.scripts.sync(instance.track.scripts);
+    runner.reconfigure(setupFor(full, instance, bound));
+    this.ctx.dispatch(this.name, { type: 'ConfigChanged', config: machineConfigFor(instance, bound.sourceAddress) });
+    this.ctx.dispatch(this.name, { type: 'TrackChanged', ...this.tracker.verdict() });
+  }
+
+  /**
+   * A link event: tracking (the own interface included), a re-announcement when the own link
+   * comes back, and a rebind when the own interface came back as a new one (deleted and
+   * re-created: the socket is bound to the old ifindex). Returns the rebind, if one started.
+   */
+  onLink(event: LinkEvent): Promise<void> | null {
+    const own = event.name === this.current.interface;
+    if (own && event.kind === 'removed') this.ownRemoved = true;
+    const bound = this.bound;
+    if (own && event.up && this.runner && bound && (this.ownRemoved || event.ifindex !== bound.ifindex)) {
+      this.tracker.set('interface', event.name, true);
+      this.rebinding ??= this.rebind(bound.ifindex, event.ifindex).finally(() => {
+        this.rebinding = null;
       });
-      this.scripts.push(tracker);
-      tracker.start();
+      return this.rebinding;
     }
+    this.track('interface', event.name, event.up);
+    if (own && event.up) this.runner?.linkRestored();
+    return null;
+  }
+
+  private async rebind(oldIfindex: number, ifindex: number): Promise<void> {
+    this.log.warn({ interface: this.current.interface, old_ifindex: oldIfindex, ifindex }, 'own interface re-created; opening a new socket on it');
+    await this.release();
+    await this.start(this.full);
   }
 
   /** A wedged rtnetlink request must not keep the instance from ever retrying. */
@@ -157,7 +226,13 @@ export class InstanceSlot {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.starting;
-    for (const s of this.scripts.splice(0)) s.stop();
+    await this.rebinding;
+    this.scripts.stop();
+    await this.release();
+  }
+
+  /** Shut the runner down (bounded wait for its sends and address changes) and close it. */
+  private async release(): Promise<void> {
     const runner = this.runner;
     if (!runner) return;
     this.ctx.dispatch(this.name, { type: 'Shutdown' });
@@ -168,11 +243,12 @@ export class InstanceSlot {
     await Promise.race([runner.settle(), timeout]);
     cancel();
     runner.close();
-    this.runner = null;
+    if (this.runner === runner) this.runner = null;
+    this.bound = null;
   }
 
   snapshot(): JsonObject {
-    const c = this.config;
+    const c = this.current;
     const base: Record<string, JsonValue> = {
       name: c.name,
       vrid: c.vrid,

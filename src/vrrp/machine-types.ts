@@ -117,7 +117,9 @@ export type VrrpEvent =
    * Planned failover (drill, maintenance): a MASTER sends priority 0 but keeps its VIPs until a
    * better master is heard (make-before-break). Not a shutdown: the instance keeps running.
    */
-  | { readonly type: 'Resign' };
+  | { readonly type: 'Resign' }
+  /** A reload changed settings that need no new socket (priority, interval, preempt, accept_mode). */
+  | { readonly type: 'ConfigChanged'; readonly config: MachineConfig };
 
 /**
  * Why the VIPs are announced: on becoming MASTER, or again (counted as `reannounces`) because

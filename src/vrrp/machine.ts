@@ -291,6 +291,31 @@ function onSyncGroupMove(state: MachineState, to: 'MASTER' | 'BACKUP', nowMs: nu
   return none(state);
 }
 
+/**
+ * A reload changed the instance's settings in place (docs/vrrp.md "Reload"). The state is kept;
+ * the effective priority is recomputed with the tracking delta already applied. Only a MASTER
+ * acts: a changed effective priority or advert interval is advertised at once and the adver
+ * timer re-armed with the new interval. A BACKUP keeps its down timer (its next accepted advert
+ * re-arms it with the new skew; a lower-priority master it no longer accepts is preempted when
+ * the timer fires, also when it became the owner, 255). INIT and FAULT take the config only.
+ */
+function onConfigChanged(state: MachineState, config: MachineConfig, nowMs: number): StepResult {
+  const next: MachineState = { ...state, config, effectivePriority: effectivePriority(config.priority, state.trackDelta) };
+  if (state.name !== 'MASTER') return none(next);
+  const priorityChanged = next.effectivePriority !== state.effectivePriority;
+  if (!priorityChanged && config.advertIntervalMs === state.config.advertIntervalMs) return none(next);
+  const adverAtMs = nowMs + config.advertIntervalMs;
+  return {
+    state: {
+      ...next,
+      adverAtMs,
+      masterAdverIntervalMs: config.advertIntervalMs,
+      master: { address: config.primaryAddress, priority: next.effectivePriority },
+    },
+    actions: [advertNow(next, next.effectivePriority), { type: 'ArmTimer', timer: 'adver', atMs: adverAtMs }],
+  };
+}
+
 /** The machine: one event in, the new state and the actions to execute, in order, out. */
 export function step(state: MachineState, event: VrrpEvent, nowMs: number): StepResult {
   switch (event.type) {
@@ -314,5 +339,7 @@ export function step(state: MachineState, event: VrrpEvent, nowMs: number): Step
       return reannounce(state, 'link_up', nowMs);
     case 'Resign':
       return startResign(state, nowMs);
+    case 'ConfigChanged':
+      return onConfigChanged(state, event.config, nowMs);
   }
 }

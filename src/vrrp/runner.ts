@@ -19,6 +19,7 @@ import type { MachineCounter, MachineState, TimerKind, TransitionRecord, VrrpAct
 import { encodeAdvert, VRRP_GROUP_IPV4, VRRP_GROUP_IPV6, type LocalVrid } from './packet.js';
 import { decodeReceived } from './receive.js';
 import { bump, LogLimiter, newCounters, type RunnerCounters } from './runner-counters.js';
+import { vipChanges, vipsOf } from './reload.js';
 
 /** What the runner needs from the address manager (src/os/addresses.ts). */
 export interface VipPort {
@@ -95,12 +96,15 @@ export class InstanceRunner {
   private readonly unsubscribe: (() => void)[] = [];
   private readonly limiter = new LogLimiter(DROP_LOG_WINDOW_MS);
   private closed = false;
+  /** Replaced by reconfigure() only (a reload that keeps the socket). */
+  private currentSetup: RunnerSetup;
 
   constructor(
-    readonly setup: RunnerSetup,
+    setup: RunnerSetup,
     initial: MachineState,
     private readonly ports: RunnerPorts,
   ) {
+    this.currentSetup = setup;
     this.machine = initial;
     const { transport, addresses } = ports;
     this.unsubscribe.push(
@@ -121,6 +125,10 @@ export class InstanceRunner {
 
   get state(): MachineState {
     return this.machine;
+  }
+
+  get setup(): RunnerSetup {
+    return this.currentSetup;
   }
 
   get name(): string {
@@ -277,11 +285,7 @@ export class InstanceRunner {
   }
 
   private vips(): VipSpec[] {
-    return this.setup.config.virtualAddresses.map((v) => ({
-      ifindex: this.setup.ifindex,
-      address: v.text,
-      prefixLength: v.prefixLength,
-    }));
+    return vipsOf(this.setup);
   }
 
   /** Address changes run in order on one chain, so an add never overtakes the remove before it. */
@@ -292,9 +296,9 @@ export class InstanceRunner {
     });
   }
 
-  private changeAddresses(op: 'add' | 'remove'): void {
+  private changeAddresses(op: 'add' | 'remove', vips: readonly VipSpec[] = this.vips()): void {
     const { addresses, log } = this.ports;
-    for (const vip of this.vips()) {
+    for (const vip of vips) {
       this.chainAddress(async () => {
         const change = op === 'add' ? await addresses.addAddress(vip) : await addresses.removeAddress(vip);
         log.debug({ address: vip.address, change }, 'virtual address');
@@ -365,6 +369,22 @@ export class InstanceRunner {
       checksum,
       notes,
     });
+  }
+
+  /**
+   * A reload kept the socket (same interface, family, VRID, unicast source and peers): take the
+   * new setup. As MASTER the VIP set is brought in line at once (dropped ones removed, new ones
+   * added) and, when the VIPs or the announce settings changed, the announcement starts again
+   * with the new ones; in any other state the new list is simply used at the next MASTER.
+   * The machine's own settings arrive separately, as ConfigChanged.
+   */
+  reconfigure(next: RunnerSetup): void {
+    const changes = vipChanges(this.currentSetup, next);
+    this.currentSetup = next;
+    if (this.closed || this.machine.name !== 'MASTER') return;
+    this.changeAddresses('remove', changes.removed);
+    this.changeAddresses('add', changes.added);
+    if (changes.reannounce) this.announce();
   }
 
   /** Wait for sends and address changes in flight (graceful stop). */

@@ -152,6 +152,13 @@ export class VrrpLab {
       linkLocal: `fe80::${index.toString(16)}`,
       ipv6: `fd77::${index.toString(16)}`,
     };
+    this.plug(router);
+    this.routers.set(name, router);
+  }
+
+  /** The router's eth0: a veth to its switch port on the bridge, with its MAC and addresses. */
+  private plug(router: LabRouter): void {
+    const { ns } = router;
     this.netns.addVeth({ ns, ifname: 'eth0' }, { ns: this.switchNs, ifname: router.switchPort });
     this.netns.setMaster(this.switchNs, router.switchPort, 'br0');
     this.netns.up(this.switchNs, router.switchPort);
@@ -161,7 +168,22 @@ export class VrrpLab {
     this.netns.ip(ns, ['addr', 'add', `${router.linkLocal}/64`, 'dev', 'eth0', 'nodad']);
     this.netns.ip(ns, ['addr', 'add', `${router.ipv6}/64`, 'dev', 'eth0', 'nodad']);
     this.netns.up(ns, 'eth0');
-    this.routers.set(name, router);
+  }
+
+  /** Delete the router's eth0 (the veth pair: its switch port goes with it). */
+  deleteLink(name: string): void {
+    this.netns.ip(this.router(name).ns, ['link', 'del', 'eth0']);
+  }
+
+  /** Create the router's eth0 again as at the start (same name, MAC and addresses; a new ifindex). */
+  recreateLink(name: string): void {
+    this.plug(this.router(name));
+  }
+
+  /** The kernel's ifindex of the router's eth0. */
+  ifindex(name: string): number {
+    const out = this.netns.ip(this.router(name).ns, ['-j', 'link', 'show', 'dev', 'eth0']);
+    return (JSON.parse(out) as { ifindex: number }[])[0]?.ifindex ?? -1;
   }
 
   private sysctl(ns: string, settings: readonly string[]): void {
@@ -325,7 +347,10 @@ export class VrrpLab {
     return this.addresses(name).some((a) => a.split('/')[0] === address);
   }
 
-  /** Cut (or restore) the router's link at the switch: its own eth0 stays up, so it sees no fault. */
+  /**
+   * Cut (or restore) the router's link at the switch. Its eth0 stays administratively up but
+   * loses its carrier (a veth whose peer is down), which VRRP sees as its own interface down.
+   */
   setSwitchPort(name: string, up: boolean): void {
     this.netns.ip(this.switchNs, ['link', 'set', this.router(name).switchPort, up ? 'up' : 'down']);
   }

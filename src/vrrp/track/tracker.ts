@@ -8,6 +8,9 @@
  * - scripts: failed until their first result (rise/fall then apply), so an instance never
  *   claims MASTER before its scripts said yes;
  * - virtual servers: healthy until the quorum hook reports otherwise.
+ * The instance's own interface is always tracked, with weight 0 (down = FAULT), as in
+ * Keepalived; an explicit entry for it in `track.interfaces` is overridden (Keepalived ignores
+ * it too). A reload changes the tracked set in place (reconfigure()).
  */
 import type { JsonObject } from '../../control/protocol.js';
 import type { VrrpInstanceConfig } from '../../config/types.js';
@@ -28,19 +31,49 @@ interface Tracked {
 
 const key = (kind: TrackKind, name: string): string => `${kind}:${name}`;
 
+/** The objects an instance config tracks, with their starting states. */
+function trackedObjects(
+  config: VrrpInstanceConfig,
+  linkUp: (name: string) => boolean,
+  startFailed: (kind: TrackKind, name: string) => boolean,
+): Map<string, Tracked> {
+  const objects = new Map<string, Tracked>();
+  const add = (kind: TrackKind, name: string, weight: number, failed: boolean): void => {
+    objects.set(key(kind, name), { kind, name, weight, failed });
+  };
+  for (const t of config.track.interfaces) add('interface', t.name, t.weight, !linkUp(t.name));
+  add('interface', config.interface, 0, !linkUp(config.interface));
+  for (const t of config.track.scripts) add('script', t.name, t.weight, startFailed('script', t.name));
+  for (const t of config.track.virtualServers) add('virtual_server', t.name, t.weight, startFailed('virtual_server', t.name));
+  return objects;
+}
+
 export class InstanceTracker {
-  private readonly objects = new Map<string, Tracked>();
+  private objects: Map<string, Tracked>;
 
   constructor(config: VrrpInstanceConfig, linkUp: (name: string) => boolean) {
-    for (const t of config.track.interfaces) {
-      this.objects.set(key('interface', t.name), { kind: 'interface', name: t.name, weight: t.weight, failed: !linkUp(t.name) });
+    this.objects = trackedObjects(config, linkUp, (kind) => kind === 'script');
+  }
+
+  /**
+   * A reload: the new set of tracked objects. Objects kept by kind and name keep their state
+   * (with the new weight); new interfaces start from the link state, new virtual servers
+   * healthy. A new script starts failed only when `scriptsStartFailed` (the instance has not
+   * started yet); on a running instance it counts as healthy until its first verdict, so adding
+   * a script does not flap a MASTER.
+   */
+  reconfigure(config: VrrpInstanceConfig, linkUp: (name: string) => boolean, scriptsStartFailed: boolean): void {
+    const before = this.objects;
+    this.objects = trackedObjects(config, linkUp, (kind) => kind === 'script' && scriptsStartFailed);
+    for (const [k, obj] of this.objects) {
+      const old = before.get(k);
+      if (old && obj.kind !== 'interface') obj.failed = old.failed;
     }
-    for (const t of config.track.scripts) {
-      this.objects.set(key('script', t.name), { kind: 'script', name: t.name, weight: t.weight, failed: true });
-    }
-    for (const t of config.track.virtualServers) {
-      this.objects.set(key('virtual_server', t.name), { kind: 'virtual_server', name: t.name, weight: t.weight, failed: false });
-    }
+  }
+
+  /** Names of the tracked interfaces, the own one included. */
+  interfaces(): string[] {
+    return [...this.objects.values()].filter((o) => o.kind === 'interface').map((o) => o.name);
   }
 
   /** Record a state; true when it changed. Unknown objects are ignored (false). */

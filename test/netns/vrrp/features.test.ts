@@ -2,7 +2,8 @@
  * One lvs-ha daemon on its own (it becomes MASTER): notify runs on every transition, in order,
  * as the script user; a VIP removed by hand comes back; a tracked interface going down puts the
  * instance in FAULT (VIP removed) and coming back up returns it; SIGHUP with an unchanged
- * instance keeps it running, with a changed one restarts it.
+ * instance keeps it running, a changed priority is taken in place (no transition, no notify),
+ * and a changed VRID (a new socket identity) restarts it.
  */
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,13 +23,13 @@ afterEach(() => {
   shared = undefined;
 });
 
-function config(l: VrrpLab, notifyLog: string, priority: number): string {
+function config(l: VrrpLab, notifyLog: string, priority: number, vrid = 51): string {
   return vrrpConfig({
     node: 'lve-a',
     socket: l.socketPath('a'),
     scriptsUser: 'nobody',
     instances: [{
-      name: 'web', vrid: 51, priority, virtualAddresses: [`${VIP}/24`],
+      name: 'web', vrid, priority, virtualAddresses: [`${VIP}/24`],
       extra: [
         'track: { interfaces: [{ name: trk0, weight: 0 }] }',
         `notify: { command: [/bin/sh, -c, 'echo "$*" >> ${notifyLog}', notify] }`,
@@ -86,13 +87,22 @@ describe('notify, VIP ownership, interface tracking and reload', () => {
     expect(counters(await l.instance('a', 'web')).transitions).toBe(before);
     expect((await l.instance('a', 'web')).state).toBe('MASTER');
 
-    // SIGHUP, changed priority: the instance restarts with it.
+    // SIGHUP, changed priority: taken in place, advertised, no transition and no notify run.
     l.writeConfig('a', config(l, notifyLog, 180));
     l.daemon('a').process.kill('SIGHUP');
     await l.until('reload applied', async () => ((await l.status('a')).reload_count === 2 ? true : undefined));
+    expect(await l.instance('a', 'web')).toMatchObject({ state: 'MASTER', priority: 180, effective_priority: 180, master_priority: 180 });
+    await sleep(500);
+    expect(counters(await l.instance('a', 'web')).transitions).toBe(before);
+    expect(lines()).toHaveLength(5);
+
+    // SIGHUP, changed VRID (a new socket identity): the instance restarts with it.
+    l.writeConfig('a', config(l, notifyLog, 180, 52));
+    l.daemon('a').process.kill('SIGHUP');
+    await l.until('reload applied', async () => ((await l.status('a')).reload_count === 3 ? true : undefined));
     await l.waitForState('a', 'web', 'MASTER', 3000);
-    expect(await l.instance('a', 'web')).toMatchObject({ priority: 180, effective_priority: 180 });
+    expect(await l.instance('a', 'web')).toMatchObject({ vrid: 52, priority: 180, effective_priority: 180 });
     await l.until('restart notified', () => (lines().length >= 8 ? true : undefined), 5000);
-    expect(lines().slice(5)).toEqual(['web MASTER INIT 200', 'web INIT BACKUP 180', 'web BACKUP MASTER 180']);
+    expect(lines().slice(5)).toEqual(['web MASTER INIT 180', 'web INIT BACKUP 180', 'web BACKUP MASTER 180']);
   });
 });

@@ -29,6 +29,12 @@ describe('link state folding', () => {
     expect(applyLinkMessage(states, info({ name: 'new1', ifindex: 10 }), false)).toMatchObject({ name: 'new1', up: true });
   });
 
+  it('the same name under a new ifindex (re-created, its deletion missed) is reported even with the same state', () => {
+    const states = new Map<string, LinkState>([['eth0', { name: 'eth0', ifindex: 2, up: true }]]);
+    expect(applyLinkMessage(states, info({ ifindex: 7 }), false)).toEqual({ kind: 'changed', name: 'eth0', ifindex: 7, up: true });
+    expect(applyLinkMessage(states, info({ ifindex: 7 }), false)).toBeUndefined();
+  });
+
   it('deletion is reported as removed/down and renames drop the old name', () => {
     const states = new Map<string, LinkState>([['eth0', { name: 'eth0', ifindex: 2, up: true }]]);
     applyLinkMessage(states, info({ name: 'wan0' }), false);

@@ -340,6 +340,75 @@ describe('FAULT and tracking', () => {
   });
 });
 
+describe('ConfigChanged (reload in place)', () => {
+  const changed = (over: Partial<MachineConfig>): VrrpEvent => ({ type: 'ConfigChanged', config: { ...base, ...over } });
+
+  it('MASTER, priority changes: no transition; advert with the new priority at once; adver timer re-armed', () => {
+    const { state, actions } = step(startedMaster(), changed({ priority: 150 }), 5500);
+    expect(state.name).toBe('MASTER');
+    expect(state.lastTransition?.to).toBe('MASTER'); // unchanged record: no new transition
+    expect(state.effectivePriority).toBe(150);
+    expect(state.master).toEqual({ address: '192.0.2.10', priority: 150 });
+    expect(actions).toEqual([
+      { type: 'SendAdvert', priority: 150, maxAdverIntMs: 1000 },
+      { type: 'ArmTimer', timer: 'adver', atMs: 6500 },
+    ]);
+  });
+
+  it('MASTER, advert interval changes: advertised at once with the new interval, timer on the new cadence', () => {
+    const { state, actions } = step(startedMaster(), changed({ advertIntervalMs: 200 }), 5500);
+    expect(actions).toEqual([
+      { type: 'SendAdvert', priority: 100, maxAdverIntMs: 200 },
+      { type: 'ArmTimer', timer: 'adver', atMs: 5700 },
+    ]);
+    expect(state.masterAdverIntervalMs).toBe(200);
+    expect(step(state, { type: 'AdverTimerFired' }, 5700).actions).toContainEqual({ type: 'ArmTimer', timer: 'adver', atMs: 5900 });
+  });
+
+  it('MASTER, only preempt / preempt_delay / accept_mode change: config taken, nothing sent', () => {
+    const { state, actions } = step(startedMaster(), changed({ preempt: false, preemptDelayMs: 3000, acceptMode: true }), 5500);
+    expect(actions).toEqual([]);
+    expect(state.config).toMatchObject({ preempt: false, preemptDelayMs: 3000, acceptMode: true });
+    expect(state.adverAtMs).toBe(6000);
+  });
+
+  it('MASTER keeps its tracking delta across a new priority; the owner (255) is never adjusted', () => {
+    const tracked = step(startedMaster(), { type: 'TrackChanged', priorityDelta: -20, fault: false }, 5100).state;
+    expect(step(tracked, changed({ priority: 150 }), 5200).state.effectivePriority).toBe(130);
+    const owner = step(tracked, changed({ priority: 255 }), 5200);
+    expect(owner.actions[0]).toEqual({ type: 'SendAdvert', priority: 255, maxAdverIntMs: 1000 });
+    const demoted = step(owner.state, changed({ priority: 100 }), 5300);
+    expect(demoted.state.name).toBe('MASTER'); // a former owner stays MASTER until a better peer preempts it
+    expect(demoted.actions[0]).toEqual({ type: 'SendAdvert', priority: 80, maxAdverIntMs: 1000 });
+  });
+
+  it('BACKUP: new priority taken without actions; it decides the next adverts (a lower master is then preempted)', () => {
+    const heard = step(startedBackup(), advert(120, '192.0.2.20'), 100).state;
+    const { state, actions } = step(heard, changed({ priority: 150 }), 200);
+    expect(actions).toEqual([]);
+    expect(state).toMatchObject({ name: 'BACKUP', effectivePriority: 150, masterDownAtMs: heard.masterDownAtMs });
+    expect(step(state, advert(120, '192.0.2.20'), 300).actions).toEqual([]); // discarded: the down timer preempts
+    expect(step(state, { type: 'MasterDownTimerFired' }, heard.masterDownAtMs ?? 0).state.name).toBe('MASTER');
+  });
+
+  it('BACKUP that becomes the owner (255) preempts through its down timer, whatever preempt says', () => {
+    const heard = step(startedBackup({ ...base, preempt: false }), advert(200, '192.0.2.20'), 100).state;
+    const owner = step(heard, changed({ priority: 255, preempt: false }), 200).state;
+    expect(step(owner, advert(200, '192.0.2.20'), 300).actions).toEqual([]);
+  });
+
+  it('FAULT and INIT take the config only; leaving FAULT afterwards goes to BACKUP, also as the new owner', () => {
+    const fault = step(startedMaster(), { type: 'TrackChanged', priorityDelta: 0, fault: true }, 5100).state;
+    const f2 = step(fault, changed({ priority: 255 }), 5200);
+    expect(f2.actions).toEqual([]);
+    expect(f2.state).toMatchObject({ name: 'FAULT', effectivePriority: 255 });
+    expect(step(f2.state, { type: 'TrackChanged', priorityDelta: 0, fault: false }, 5300).state.name).toBe('BACKUP');
+    const init = step(initialState(base), changed({ priority: 90 }), 1);
+    expect(init.actions).toEqual([]);
+    expect(step(init.state, { type: 'Startup' }, 2).actions[0]).toMatchObject({ type: 'Transition', to: 'BACKUP', priority: 90 });
+  });
+});
+
 describe('robustness', () => {
   it('every state change emits exactly one Transition action first, and records it', () => {
     const s = startedBackup();

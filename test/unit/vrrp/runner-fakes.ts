@@ -55,12 +55,15 @@ export class FakeTransport implements VrrpTransport {
 export class FakeAddresses implements AddressManager {
   readonly present = new Set<string>();
   readonly log: string[] = [];
+  /** The ifindex each present VIP was added on. */
+  readonly ifindexOf = new Map<string, number>();
   private readonly listeners = new Set<(e: AddressEvent) => void>();
   constructor(private readonly ifaces: Record<string, { ifindex: number; ipv4?: string; ll?: string }> = { eth0: { ifindex: 2, ipv4: '10.0.0.1', ll: 'fe80::1' } }) {}
   addAddress(vip: VipSpec): Promise<'added' | 'already-present'> {
     this.log.push(`add ${vip.address}`);
     if (this.present.has(vip.address)) return Promise.resolve('already-present');
     this.present.add(vip.address);
+    this.ifindexOf.set(vip.address, vip.ifindex);
     return Promise.resolve('added');
   }
   removeAddress(vip: VipSpec): Promise<'removed' | 'already-absent'> {
@@ -78,6 +81,11 @@ export class FakeAddresses implements AddressManager {
       if (i.ll !== undefined && family !== 4) out.push({ ifindex, family: 6, address: i.ll, prefixLength: 64, secondary: false, scope: 253 });
     }
     return Promise.resolve(out);
+  }
+  /** An interface appears, changes or (undefined) disappears. */
+  setInterface(name: string, spec: { ifindex: number; ipv4?: string; ll?: string } | undefined): void {
+    if (spec) this.ifaces[name] = spec;
+    else Reflect.deleteProperty(this.ifaces, name);
   }
   interfaceByName(name: string) {
     const i = this.ifaces[name];
@@ -119,10 +127,16 @@ export class FakeLinks implements LinkWatcher {
   onError(): () => void {
     return () => undefined;
   }
-  set(name: string, up: boolean): void {
-    const s = { name, ifindex: this.states.get(name)?.ifindex ?? 9, up };
+  set(name: string, up: boolean, ifindex = this.states.get(name)?.ifindex ?? 9): void {
+    const s = { name, ifindex, up };
     this.states.set(name, s);
     for (const l of this.listeners) l({ kind: 'changed', ...s });
+  }
+  /** The interface is deleted (reported as down). */
+  remove(name: string): void {
+    const s = { name, ifindex: this.states.get(name)?.ifindex ?? 9, up: false };
+    this.states.delete(name);
+    for (const l of this.listeners) l({ kind: 'removed', ...s });
   }
   close(): void {
     /* nothing */

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/log.js';
-import { advertAddresses, derivedLinkLocal, localVridsFor, ownSourceAddress } from '../../../src/vrrp/instance-setup.js';
-import { instanceKey } from '../../../src/vrrp/instance-slot.js';
+import { advertAddresses, derivedLinkLocal, instanceKey, localVridsFor, ownSourceAddress } from '../../../src/vrrp/instance-setup.js';
 import type { ScriptOutcome } from '../../../src/vrrp/track/exec.js';
 import { applyRun, initialRiseFall, ScriptTracker } from '../../../src/vrrp/track/scripts.js';
 import { InstanceTracker } from '../../../src/vrrp/track/tracker.js';
@@ -117,13 +116,28 @@ describe('instance setup', () => {
     expect(advertAddresses(instanceConfig())).toEqual(['10.0.0.100']);
   });
 
-  it('local VRIDs are per interface and family; the reload key changes with the instance', () => {
+  it('local VRIDs are per interface and family', () => {
     const a = instanceConfig();
     const b = instanceConfig({ name: 'b', vrid: 52 });
     const other = instanceConfig({ name: 'c', vrid: 53, interface: 'eth1' });
-    const cfg = configWith([a, b, other]);
-    expect([...localVridsFor(cfg, a).keys()]).toEqual([51, 52]);
-    expect(instanceKey(cfg, a)).toBe(instanceKey(configWith([a, b, other]), a));
-    expect(instanceKey(cfg, a)).not.toBe(instanceKey(configWith([{ ...a, priority: 99 }, b, other]), { ...a, priority: 99 }));
+    expect([...localVridsFor(configWith([a, b, other]), a).keys()]).toEqual([51, 52]);
+  });
+
+  it('the reload key is the socket identity: interface, family, VRID, unicast source and peers only', () => {
+    const a = instanceConfig();
+    const same = [
+      { priority: 99 }, { advertIntervalMs: 200 }, { preempt: false }, { preemptDelayMs: 5000 }, { acceptMode: true },
+      { virtualAddresses: [] }, { notify: { command: ['/bin/true'] } }, { announce: { repeat: 5, intervalMs: 10, refreshMs: 0 } },
+      { track: { interfaces: [{ name: 'eth1', weight: 0 }], scripts: [], virtualServers: [] } },
+    ];
+    for (const over of same) expect(instanceKey(instanceConfig(over))).toBe(instanceKey(a));
+    const peer = (text: string) => ({ text, family: 'ipv4' as const });
+    const other = [
+      { interface: 'eth1' }, { vrid: 52 }, { family: 'ipv6' as const },
+      { unicastSource: peer('10.0.0.1') }, { unicastPeers: [peer('10.0.0.2')] },
+    ];
+    for (const over of other) expect(instanceKey(instanceConfig(over))).not.toBe(instanceKey(a));
+    const two = instanceConfig({ unicastPeers: [peer('10.0.0.2'), peer('10.0.0.3')] });
+    expect(instanceKey(instanceConfig({ unicastPeers: [peer('10.0.0.3'), peer('10.0.0.2')] }))).toBe(instanceKey(two));
   });
 });
