@@ -138,6 +138,16 @@ function checkMetrics(fam: Families, checks: JsonValue | undefined): void {
   fam.add('lvs_ha_checks_scheduled', 'gauge', 'Health checks scheduled', {}, num(checks.scheduled));
 }
 
+function isolateMetrics(fam: Families, isolate: JsonValue | undefined): void {
+  if (!isObject(isolate)) return;
+  fam.add('lvs_ha_vrrp_isolate_running', 'gauge', '1 while the VRRP isolate (the process that sends adverts) runs', {}, isolate.running === true ? 1 : 0);
+  fam.add('lvs_ha_vrrp_isolate_restarts_total', 'counter', 'Times the VRRP isolate died and was started again', {}, num(isolate.restarts));
+  const max = num(isolate.loop_delay_max_ms);
+  fam.add('lvs_ha_vrrp_isolate_loop_delay_max_seconds', 'gauge', 'Largest event-loop delay of the VRRP isolate since it started (compare with the master-down interval)', {}, max === null ? null : max / 1000);
+  const recent = num(isolate.loop_delay_recent_max_ms);
+  fam.add('lvs_ha_vrrp_isolate_loop_delay_recent_seconds', 'gauge', 'Largest event-loop delay of the VRRP isolate in its last report (about a second)', {}, recent === null ? null : recent / 1000);
+}
+
 function syncMetrics(fam: Families, sync: JsonValue | undefined): void {
   if (!isObject(sync)) return;
   for (const state of ['master', 'backup'] as const) {
@@ -151,6 +161,7 @@ export function metricsFromStatus(status: JsonObject): MetricFamily[] {
   fam.add('lvs_ha_uptime_seconds', 'gauge', 'Seconds since the daemon started', {}, num(status.uptime_s));
   fam.add('lvs_ha_reloads_total', 'counter', 'Successful config reloads', {}, num(status.reload_count));
   vrrpMetrics(fam, status.instances);
+  isolateMetrics(fam, status.vrrp_isolate);
   virtualServerMetrics(fam, status.virtual_servers);
   checkMetrics(fam, status.health_checks);
   fam.addFamily(checkLatencyFamily(status.check_latency));
