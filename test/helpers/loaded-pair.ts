@@ -55,6 +55,39 @@ export interface LoadResult {
   readonly failovers: readonly { readonly atMs: number; readonly sinceReloadMs: number | null }[];
 }
 
+/** One virtual server of the load: up to PER_VS real servers of one kind. */
+export interface LoadVirtualServer {
+  readonly kind: 'tcp' | 'http';
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  /** The real servers' IPv4 addresses (AnyIP on a's loopback, all on `port`). */
+  readonly realServers: readonly string[];
+}
+
+/** The virtual servers of the load, shared by a's config and the Keepalived peer's (bench). */
+export function loadLayout(tcp: number, http: number): LoadVirtualServer[] {
+  const groups = [{ kind: 'tcp', count: tcp, port: 80 }, { kind: 'http', count: http, port: 8080 }] as const;
+  const out: LoadVirtualServer[] = [];
+  for (const g of groups) {
+    for (let first = 0; first < g.count; first += PER_VS) {
+      const vs = out.length + 1;
+      const n = Math.min(PER_VS, g.count - first);
+      const realServers = Array.from({ length: n }, (_, i) => {
+        const k = first + i;
+        return `10.99.${String(Math.floor(k / 250) + (g.kind === 'http' ? 128 : 0))}.${String((k % 250) + 1)}`;
+      });
+      out.push({ kind: g.kind, name: `${g.kind}${String(vs)}`, address: `10.88.${String(Math.floor(vs / 250))}.${String((vs % 250) + 1)}`, port: g.port, realServers });
+    }
+  }
+  return out;
+}
+
+const CHECK: Readonly<Record<LoadVirtualServer['kind'], string>> = {
+  tcp: '{ type: tcp, interval: 1s, timeout: 900ms, rise: 1, fall: 2 }',
+  http: '{ type: http, path: /, interval: 1s, timeout: 900ms, rise: 1, fall: 2 }',
+};
+
 /** a's config: VRRP plus the checked virtual servers. */
 export function loadedConfig(lab: VrrpLab, options: LoadOptions): string {
   const base = vrrpConfig({
@@ -63,30 +96,18 @@ export function loadedConfig(lab: VrrpLab, options: LoadOptions): string {
   });
   const control = `control: { socket: ${lab.socketPath('a')}, metrics_listen: 127.0.0.1:${String(METRICS_PORT)} }`;
   const lines = [base.trimEnd().replace(/^control: .*$/m, control), 'scripts: { user: nobody }', 'virtual_servers:'];
-  const groups = [
-    { kind: 'tcp', count: options.tcp, port: 80, check: '{ type: tcp, interval: 1s, timeout: 900ms, rise: 1, fall: 2 }' },
-    { kind: 'http', count: options.http, port: 8080, check: '{ type: http, path: /, interval: 1s, timeout: 900ms, rise: 1, fall: 2 }' },
-  ];
-  let vs = 0;
-  for (const g of groups) {
-    for (let first = 0; first < g.count; first += PER_VS) {
-      vs += 1;
-      const n = Math.min(PER_VS, g.count - first);
-      lines.push(
-        `  - name: ${g.kind}${String(vs)}`,
-        `    address: 10.88.${String(Math.floor(vs / 250))}.${String((vs % 250) + 1)}`,
-        `    port: ${String(g.port)}`,
-        '    protocol: tcp',
-        '    scheduler: wlc',
-        '    forwarding: dr',
-        `    check: ${g.check}`,
-        '    real_servers:',
-      );
-      for (let i = 0; i < n; i++) {
-        const k = first + i;
-        lines.push(`      - { address: 10.99.${String(Math.floor(k / 250) + (g.kind === 'http' ? 128 : 0))}.${String((k % 250) + 1)}, port: ${String(g.port)} }`);
-      }
-    }
+  for (const vs of loadLayout(options.tcp, options.http)) {
+    lines.push(
+      `  - name: ${vs.name}`,
+      `    address: ${vs.address}`,
+      `    port: ${String(vs.port)}`,
+      '    protocol: tcp',
+      '    scheduler: wlc',
+      '    forwarding: dr',
+      `    check: ${CHECK[vs.kind]}`,
+      '    real_servers:',
+      ...vs.realServers.map((rs) => `      - { address: ${rs}, port: ${String(vs.port)} }`),
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -117,6 +138,11 @@ export async function startLoadedPair(lab: VrrpLab, options: LoadOptions): Promi
     const [a, b] = [await lab.instance('a', 'web'), await lab.instance('b', 'web')];
     return a.state === 'MASTER' && b.state === 'BACKUP' ? true : undefined;
   }, 90_000);
+}
+
+/** Wait until a has checked (nearly) every real server once: the load is really there. */
+export async function waitChecksUp(lab: VrrpLab, want: number, timeoutMs = 90_000): Promise<void> {
+  await lab.until('a checks its real servers', async () => (countUp(await lab.status('a')).up >= want ? true : undefined), timeoutMs);
 }
 
 function scrape(lab: VrrpLab): Promise<void> {

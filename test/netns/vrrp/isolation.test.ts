@@ -8,7 +8,7 @@
  * can fail.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runLoad, startLoadedPair, startTargets, type LoadOptions } from '../../helpers/loaded-pair.js';
+import { runLoad, startLoadedPair, startTargets, waitChecksUp, type LoadOptions } from '../../helpers/loaded-pair.js';
 import { assertBuilt, VrrpLab } from '../../helpers/vrrp-lab.js';
 
 const PREFIX = 'lviso';
@@ -29,22 +29,12 @@ afterEach(() => {
   lab = undefined;
 });
 
-/** Wait until a has checked (nearly) every real server once: the load is really there. */
-async function checksRunning(l: VrrpLab, want: number): Promise<void> {
-  await l.until('a checks its real servers', async () => {
-    const s = await l.status('a');
-    const vss = (s.virtual_servers ?? []) as { real_servers?: { health?: string }[] }[];
-    const up = vss.reduce((n, vs) => n + (vs.real_servers ?? []).filter((r) => r.health === 'up').length, 0);
-    return up >= want ? true : undefined;
-  }, 90_000);
-}
-
 describe('VRRP isolation under a busy daemon', () => {
   it('10 ms adverts, 10,000 checked real servers, a reload every 3 s, status back to back, 60 s: no false failover', async () => {
     lab = await VrrpLab.create(PREFIX, ['a', 'b']);
     startTargets(lab);
     await startLoadedPair(lab, LOAD);
-    await checksRunning(lab, LOAD.tcp * 0.95);
+    await waitChecksUp(lab, LOAD.tcp * 0.95);
     const result = await runLoad(lab, LOAD);
     console.log(`isolated: ${JSON.stringify(result)}`);
     expect(result.isolatePid).not.toBeNull();
@@ -61,7 +51,7 @@ describe('VRRP isolation under a busy daemon', () => {
     startTargets(lab);
     const inline = { ...LOAD, durationMs: 20_000, inline: true };
     await startLoadedPair(lab, inline);
-    await checksRunning(lab, LOAD.tcp * 0.95);
+    await waitChecksUp(lab, LOAD.tcp * 0.95);
     const result = await runLoad(lab, inline);
     console.log(`inline: ${JSON.stringify(result)}`);
     expect(result.isolatePid).toBeNull();
