@@ -11,6 +11,7 @@
  *   await ka.waitForState('MASTER');
  *   ka.crash();            // SIGKILL, no priority-0 advert
  *   await ka.stop();       // SIGTERM: priority 0, VIP removed
+ *   ka.reload();           // SIGHUP: re-read the config (counted in `reloadsLogged`)
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,8 @@ export interface KeepalivedOptions {
   readonly vip: string;
   readonly preempt?: boolean;
   readonly interface?: string;
+  /** keepalived.conf text appended after the instance (e.g. virtual_server blocks). */
+  readonly extraConfig?: string;
 }
 
 export interface KeepalivedTransition {
@@ -37,6 +40,8 @@ export interface KeepalivedTransition {
 }
 
 const STATE_LINE = /\((\S+)\) Entering (MASTER|BACKUP|FAULT|INIT) STATE/;
+/** What Keepalived 2.2.7 logs when a SIGHUP reload starts. */
+const RELOAD_TEXT = 'Reloading ...';
 
 /** The keepalived.conf text for one instance (vrrp_version 3, no scripts). */
 export function keepalivedConfig(routerId: string, o: KeepalivedOptions): string {
@@ -57,11 +62,13 @@ export function keepalivedConfig(routerId: string, o: KeepalivedOptions): string
     '  }',
     '}',
     '',
-  ].join('\n');
+  ].join('\n') + (o.extraConfig ?? '');
 }
 
 export class Keepalived {
   readonly transitions: KeepalivedTransition[] = [];
+  /** "Reloading ..." lines seen in its log (each of its processes logs one per reload). */
+  reloadsLogged = 0;
   output = '';
   private proc: ChildProcess | undefined;
   private readonly conf: string;
@@ -105,6 +112,7 @@ export class Keepalived {
     for (const line of lines) {
       const m = STATE_LINE.exec(line);
       if (m?.[1] === this.instance) this.transitions.push({ state: m[2] as KeepalivedState, at });
+      if (line.includes(RELOAD_TEXT)) this.reloadsLogged += 1;
     }
   }
 
@@ -149,6 +157,11 @@ export class Keepalived {
     this.proc?.kill('SIGKILL');
     if (child !== undefined) signal(child, 'SIGKILL');
     await exited;
+  }
+
+  /** SIGHUP: Keepalived re-reads its config file (the whole of it) and keeps running. */
+  reload(): void {
+    this.proc?.kill('SIGHUP');
   }
 
   /** SIGTERM: Keepalived sends priority 0 and removes the VIP before it exits. */
