@@ -67,7 +67,7 @@ export function keepalivedConfig(routerId: string, o: KeepalivedOptions): string
 
 export class Keepalived {
   readonly transitions: KeepalivedTransition[] = [];
-  /** "Reloading ..." lines seen in its log (each of its processes logs one per reload). */
+  /** "Reloading ..." lines seen in its log (Keepalived 2.2.7 logs one per reload). */
   reloadsLogged = 0;
   output = '';
   private proc: ChildProcess | undefined;
