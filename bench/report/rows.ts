@@ -2,6 +2,7 @@
  * Pure: from each sub-benchmark's BENCH object to the rows of the results table and the points
  * of the failover chart. Every field is read tolerantly (a missing one is a missing figure).
  */
+import { falseFailRows } from './falsefail.js';
 import { list, num, pick } from './parse.js';
 import type { BenchName, BenchRun, GapPanel, GapPoint, Row, Unit } from './types.js';
 
@@ -103,19 +104,20 @@ export function failoverRows(bench: unknown): Row[] {
 
 const TITLES: Readonly<Record<BenchName, string>> = {
   vrrp: 'VRRP failover gap (bench/vrrp)',
+  falsefail: 'false failovers under load (bench/vrrp/false-failover.sh)',
   health: 'health checks at scale (bench/health)',
   ipvs: 'IPVS apply and reconcile (bench/ipvs)',
   failover: 'failover under load (bench/failover)',
 };
 
-const INCUMBENT: Readonly<Record<BenchName, Row['incumbentName']>> = { vrrp: 'Keepalived', health: null, ipvs: 'ipvsadm', failover: null };
+const INCUMBENT: Readonly<Record<BenchName, Row['incumbentName']>> = { vrrp: 'Keepalived', falsefail: 'Keepalived', health: null, ipvs: 'ipvsadm', failover: null };
 
 /** The rows of one sub-benchmark; a failed (or figure-less) one is a single row saying why. */
 export function rowsFor(run: BenchRun): Row[] {
   if (run.status === 'not run') return [];
   const failedRow = (why: string): Row[] => [{ bench: run.name, figure: TITLES[run.name], unit: 'ms', lvsHa: null, incumbent: null, incumbentName: INCUMBENT[run.name], failed: why }];
   if (run.status === 'failed') return failedRow(run.reason ?? 'failed');
-  const build = { vrrp: vrrpRows, health: healthRows, ipvs: ipvsRows, failover: failoverRows }[run.name];
+  const build = { vrrp: vrrpRows, falsefail: falseFailRows, health: healthRows, ipvs: ipvsRows, failover: failoverRows }[run.name];
   const rows = build(run.bench);
   return rows.length === 0 ? failedRow('no figures in its output') : rows;
 }

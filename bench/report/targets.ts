@@ -1,7 +1,9 @@
 /**
  * Pure: the targets the issues set (3: VRRP gap, 4: health checks, 5: IPVS, 6/7: failover under
- * load), each marked met / not met / not measured from the sub-benchmarks' BENCH objects.
+ * load, 13: no false failover under load), each marked met / not met / not measured from the
+ * sub-benchmarks' BENCH objects.
  */
+import { falseFailTargets } from './falsefail.js';
 import { list, num, pick } from './parse.js';
 import type { BenchName, BenchRun, Target, TargetStatus } from './types.js';
 
@@ -106,8 +108,8 @@ export function failoverTargets(bench: unknown): Target[] {
 
 /** Every target; those of a failed or skipped sub-benchmark are "not measured". */
 export function targetsFor(runs: readonly BenchRun[]): Target[] {
-  const fns: Readonly<Record<BenchName, (bench: unknown) => Target[]>> = { vrrp: vrrpTargets, health: healthTargets, ipvs: ipvsTargets, failover: failoverTargets };
-  const order: readonly BenchName[] = ['vrrp', 'health', 'ipvs', 'failover'];
+  const fns: Readonly<Record<BenchName, (bench: unknown) => Target[]>> = { vrrp: vrrpTargets, falsefail: falseFailTargets, health: healthTargets, ipvs: ipvsTargets, failover: failoverTargets };
+  const order: readonly BenchName[] = ['vrrp', 'health', 'ipvs', 'failover', 'falsefail'];
   return order.flatMap((name) => {
     const run = runs.find((r) => r.name === name);
     const targets = fns[name](run?.status === 'ok' ? run.bench : null);

@@ -4,12 +4,13 @@
  * that the markdown and SVG are made of.
  */
 
-export type BenchName = 'vrrp' | 'health' | 'ipvs' | 'failover';
-export const BENCH_NAMES: readonly BenchName[] = ['vrrp', 'health', 'ipvs', 'failover'];
+/** falsefail: bench/vrrp/false-failover.sh (false failovers under load, issue 13). */
+export type BenchName = 'vrrp' | 'falsefail' | 'health' | 'ipvs' | 'failover';
+export const BENCH_NAMES: readonly BenchName[] = ['vrrp', 'falsefail', 'health', 'ipvs', 'failover'];
 
 /** Where a benchmark runs: network namespaces on the host kernel, or the throwaway qemu VM. */
 export type Where = 'host' | 'vm';
-export const WHERE: Readonly<Record<BenchName, Where>> = { vrrp: 'host', health: 'host', ipvs: 'vm', failover: 'vm' };
+export const WHERE: Readonly<Record<BenchName, Where>> = { vrrp: 'host', falsefail: 'host', health: 'host', ipvs: 'vm', failover: 'vm' };
 
 export interface Machine {
   /** Logical CPUs of the host (/proc/cpuinfo "processor" lines). */
@@ -34,7 +35,7 @@ export interface BenchRun {
   /** ISO time the sub-benchmark started, or null when not run. */
   readonly startedAt: string | null;
   readonly seconds: number | null;
-  /** The options passed to bench/<name>/run.sh. */
+  /** The options passed to the benchmark's script (bench/<name>/run.sh, bench/vrrp/false-failover.sh). */
   readonly args: readonly string[];
   /** The parsed `BENCH {json}` object (or the figures recovered another way), null if none. */
   readonly bench: unknown;
@@ -94,4 +95,21 @@ export interface GapPanel {
   readonly event: 'cut' | 'sigterm';
   readonly title: string;
   readonly series: readonly GapSeries[];
+}
+
+/** One advert interval of the false-failover benchmark, as the report shows it. */
+export interface FalseFailCell {
+  readonly intervalMs: number;
+  readonly seconds: number | null;
+  /** Backup entered MASTER during the load window; null when not measured. */
+  readonly lvsHa: number | null;
+  readonly keepalived: number | null;
+  readonly lvsHaMasterLosses: number | null;
+  readonly keepalivedMasterLosses: number | null;
+  readonly lvsHaReloads: number | null;
+  readonly keepalivedReloads: number | null;
+  /** Largest event-loop delay of lvs-ha's master's and backup's isolates, ms. */
+  readonly loopDelayMasterMs: number | null;
+  readonly loopDelayBackupMs: number | null;
+  readonly error: string | null;
 }

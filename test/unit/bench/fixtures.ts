@@ -68,3 +68,25 @@ export function okRun(name: BenchRun['name'], bench: unknown): BenchRun {
 export function results(runs: readonly BenchRun[], quick = false): Results {
   return { version: 1, date: '2026-11-21T10:30:00.000Z', command: 'bash bench/run.sh --quick', quick, machine: MACHINE, runs };
 }
+
+/** bench/vrrp/false-failover: cells of [intervalMs, lvs-ha count, Keepalived count] (null: failed cell). */
+export function falseFailBench(cells: readonly [number, number | null, number | null][], o: { seconds?: number; tcp?: number; http?: number } = {}): unknown {
+  const seconds = o.seconds ?? 600;
+  const tcp = o.tcp ?? 10_000;
+  const http = o.http ?? 1_000;
+  return {
+    config: { intervals: cells.map((c) => c[0]), seconds, tcp, http, reloadEveryMs: 15_000, statusEveryMs: 1_000, metricsEveryMs: 5_000, impls: ['lvs-ha', 'keepalived'] },
+    load: `${tcp.toLocaleString('en-US')} TCP + ${http.toLocaleString('en-US')} HTTP checks; reload every 15 s; status every 1 s; /metrics every 5 s`,
+    pairs: 'both pairs at once in one lab',
+    keepalivedNote: 'Keepalived 2.2.7 runs --vrrp only (this kernel has no IPVS): its checkers do not run',
+    loadavg: { start: [1, 1, 1], end: [2, 2, 2] },
+    wallSeconds: 1900,
+    cells: cells.map(([intervalMs, ours, theirs]) => (ours === null
+      ? { intervalMs, seconds, lvsHa: null, keepalived: null, error: 'Error: timed out after 90000 ms waiting for a MASTER and b BACKUP' }
+      : {
+        intervalMs, seconds, error: null,
+        lvsHa: { falseFailovers: ours, masterLosses: ours, reloads: 39, statusQueries: 590, statusMaxMs: 80, scrapes: 119, realServersUp: 11_000, realServers: 11_000, isolateLoopDelayMaxMs: { master: 3.14, backup: 1.2 }, isolated: true, vipOnMaster: true, failovers: [] },
+        keepalived: theirs === null ? null : { falseFailovers: theirs, masterLosses: theirs, reloads: 39, reloadsLogged: 39, realServers: 11_000, configLines: 70_000, running: true, vipOnMaster: true, failovers: [] },
+      })),
+  };
+}
