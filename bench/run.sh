@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Every benchmark in one go, as root, and the report (issue 7):
-#   sudo bash bench/run.sh [--quick] [--only vrrp,health,ipvs,failover] [--out RESULTS.json]
-#                          [--docs DIR] [--no-build]
-#                          [--vrrp-args "..."] [--health-args "..."] [--ipvs-args "..."] [--failover-args "..."]
-# Builds dist/ once, then runs bench/vrrp, bench/health, bench/ipvs and bench/failover one after
-# the other (each in the namespaces or the throwaway VM it creates), collects their
+#   sudo bash bench/run.sh [--quick] [--only vrrp,health,ipvs,failover,falsefail] [--out RESULTS.json]
+#                          [--docs DIR] [--no-build] [--vrrp-args "..."] [--health-args "..."]
+#                          [--ipvs-args "..."] [--failover-args "..."] [--falsefail-args "..."]
+# Builds dist/ once, then runs bench/vrrp, bench/health, bench/ipvs, bench/failover and
+# falsefail (bench/vrrp/false-failover.sh: false failovers under load, lvs-ha and Keepalived side
+# by side; 10 minutes per advert interval at full size) one after the other (each in the
+# namespaces or the throwaway VM it creates), collects their
 # `BENCH {json}` lines into a results file (default /tmp/lvs-ha-bench-<UTC time>.json; the
 # sub-benchmarks' output is kept beside it in <results>.logs/), and writes docs/benchmarks.md
 # and docs/benchmarks-failover.svg (bench/report/). A failing sub-benchmark is reported as
 # failed with its reason and the others still run; the exit code is then 1.
 # --quick: a short smoke run (1 repeat, 2,000 + 200 health targets for 15 s, 20 x 100 IPVS,
-# 12 s of failover load). --<name>-args: extra options for bench/<name>/run.sh, after the
-# defaults (so they win). Each sub-benchmark runs in a process group of its own: on Ctrl-C or
-# SIGTERM the running one is killed whole (its VM included) and its namespaces are removed.
+# 12 s of failover load, 60 s per interval of false-failover load with 2,000 + 200 checks).
+# --<name>-args: extra options for that benchmark's script, after the defaults (so they win).
+# Each sub-benchmark runs in a process group of its own: on Ctrl-C or SIGTERM the running one is
+# killed whole (its VM included) and its namespaces are removed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 usage() { sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//' >&2; exit "${1:-64}"; }
@@ -20,10 +23,13 @@ usage() { sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//' >&2; exit "${1:-64}"; }
 command_line="bash bench/run.sh${*:+ $*}"
 quick=0
 build=1
-only=vrrp,health,ipvs,failover
+only=vrrp,health,ipvs,failover,falsefail
 out=""
 docs=docs
-declare -A extra=([vrrp]="" [health]="" [ipvs]="" [failover]="")
+declare -A extra=([vrrp]="" [health]="" [ipvs]="" [failover]="" [falsefail]="")
+# The script of each benchmark (bench/<name>/run.sh, except falsefail).
+declare -A script=([vrrp]=bench/vrrp/run.sh [health]=bench/health/run.sh [ipvs]=bench/ipvs/run.sh
+                   [failover]=bench/failover/run.sh [falsefail]=bench/vrrp/false-failover.sh)
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -31,14 +37,14 @@ while [ $# -gt 0 ]; do
     --only) only="${2:?}"; shift ;;
     --out) out="${2:?}"; shift ;;
     --docs) docs="${2:?}"; shift ;;
-    --vrrp-args|--health-args|--ipvs-args|--failover-args) n="${1#--}"; extra[${n%-args}]="${2?}"; shift ;;
+    --vrrp-args|--health-args|--ipvs-args|--failover-args|--falsefail-args) n="${1#--}"; extra[${n%-args}]="${2?}"; shift ;;
     -h|--help) usage 0 ;;
     *) echo "unknown option $1" >&2; usage ;;
   esac
   shift
 done
 for n in ${only//,/ }; do
-  case "$n" in vrrp|health|ipvs|failover) ;; *) echo "unknown benchmark '$n' in --only" >&2; exit 64 ;; esac
+  case "$n" in vrrp|health|ipvs|failover|falsefail) ;; *) echo "unknown benchmark '$n' in --only" >&2; exit 64 ;; esac
 done
 [ -n "$out" ] || out="/tmp/lvs-ha-bench-$(date -u +%Y%m%dT%H%M%SZ).json"
 logs="${out%.json}.logs"
@@ -50,12 +56,14 @@ ipvs_run=lvb-all
 declare -A sizes
 if [ "$quick" = 1 ]; then
   sizes=([vrrp]="--repeat 1" [health]="--tcp 2000 --http 200 --seconds 15 --warmup 3 --bare-seconds 3"
-         [ipvs]="--services 20 --dests 100 --run-name $ipvs_run" [failover]="--seconds 12")
+         [ipvs]="--services 20 --dests 100 --run-name $ipvs_run" [failover]="--seconds 12"
+         [falsefail]="--seconds 60 --tcp 2000 --http 200")
 else
-  sizes=([vrrp]="--repeat 3" [health]="" [ipvs]="--services 100 --dests 100 --run-name $ipvs_run" [failover]="")
+  sizes=([vrrp]="--repeat 3" [health]="" [ipvs]="--services 100 --dests 100 --run-name $ipvs_run" [failover]=""
+         [falsefail]="")
 fi
 # The namespaces each sub-benchmark creates on the host (the VM ones die with qemu).
-declare -A netns_prefix=([vrrp]="lvqb-" [health]="lvp-bench" [ipvs]="" [failover]="")
+declare -A netns_prefix=([vrrp]="lvqb-" [health]="lvp-bench" [ipvs]="" [failover]="" [falsefail]="lvff-")
 
 work=$(mktemp -d /tmp/lvs-ha-bench.XXXXXX)
 running=""
@@ -91,17 +99,17 @@ npx tsc --outDir "$work/js" --rootDir . --module nodenext --moduleResolution nod
 echo '{"type":"module"}' >"$work/js/package.json"
 
 started_all=$(date +%s)
-for name in vrrp health ipvs failover; do
+for name in vrrp health ipvs failover falsefail; do
   case ",$only," in *",$name,"*) ;; *) continue ;; esac
   # shellcheck disable=SC2206 # word splitting of the option strings is intended
   args=(--no-build ${sizes[$name]} ${extra[$name]})
   printf '%s\n' "${args[@]}" >"$logs/$name.args"
-  echo "== $name: bash bench/$name/run.sh ${args[*]}" >&2
+  echo "== $name: bash ${script[$name]} ${args[*]}" >&2
   t0=$(date +%s.%N)
   iso=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   running=$name
   # setsid: a process group of its own (the script is not a group leader, so no fork and $! is it).
-  setsid bash "bench/$name/run.sh" "${args[@]}" >"$logs/$name.out" 2>"$logs/$name.err" </dev/null &
+  setsid bash "${script[$name]}" "${args[@]}" >"$logs/$name.out" 2>"$logs/$name.err" </dev/null &
   pgid=$!
   rc=0
   wait "$pgid" || rc=$?
