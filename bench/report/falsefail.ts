@@ -110,7 +110,7 @@ export function falseFailSection(run: BenchRun | undefined): string[] {
   const size = sizeNote(run.bench);
   return [
     ...head,
-    '| advert interval | lvs-ha | Keepalived | load | duration | target: 0 for lvs-ha | master losses (lvs-ha / Keepalived) | reloads (lvs-ha / Keepalived) | lvs-ha isolate loop delay, max (master / backup) |',
+    '| advert interval | lvs-ha | Keepalived | load | duration | target: 0 for lvs-ha | master losses (lvs-ha / Keepalived) | reloads (lvs-ha / Keepalived) | lvs-ha isolate loop delay, max since start (master / backup) |',
     '|---|---|---|---|---|---|---|---|---|',
     ...falseFailCells(run.bench).map((c) => sectionRow(c, load)),
     '',

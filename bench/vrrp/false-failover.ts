@@ -112,7 +112,8 @@ function printTable(c: Config, cells: readonly Cell[]): void {
   console.log(cols(['interval', 'impl', 'false failovers', 'master losses', 'reloads', 'status', 'scrapes', 'isolate loop delay max (m / b)', 'VIP on master']).trimEnd());
   for (const cell of cells) for (const line of tableLines(cell)) console.log(line.trimEnd());
   console.log('(false failovers: the backup entered MASTER during the load window; reloads: SIGHUPs sent, and for Keepalived the "Reloading ..." lines it logged;');
-  console.log(' status, scrapes, isolate loop delay: lvs-ha only, Keepalived --vrrp has no control socket or metrics)');
+  console.log(' status, scrapes, isolate loop delay: lvs-ha only, Keepalived --vrrp has no control socket or metrics;');
+  console.log(' isolate loop delay: vrrp_isolate.loop_delay_max_ms at the end, since each isolate started, its start-up included)');
 }
 
 async function main(): Promise<void> {
