@@ -107,6 +107,8 @@ describe('lvs-ha lab (boots its own VM: the host kernel has no IPVS)', () => {
     expect(drill.sessions).toEqual({ held: 10, kept: 10, broken: 0, percentKept: 100 });
     expect(drill.returned?.sessions).toEqual({ held: 10, kept: 10, broken: 0, percentKept: 100 });
     expect(drill.new_connections.ok).toBeGreaterThan(0);
+    // Make-before-break: the old master keeps the VIP until the new one is heard (issue 13).
+    expect(drill.new_connections.failed).toBe(0);
 
     await downAndCheck();
   }));
