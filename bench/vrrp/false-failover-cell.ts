@@ -23,20 +23,11 @@ export interface CellOptions {
   readonly impls: readonly Impl[];
 }
 
-export interface LvsHaFigures {
-  readonly falseFailovers: number;
-  readonly masterLosses: number;
-  readonly reloads: number;
-  readonly statusQueries: number;
-  readonly statusMaxMs: number;
-  readonly scrapes: number;
-  readonly realServersUp: number;
-  readonly realServers: number;
+export interface LvsHaFigures extends Pick<LoadResult, 'falseFailovers' | 'masterLosses' | 'reloads' | 'statusQueries' | 'statusMaxMs' | 'scrapes' | 'realServersUp' | 'realServers' | 'failovers'> {
   /** `vrrp_isolate.loop_delay_max_ms` of the master's and the backup's isolate at the end. */
   readonly isolateLoopDelayMaxMs: { readonly master: number | null; readonly backup: number | null };
   readonly isolated: boolean;
   readonly vipOnMaster: boolean;
-  readonly failovers: LoadResult['failovers'];
 }
 
 export interface Cell {

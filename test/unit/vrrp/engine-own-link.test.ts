@@ -4,27 +4,12 @@
  * without a daemon restart.
  */
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../src/core/clock.js';
-import { silentLogger } from '../../../src/core/log.js';
-import { START_RETRY_MS, VrrpEngine } from '../../../src/vrrp/engine.js';
-import type { TransitionNotice } from '../../../src/vrrp/runner.js';
+import { START_RETRY_MS } from '../../../src/vrrp/engine.js';
 import { decodeAdvert } from '../../../src/vrrp/packet.js';
-import { configWith, fakeOs, flush, instanceConfig } from './runner-fakes.js';
-
-type Row = Record<string, unknown>;
+import { configWith, engineHarness, flush, instanceConfig } from './runner-fakes.js';
 
 function makeEngine() {
-  const clock = new FakeClock(0);
-  const os = fakeOs();
-  const notices: TransitionNotice[] = [];
-  const engine = new VrrpEngine({
-    clock,
-    logger: silentLogger(),
-    openOs: () => Promise.resolve(os),
-    resolveScriptUser: () => Promise.resolve(null),
-    onTransition: (n) => notices.push(n),
-  });
-  const row = (name: string): Row => (engine.snapshot() as Row[]).find((r) => r.name === name) ?? {};
+  const { engine, clock, os, notices, row } = engineHarness();
   const settle = async (): Promise<void> => {
     for (let i = 0; i < 5; i++) await flush();
   };

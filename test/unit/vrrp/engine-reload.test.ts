@@ -5,29 +5,15 @@
  * running instance.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { FakeClock } from '../../../src/core/clock.js';
-import { silentLogger } from '../../../src/core/log.js';
 import type { VrrpInstanceConfig } from '../../../src/config/types.js';
-import { VrrpEngine } from '../../../src/vrrp/engine.js';
 import { decodeAdvert } from '../../../src/vrrp/packet.js';
-import type { TransitionNotice } from '../../../src/vrrp/runner.js';
-import { configWith, fakeOs, flush, instanceConfig, packetFrom, type FakeTransport } from './runner-fakes.js';
+import { configWith, engineHarness, flush, instanceConfig, packetFrom, type FakeTransport } from './runner-fakes.js';
 
 type Row = Record<string, unknown>;
 
 function makeEngine() {
-  const clock = new FakeClock(0);
-  const os = fakeOs();
-  const notices: TransitionNotice[] = [];
-  const engine = new VrrpEngine({
-    clock,
-    logger: silentLogger(),
-    openOs: () => Promise.resolve(os),
-    resolveScriptUser: () => Promise.resolve(null),
-    onTransition: (n) => notices.push(n),
-  });
+  const { engine, clock, os, notices, row } = engineHarness();
   const rows = (): Row[] => engine.snapshot() as Row[];
-  const row = (name: string): Row => rows().find((r) => r.name === name) ?? {};
   const counters = (name: string): Row => row(name).counters as Row;
   /** The transport an instance sends on (by its VRID in the adverts). */
   const transportOf = (vrid: number): FakeTransport | undefined => os.transports.find((t) => t.sent.some((s) => decoded(s.payload)?.vrid === vrid));

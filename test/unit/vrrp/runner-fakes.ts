@@ -3,6 +3,7 @@ import { FakeClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/log.js';
 import { ipv4ToBytes } from '../../../src/os/inet.js';
 import { buildIpv4Header } from '../../../src/os/vrrp-socket.js';
+import { VrrpEngine, type VrrpEngineOptions } from '../../../src/vrrp/engine.js';
 import { machineConfigFor } from '../../../src/vrrp/instance-setup.js';
 import { initialState } from '../../../src/vrrp/machine.js';
 import type { VrrpEvent } from '../../../src/vrrp/machine-types.js';
@@ -267,4 +268,22 @@ export function packetFrom(src: string, priority: number, ttl = 255, vrid = 51):
   const header = buildIpv4Header(ipv4ToBytes(src) ?? Buffer.alloc(4), Buffer.from([224, 0, 0, 18]), payload.length);
   header[8] = ttl;
   return { family: 4, packet: Buffer.concat([header, payload]), ifindex: 2 };
+}
+
+/** A VrrpEngine on fakes and a FakeClock, with its transitions recorded (engine tests). */
+export function engineHarness(extra: Partial<VrrpEngineOptions> = {}) {
+  const clock = new FakeClock(0);
+  const os = fakeOs();
+  const notices: TransitionNotice[] = [];
+  const engine = new VrrpEngine({
+    clock,
+    logger: silentLogger(),
+    openOs: () => Promise.resolve(os),
+    resolveScriptUser: () => Promise.resolve(null),
+    onTransition: (n) => notices.push(n),
+    ...extra,
+  });
+  const row = (name: string): Record<string, unknown> =>
+    (engine.snapshot() as Record<string, unknown>[]).find((r) => r.name === name) ?? {};
+  return { engine, clock, os, notices, row };
 }
