@@ -25,6 +25,15 @@ export const ISOLATE_READY_TIMEOUT_MS = 60_000;
 export const ISOLATE_REQUEST_TIMEOUT_MS = 30_000;
 /** How long a graceful stop may take before the isolate is killed and the fail-safe runs. */
 export const ISOLATE_STOP_TIMEOUT_MS = 10_000;
+/**
+ * A running isolate pushes its snapshot at least once a second (HEALTH_EVERY_MS). Silent this long,
+ * while the daemon's own loop ran on time, it is hung: it is killed, and the fail-safe runs.
+ */
+export const ISOLATE_SILENCE_LIMIT_MS = 5000;
+/** How often the daemon checks that the isolate still speaks; a tick later than this plus the slack is the daemon's own stall. */
+export const WATCHDOG_TICK_MS = 1000;
+const WATCHDOG_SLACK_MS = 500;
+
 /** How long a `status` waits for the isolate's current snapshot before using the last one. */
 export const STATUS_REFRESH_TIMEOUT_MS = 1000;
 /** Restart back-off after the isolate died: doubles from the first to the last value. */
@@ -68,6 +77,8 @@ interface Pending {
 interface Running {
   readonly proc: IsolateProcess;
   readonly startedMs: number;
+  /** When the isolate last said anything (monotonic ms). */
+  heardMs: number;
   ready: boolean;
   exited: boolean;
   readonly exitedPromise: Promise<void>;
@@ -196,7 +207,7 @@ export class VrrpIsolate {
     const proc = this.options.spawn();
     let markExited: () => void = () => undefined;
     const running: Running = {
-      proc, startedMs: this.options.clock.nowMs(), ready: false, exited: false,
+      proc, startedMs: this.options.clock.nowMs(), heardMs: this.options.clock.nowMs(), ready: false, exited: false,
       exitedPromise: new Promise<void>((resolve) => { markExited = resolve; }),
     };
     this.running = running;
@@ -208,6 +219,7 @@ export class VrrpIsolate {
         this.log.error({ reason: parsed.reason }, 'refused a malformed message from the VRRP isolate');
         return;
       }
+      running.heardMs = this.options.clock.nowMs();
       if (parsed.value.t === 'ready') {
         running.ready = true;
         markReady();
@@ -222,6 +234,7 @@ export class VrrpIsolate {
     await this.within(Promise.race([ready, running.exitedPromise]), ISOLATE_READY_TIMEOUT_MS);
     if (!running.ready) throw new IsolateError('the VRRP isolate exited before it was ready');
     this.log.info({ pid: proc.pid }, 'VRRP isolate running');
+    this.watch(running, this.options.clock.nowMs());
     if (this.lastExit !== null) this.restarts += 1;
     this.scheduling = null;
     await this.applyScheduling();
@@ -363,6 +376,24 @@ export class VrrpIsolate {
       this.forward({ instance: row.name, record: { from: state as VrrpStateName, to: 'INIT', reason: 'isolate_exit', atMs: now }, priority, at });
     }
     this.rows = this.rows.map((row) => ({ ...row, state: 'INIT' }));
+  }
+
+  /**
+   * Kill a hung isolate: no message for ISOLATE_SILENCE_LIMIT_MS, judged only on ticks that came on
+   * time (a daemon that was itself stalled has simply not read the channel yet).
+   */
+  private watch(running: Running, lastTickMs: number): void {
+    this.options.clock.setTimer(WATCHDOG_TICK_MS, () => {
+      if (this.running !== running || running.exited || this.stopping) return;
+      const now = this.options.clock.nowMs();
+      const onTime = now - lastTickMs <= WATCHDOG_TICK_MS + WATCHDOG_SLACK_MS;
+      if (onTime && now - running.heardMs > ISOLATE_SILENCE_LIMIT_MS) {
+        this.log.error({ pid: running.proc.pid, silent_ms: Math.round(now - running.heardMs) }, 'the VRRP isolate is hung (no message); killing it');
+        running.proc.kill('SIGKILL');
+        return;
+      }
+      this.watch(running, now);
+    });
   }
 
   private async runFailSafe(): Promise<void> {

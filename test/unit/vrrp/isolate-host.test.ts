@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { VrrpInstanceConfig } from '../../../src/config/types.js';
 import { FakeClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/log.js';
-import { RESPAWN_FIRST_MS, VrrpIsolate, type IsolateProcess } from '../../../src/vrrp/isolate/host.js';
+import { RESPAWN_FIRST_MS, VrrpIsolate, WATCHDOG_TICK_MS, type IsolateProcess } from '../../../src/vrrp/isolate/host.js';
 import type { HostMessage } from '../../../src/vrrp/isolate/protocol.js';
 import type { TransitionNotice } from '../../../src/vrrp/runner.js';
 import { configWith, flush, instanceConfig } from './runner-fakes.js';
@@ -150,5 +150,39 @@ describe('VrrpIsolate (the daemon side)', () => {
     await stopping;
     expect(silent.procs[0]?.killed).toBe('SIGKILL');
     expect(silent.failSafe).toEqual([[web]]);
+  });
+
+  it('a hung isolate (silent 5 s while the daemon ran on time) is killed and the fail-safe runs; a stall of the daemon itself is not held against it', async () => {
+    const t = setup();
+    await t.isolate.start(configWith([web]));
+    t.procs[0]?.snapshot([{ name: 'web', state: 'MASTER', effective_priority: 150 }]);
+    t.clock.advance(4000);
+    expect(t.procs[0]?.killed).toBeNull();
+    t.clock.advance(2000);
+    expect(t.procs[0]?.killed).toBe('SIGKILL');
+    await flush();
+    expect(t.failSafe).toEqual([[web]]);
+
+    // Hand-driven timers: the daemon's own tick comes 7 s late, with messages still unread.
+    let now = 0;
+    const timers: { ms: number; fn: () => void }[] = [];
+    const clock = { nowMs: () => now, wallNow: () => new Date(0), setTimer: (ms: number, fn: () => void) => { timers.push({ ms, fn }); return () => undefined; } };
+    const procs: FakeProcess[] = [];
+    const isolate = new VrrpIsolate({
+      clock, logger: silentLogger(), failSafe: () => Promise.resolve(),
+      spawn: () => { const p = new FakeProcess(7); procs.push(p); queueMicrotask(() => { p.ready(); }); return p; },
+    });
+    await isolate.start(configWith([web]));
+    const nextTick = (): (() => void) | undefined => {
+      const i = timers.findIndex((x) => x.ms === WATCHDOG_TICK_MS);
+      return i < 0 ? undefined : timers.splice(i, 1)[0]?.fn;
+    };
+    now += 7000; // a stalled daemon: its tick comes 7 s late, with the isolate's messages unread
+    nextTick()?.();
+    expect(procs[0]?.killed).toBeNull();
+    procs[0]?.snapshot([]); // what the isolate sent meanwhile is read now
+    now += 1000;
+    nextTick()?.();
+    expect(procs[0]?.killed).toBeNull();
   });
 });
