@@ -13,10 +13,11 @@
 import type { Config, VrrpInstanceConfig } from '../../config/types.js';
 import type { JsonValue } from '../../control/protocol.js';
 import type { Clock } from '../../core/clock.js';
-import { describeError, LvsHaError } from '../../core/errors.js';
+import { describeError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { VrrpStateName } from '../machine-types.js';
 import type { TransitionNotice } from '../runner.js';
+import { IsolateError, PendingRequests, within } from './requests.js';
 import { parseIsolateMessage, vrrpSideConfig, type HostMessage, type IsolateHealth, type IsolateMessage, type WireTransition } from './protocol.js';
 
 /** How long the isolate may take to load (node start under software emulation is slow). */
@@ -42,10 +43,6 @@ export const RESPAWN_MAX_MS = 30_000;
 /** An isolate that ran this long resets the back-off. */
 export const RESPAWN_RESET_AFTER_MS = 60_000;
 
-export class IsolateError extends LvsHaError {
-  readonly code = 'LVSHA_VRRP_ISOLATE';
-}
-
 /** A running isolate process (production: fork.ts). */
 export interface IsolateProcess {
   readonly pid: number | undefined;
@@ -68,12 +65,6 @@ export interface VrrpIsolateOptions {
   readonly tune?: (pid: number, realtimePriority: number) => Promise<void>;
 }
 
-interface Pending {
-  readonly resolve: (value: JsonValue) => void;
-  readonly reject: (err: Error) => void;
-  readonly cancel: () => void;
-}
-
 interface Running {
   readonly proc: IsolateProcess;
   readonly startedMs: number;
@@ -89,8 +80,7 @@ type Row = Readonly<Record<string, JsonValue>>;
 export class VrrpIsolate {
   private config: Config | null = null;
   private running: Running | null = null;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
+  private readonly requests: PendingRequests;
   private rows: readonly Row[] = [];
   /** The realtime priority in force on the running isolate (null: not yet set). */
   private scheduling: number | null = null;
@@ -108,6 +98,7 @@ export class VrrpIsolate {
 
   constructor(private readonly options: VrrpIsolateOptions) {
     this.log = options.logger.child({ component: 'vrrp-isolate' });
+    this.requests = new PendingRequests(options.clock);
   }
 
   /** The isolate starts with the first config that has VRRP instances (like the engine's OS side). */
@@ -195,7 +186,7 @@ export class VrrpIsolate {
     if (!running || running.exited) return;
     try {
       await this.request({ t: 'stop', id: 0 }, ISOLATE_STOP_TIMEOUT_MS);
-      await this.within(running.exitedPromise, ISOLATE_STOP_TIMEOUT_MS);
+      await within(this.options.clock, running.exitedPromise, ISOLATE_STOP_TIMEOUT_MS);
     } catch (err) {
       this.log.error({ err: describeError(err) }, 'the VRRP isolate did not stop in time; killing it and removing the VIPs');
       running.proc.kill('SIGKILL');
@@ -231,7 +222,7 @@ export class VrrpIsolate {
       markExited();
       this.exited(running, code, signal);
     });
-    await this.within(Promise.race([ready, running.exitedPromise]), ISOLATE_READY_TIMEOUT_MS);
+    await within(this.options.clock, Promise.race([ready, running.exitedPromise]), ISOLATE_READY_TIMEOUT_MS);
     if (!running.ready) throw new IsolateError('the VRRP isolate exited before it was ready');
     this.log.info({ pid: proc.pid }, 'VRRP isolate running');
     this.watch(running, this.options.clock.nowMs());
@@ -275,12 +266,7 @@ export class VrrpIsolate {
       case 'ready':
         return;
       case 'reply': {
-        const pending = this.pending.get(message.id);
-        if (!pending) return;
-        this.pending.delete(message.id);
-        pending.cancel();
-        if (message.ok) pending.resolve(message.value);
-        else pending.reject(new IsolateError(message.error));
+        this.requests.settle(message.id, message.ok ? { ok: true, value: message.value } : { ok: false, error: message.error });
         return;
       }
       case 'transition':
@@ -313,38 +299,11 @@ export class VrrpIsolate {
   private request(message: HostMessage, timeoutMs = ISOLATE_REQUEST_TIMEOUT_MS): Promise<JsonValue> {
     const running = this.running;
     if (!running || running.exited) return Promise.reject(new IsolateError('the VRRP isolate is not running'));
-    const id = this.nextId++;
-    return new Promise<JsonValue>((resolve, reject) => {
-      const cancel = this.options.clock.setTimer(timeoutMs, () => {
-        this.pending.delete(id);
-        reject(new IsolateError(`the VRRP isolate did not answer '${message.t}' within ${String(timeoutMs)} ms`));
-      });
-      this.pending.set(id, { resolve, reject, cancel });
-      try {
-        running.proc.send({ ...message, id } as HostMessage);
-      } catch (err) {
-        this.pending.delete(id);
-        cancel();
-        reject(new IsolateError(`cannot reach the VRRP isolate: ${describeError(err)}`));
-      }
-    });
-  }
-
-  private within(work: Promise<void>, timeoutMs: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const cancel = this.options.clock.setTimer(timeoutMs, () => {
-        reject(new IsolateError(`no answer from the VRRP isolate within ${String(timeoutMs)} ms`));
-      });
-      work.then(() => { cancel(); resolve(); }, (err: unknown) => { cancel(); reject(err instanceof Error ? err : new IsolateError(String(err))); });
-    });
+    return this.requests.open(message, (m) => { running.proc.send(m); }, timeoutMs);
   }
 
   private exited(running: Running, code: number | null, signal: string | null): void {
-    for (const [id, pending] of this.pending) {
-      pending.cancel();
-      pending.reject(new IsolateError(`the VRRP isolate exited (code ${String(code)}, signal ${String(signal)})`));
-      this.pending.delete(id);
-    }
+    this.requests.failAll(`the VRRP isolate exited (code ${String(code)}, signal ${String(signal)})`);
     if (this.running !== running) return;
     if (this.stopping) {
       this.log.info({ code, signal }, 'VRRP isolate stopped');
