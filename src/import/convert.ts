@@ -81,7 +81,13 @@ function buildRoot(cx: Collector, c: Collected, opts: ImportOptions, file: strin
   const instances = c.instances.map((i) => finishInstance(cx, i, c.scripts, c.globals, names));
   const groups = c.groups.map((g) => finishSyncGroup(cx, g, names)).filter((g): g is YamlMap => g !== null);
   const root: YamlMap = { node };
-  if (instances.length > 0) root.vrrp = groups.length > 0 ? { instances, sync_groups: groups } : { instances };
+  if (instances.length > 0) {
+    root.vrrp = {
+      ...(c.globals.rtPriority === null ? {} : { realtime_priority: c.globals.rtPriority }),
+      instances,
+      ...(groups.length > 0 ? { sync_groups: groups } : {}),
+    };
+  }
   root.ipvs_sync = finishSyncDaemon(cx, c.globals, c.instances, names);
   if (c.globals.timeouts) root.ipvs = { timeouts: c.globals.timeouts };
   const vs = virtualServers(cx, c);

@@ -1,7 +1,7 @@
 /** `global_defs`: the node name, script user, strict mode, sync daemon, IPVS timeouts. */
 import type { Globals, YamlMap } from './model.js';
 import type { Stmt } from './types.js';
-import { arg, type Collector, dispatch, intArg, parseUint, secondsArg } from './values.js';
+import { arg, type Collector, dispatch, intArg, parseInt10, parseUint, secondsArg } from './values.js';
 
 type Handler = (s: Stmt, g: Globals) => void;
 
@@ -64,6 +64,19 @@ export function globalHandlers(cx: Collector): Readonly<Record<string, Handler>>
         return;
       }
       g.scriptUser = user;
+    },
+    vrrp_rt_priority: (s, g) => {
+      const raw = arg(cx, s);
+      if (raw === undefined) return;
+      const n = parseInt10(raw);
+      if (n === null) {
+        cx.warn(s.loc, `'vrrp_rt_priority ${raw}': expected an integer 1..99; ignored`);
+        return;
+      }
+      // Keepalived clamps (and says so): below 1 is 1, above 99 is 99.
+      const clamped = Math.min(99, Math.max(1, n));
+      if (clamped !== n) cx.warn(s.loc, `vrrp_rt_priority ${raw} is out of 1..99: Keepalived uses ${String(clamped)}, and so does vrrp.realtime_priority`);
+      g.rtPriority = clamped;
     },
     vrrp_strict: (s, g) => {
       g.strict = true;

@@ -57,6 +57,7 @@ const GLOBAL: readonly Row[] = [
   ['vrrp_version', 'changed', '', 'lvs-ha speaks VRRPv3 only: version 2 peers will not understand it (migrate both directors together)'],
   ['script_user', 'mapped', 'scripts.user', 'the group argument and root are refused: scripts always run unprivileged'],
   ['enable_script_security', 'dropped', '', 'lvs-ha never runs a shell and always runs scripts as scripts.user'],
+  ['vrrp_rt_priority', 'mapped', 'vrrp.realtime_priority', 'clamped to 1..99 as Keepalived does; without it lvs-ha still runs VRRP at real-time priority 10 (0 turns it off)'],
   ['vrrp_strict', 'changed', 'vrrp.instances[].accept_mode', 'sets accept_mode false on every instance; the other strict checks are always on'],
   ['lvs_sync_daemon', 'mapped', 'ipvs_sync', 'INTERFACE [inst] INSTANCE id/maxlen/port/ttl/group'],
   ['lvs_timeouts', 'mapped', 'ipvs.timeouts', 'tcp, tcpfin, udp'],

@@ -12,6 +12,8 @@ export interface Globals {
   routerId: { value: string; loc: Loc } | null;
   vrrpVersion: string | null;
   scriptUser: string | null;
+  /** vrrp_rt_priority, clamped to 1..99 as Keepalived does. */
+  rtPriority: number | null;
   strict: boolean;
   announce: { repeat?: number; refreshMs?: number; intervalMs?: number; gnaIntervalMs?: number };
   sync: SyncDaemon | null;
@@ -27,5 +29,5 @@ export interface SyncDaemon {
 }
 
 export function emptyGlobals(): Globals {
-  return { routerId: null, vrrpVersion: null, scriptUser: null, strict: false, announce: {}, sync: null, timeouts: null };
+  return { routerId: null, vrrpVersion: null, scriptUser: null, rtPriority: null, strict: false, announce: {}, sync: null, timeouts: null };
 }

@@ -424,3 +424,22 @@ describe('parse errors and config ids', () => {
     expect(get(c.doc, 'virtual_servers.0.real_servers.0')).toEqual({ address: '10.0.0.2', weight: 3 });
   });
 });
+
+describe('vrrp_rt_priority', () => {
+  const conf = (value: string): string =>
+    `global_defs {\n  router_id d\n  vrrp_version 3\n  vrrp_rt_priority ${value}\n}\nvrrp_instance web {\n  interface eth0\n  virtual_router_id 51\n  priority 100\n  virtual_ipaddress {\n    10.0.0.100\n  }\n}\n`;
+
+  it('maps to vrrp.realtime_priority; clamps to 1..99 at the input line as Keepalived does; absent means the lvs-ha default', () => {
+    const mid = convert(conf('50'));
+    valid(mid);
+    expect(get(mid.doc, 'vrrp.realtime_priority')).toBe(50);
+    const high = convert(conf('100'));
+    valid(high);
+    expect(get(high.doc, 'vrrp.realtime_priority')).toBe(99);
+    expect(high.warnings).toContain('4: vrrp_rt_priority 100 is out of 1..99: Keepalived uses 99, and so does vrrp.realtime_priority');
+    expect(get(convert(conf('0')).doc, 'vrrp.realtime_priority')).toBe(1);
+    const none = convert(conf('50').replace('  vrrp_rt_priority 50\n', ''));
+    expect(get(none.doc, 'vrrp.realtime_priority')).toBeUndefined();
+  });
+});
+
