@@ -96,6 +96,10 @@ function innerScript(dir: string, setup: readonly string[]): string {
     'set -e',
     'ip link set lo up',
     ...setup,
+    // The container's own /proc: systemd reads /proc/PID (a unit's main pid is "alien" when
+    // /proc/PID/stat names another parent). With the host's /proc, a host process that had the
+    // same pid number made systemd skip the wait after SIGTERM and SIGKILL the daemon at once.
+    'mount -t proc proc /proc',
     'mount -t tmpfs -o mode=0755 tmpfs /run',
     'mount -t cgroup2 cgroup2 /sys/fs/cgroup',
     'mkdir -p /run/systemd/system',
