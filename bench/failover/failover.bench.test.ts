@@ -139,7 +139,8 @@ load() { # name
 }
 # Scenario crash
 load crash
-ms > $r/crash-at.txt; kill -9 $(cat $r/d1.pid); ip -n lvx-d1 link set eth0 down
+# The whole director: its VRRP isolate (a child) with the daemon, or the isolate resigns.
+p=$(cat $r/d1.pid); ms > $r/crash-at.txt; kill -9 $(cat /proc/$p/task/$p/children 2>/dev/null) $p; ip -n lvx-d1 link set eth0 down
 waitfor $r/crash.json || exit 31
 # Scenario drill: d1 back (restart, link up); it preempts; then the drill on it
 ip -n lvx-d1 link set eth0 up
