@@ -301,7 +301,9 @@ function onSyncGroupMove(state: MachineState, to: 'MASTER' | 'BACKUP', nowMs: nu
  */
 function onConfigChanged(state: MachineState, config: MachineConfig, nowMs: number): StepResult {
   const next: MachineState = { ...state, config, effectivePriority: effectivePriority(config.priority, state.trackDelta) };
-  if (state.name !== 'MASTER') return none(next);
+  // Not MASTER, or resigning (an advert now would reset the peer's down timer and stall the
+  // hand-over): the settings apply from the next advert.
+  if (state.name !== 'MASTER' || state.resignUntilMs !== null) return none(next);
   const priorityChanged = next.effectivePriority !== state.effectivePriority;
   if (!priorityChanged && config.advertIntervalMs === state.config.advertIntervalMs) return none(next);
   const adverAtMs = nowMs + config.advertIntervalMs;

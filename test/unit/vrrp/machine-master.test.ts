@@ -203,4 +203,11 @@ describe('Resign (make-before-break planned failover)', () => {
   it('Master resigning, LinkRestored: no re-announcement (the VIPs are being handed over)', () => {
     expect(step(resigning(), { type: 'LinkRestored' }, 6100).actions).toEqual([]);
   });
+
+  it('Master resigning, ConfigChanged: settings taken, nothing sent (an advert would stall the hand-over)', () => {
+    const r = step(resigning(), { type: 'ConfigChanged', config: { ...resigning().config, priority: 180 } }, 6100);
+    expect(r.actions).toEqual([]);
+    expect(r.state.config.priority).toBe(180);
+    expect(r.state.resignUntilMs).not.toBeNull();
+  });
 });
