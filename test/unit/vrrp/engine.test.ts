@@ -4,21 +4,11 @@ import { silentLogger } from '../../../src/core/log.js';
 import { VrrpEngine, START_RETRY_MS } from '../../../src/vrrp/engine.js';
 import { RESOLVE_TIMEOUT_MS } from '../../../src/vrrp/instance-slot.js';
 import { serializeAddressManager } from '../../../src/vrrp/runner-os.js';
-import type { TransitionNotice } from '../../../src/vrrp/runner.js';
 import { decodeAdvert } from '../../../src/vrrp/packet.js';
-import { configWith, FakeAddresses, fakeOs, flush, instanceConfig, packetFrom, type FakeOs } from './runner-fakes.js';
+import { configWith, engineHarness, FakeAddresses, fakeOs, flush, instanceConfig, packetFrom, type FakeOs } from './runner-fakes.js';
 
 function makeEngine(os: FakeOs = fakeOs()) {
-  const clock = new FakeClock(0);
-  const notices: TransitionNotice[] = [];
-  const engine = new VrrpEngine({
-    clock,
-    logger: silentLogger(),
-    openOs: () => Promise.resolve(os),
-    resolveScriptUser: () => Promise.resolve(null),
-    onTransition: (n) => notices.push(n),
-  });
-  return { engine, clock, os, notices };
+  return engineHarness({}, os);
 }
 
 type Row = Record<string, unknown>;

@@ -271,9 +271,8 @@ export function packetFrom(src: string, priority: number, ttl = 255, vrid = 51):
 }
 
 /** A VrrpEngine on fakes and a FakeClock, with its transitions recorded (engine tests). */
-export function engineHarness(extra: Partial<VrrpEngineOptions> = {}) {
+export function engineHarness(extra: Partial<VrrpEngineOptions> = {}, os: FakeOs = fakeOs()) {
   const clock = new FakeClock(0);
-  const os = fakeOs();
   const notices: TransitionNotice[] = [];
   const engine = new VrrpEngine({
     clock,
