@@ -10,7 +10,7 @@ const CHECK_EXEC = ['command', 'dynamic_weight'] as const;
 
 export const KEYS = {
   top: ['node', 'control', 'vrrp', 'ipvs_sync', 'ipvs', 'virtual_servers', 'scripts', 'alerts'],
-  control: ['socket', 'metrics_listen'],
+  control: ['socket', 'metrics_listen', 'readonly_group'],
   vrrp: ['ipv4_checksum', 'realtime_priority', 'instances', 'sync_groups'],
   instance: [
     'name', 'interface', 'vrid', 'priority', 'advert_interval', 'preempt', 'preempt_delay', 'accept_mode',
@@ -24,7 +24,7 @@ export const KEYS = {
   notify: ['command'],
   syncGroup: ['name', 'instances'],
   ipvsSync: ['interface', 'sync_id', 'follow', 'group', 'port', 'ttl', 'max_len', 'backup_while_master'],
-  ipvs: ['timeouts'],
+  ipvs: ['timeouts', 'sloppy_tcp', 'sloppy_sctp'],
   ipvsTimeouts: ['tcp', 'tcp_fin', 'udp'],
   virtualServer: [
     'name', 'address', 'port', 'protocol', 'fwmark', 'family', 'scheduler', 'scheduler_flags', 'persistence',

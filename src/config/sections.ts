@@ -7,10 +7,10 @@ import type { Located, MapReader } from './reader.js';
 import { closestMatch } from './suggest.js';
 import { MAX_KERNEL_TIMEOUT_MS } from './virtual-servers.js';
 import type { VrrpSection } from './vrrp.js';
-import type { ControlConfig, IpAddress, IpvsSyncConfig, IpvsTimeouts } from './types.js';
+import type { ControlConfig, IpAddress, IpvsConfig, IpvsSyncConfig, IpvsSysctls, IpvsTimeouts } from './types.js';
 import { isMulticast, parseHostPort } from './values.js';
 
-export const CONTROL_DEFAULTS = { socketPath: '/run/lvs-ha/control.sock', metricsListen: null } as const;
+export const CONTROL_DEFAULTS = { socketPath: '/run/lvs-ha/control.sock', metricsListen: null, readonlyGroup: null } as const;
 export const IPVS_TIMEOUT_DEFAULTS: IpvsTimeouts = { tcpS: 900, tcpFinS: 120, udpS: 300 };
 export const SCRIPT_USER_DEFAULT = 'lvs-ha-script';
 export const IPVS_SYNC_DEFAULTS = { group: '224.0.0.81', port: 8848, ttl: 1, maxLenV4: 1472, maxLenV6: 1452 } as const;
@@ -27,9 +27,14 @@ export function readControl(m: MapReader | undefined): ControlConfig {
     m.ctx.report(socket.node, socket.path, `a Unix socket path must be at most ${MAX_SOCKET_PATH_BYTES} bytes`, `${Buffer.byteLength(socket.value)} bytes`);
   }
   const listen = m.opt('metrics_listen', parsed(parseHostPort));
+  const group = m.optAt('readonly_group', matching(/^[a-z_][a-z0-9_-]{0,31}$/, 'a system group name (lowercase letters, digits, _ and -)'));
+  if (group?.value === 'root') {
+    m.ctx.report(group.node, group.path, 'root is not a read-only group (its members may already do everything); name a group of operators');
+  }
   return {
     socketPath: socket?.value ?? CONTROL_DEFAULTS.socketPath,
     metricsListen: listen ? { host: listen.host.text, port: listen.port } : null,
+    readonlyGroup: group?.value ?? null,
   };
 }
 
@@ -41,9 +46,13 @@ export function readScripts(m: MapReader | undefined): { user: string } {
   return { user: user?.value ?? SCRIPT_USER_DEFAULT };
 }
 
-export function readIpvs(m: MapReader | undefined): { timeouts: IpvsTimeouts } {
+export function readIpvs(m: MapReader | undefined): IpvsConfig {
+  const sysctls: IpvsSysctls = {
+    sloppyTcp: m?.opt('sloppy_tcp', bool) ?? null,
+    sloppySctp: m?.opt('sloppy_sctp', bool) ?? null,
+  };
   const t = m?.opt('timeouts', map(KEYS.ipvsTimeouts));
-  if (!t) return { timeouts: IPVS_TIMEOUT_DEFAULTS };
+  if (!t) return { timeouts: IPVS_TIMEOUT_DEFAULTS, sysctls };
   const seconds = duration({ min: 1000, max: MAX_KERNEL_TIMEOUT_MS, step: 1000 });
   const get = (key: string, fallback: number): number => {
     const ms = t.opt(key, seconds);
@@ -55,6 +64,7 @@ export function readIpvs(m: MapReader | undefined): { timeouts: IpvsTimeouts } {
       tcpFinS: get('tcp_fin', IPVS_TIMEOUT_DEFAULTS.tcpFinS),
       udpS: get('udp', IPVS_TIMEOUT_DEFAULTS.udpS),
     },
+    sysctls,
   };
 }
 

@@ -25,6 +25,8 @@ export interface ControlConfig {
   readonly socketPath: string;
   /** host:port for the Prometheus /metrics listener, or null when disabled. */
   readonly metricsListen: { readonly host: string; readonly port: number } | null;
+  /** A system group whose members may run the read-only control commands (status, connections); null = root only. */
+  readonly readonlyGroup: string | null;
 }
 
 export interface TrackInterface {
@@ -117,6 +119,22 @@ export interface IpvsTimeouts {
   readonly tcpS: number;
   readonly tcpFinS: number;
   readonly udpS: number;
+}
+
+/**
+ * IPVS sysctls lvs-ha sets in its network namespace (net.ipv4.vs.*, which
+ * also cover IPv6 services); null = not set, the kernel's value is left alone.
+ */
+export interface IpvsSysctls {
+  /** sloppy_tcp: a director creates a connection entry for any TCP packet, not only a SYN. */
+  readonly sloppyTcp: boolean | null;
+  /** sloppy_sctp: the same for SCTP (any chunk, not only INIT). */
+  readonly sloppySctp: boolean | null;
+}
+
+export interface IpvsConfig {
+  readonly timeouts: IpvsTimeouts;
+  readonly sysctls: IpvsSysctls;
 }
 
 export type Scheduler =
@@ -249,7 +267,7 @@ export interface Config {
   readonly control: ControlConfig;
   readonly vrrp: VrrpConfig;
   readonly ipvsSync: IpvsSyncConfig | null;
-  readonly ipvs: { readonly timeouts: IpvsTimeouts };
+  readonly ipvs: IpvsConfig;
   readonly virtualServers: readonly VirtualServerConfig[];
   readonly scripts: { readonly user: string };
   readonly alerts: readonly AlertSinkConfig[];

@@ -50,6 +50,7 @@ export type ControlErrorCode =
   | 'reload_failed'
   | 'not_found'
   | 'refused'
+  | 'forbidden'
   | 'internal';
 
 export interface ControlErrorBody {

@@ -15,6 +15,7 @@ import { makeControlHandler, type ExtraCommands } from './commands.js';
 import { applyReload, initialConfigState, reloadFailure, type ConfigState, type ReloadOutcome } from './config-state.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import { EventQueue } from './event-queue.js';
+import { resolveGroup } from '../os/accounts.js';
 import { startWatchdog, type Notifier } from './sd-notify.js';
 import type { DaemonEngine } from './engines.js';
 import { buildStatus, StatusRegistry, type StatusProvider } from './status.js';
@@ -90,6 +91,7 @@ class DaemonCore {
   async reloadNow(source: string, socketPath: string): Promise<ReloadOutcome> {
     const { clock, loadConfig } = this.options;
     const path = this.state.configPath;
+    const runningGroup = this.state.config.control.readonlyGroup;
     this.log.info({ source, config_path: path }, 'reloading config');
     let outcome: ReloadOutcome;
     try {
@@ -107,6 +109,9 @@ class DaemonCore {
     const wanted = this.state.config.control.socketPath;
     if (this.options.socketPathOverride === undefined && wanted !== socketPath) {
       this.log.warn({ running: socketPath, configured: wanted }, 'control.socket changed; the new path takes effect at the next restart');
+    }
+    if (this.state.config.control.readonlyGroup !== runningGroup) {
+      this.log.warn({ running: runningGroup, configured: this.state.config.control.readonlyGroup }, 'control.readonly_group changed; it takes effect at the next restart');
     }
     return outcome;
   }
@@ -208,11 +213,19 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     connections: async () => connectionsJson(await readIpVsConnections()),
   };
   const controlLog = options.logger.child({ component: 'control' });
+  const group = options.config.control.readonlyGroup;
+  const readonlyGid = group === null ? null : (await resolveGroup(group).catch((err: unknown) => {
+    throw new DaemonStartError(`control.readonly_group: ${describeError(err)}`, { cause: err });
+  })).gid;
   const server: ControlServer & { replacedStale: boolean } = await startControlServer({
     socketPath,
     handler: makeControlHandler(queue, target),
+    access: { adminUids: [0, process.geteuid?.() ?? 0], readonlyGid },
     onConnectionError: (err) => {
       controlLog.warn({ err: err.message }, 'control connection error');
+    },
+    onRefused: (message, cred) => {
+      controlLog.warn({ uid: cred?.uid ?? null, pid: cred?.pid ?? null }, message);
     },
   });
   if (server.replacedStale) controlLog.warn({ socket: socketPath }, 'replaced a stale control socket left by a dead daemon');

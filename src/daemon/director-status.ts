@@ -93,6 +93,7 @@ export function reconcileStatus(link: IpvsLinkState, counters: ReconcilerCounter
     errors_by_kind: counters?.errorsByKind ?? {},
     last_error: counters?.lastError ?? null,
     last_run: counters?.lastRun ?? null,
+    sysctls: counters?.sysctls ?? {},
   });
 }
 

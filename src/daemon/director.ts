@@ -35,6 +35,7 @@ import type { TransitionNotice } from '../vrrp/runner.js';
 import { drainsStatus, ipvsSyncStatus, reconcileStatus, virtualServersStatus, type HealthVsStatus } from './director-status.js';
 import { QueueClosedError, type EventQueue } from './event-queue.js';
 import { directorRole } from './role.js';
+import type { IpvsSysctlApi } from '../lvs/sysctls.js';
 
 export const DEFAULT_RECONNECT_MS = 30_000;
 /** Drift repair (a destination changed by hand is put back) and the retry after a failed run. */
@@ -59,6 +60,8 @@ export interface AlertsPort {
 
 export interface IpvsConnection {
   readonly ipvs: IpvsApi;
+  /** The IPVS sysctls of the daemon's namespace (absent in fakes: not applied). */
+  readonly sysctls?: IpvsSysctlApi;
   close(): void;
 }
 
@@ -279,6 +282,7 @@ export class Director {
     this.log.info('IPVS connected');
     this.reconciler = new Reconciler({
       ipvs: this.conn.ipvs,
+      ...(this.conn.sysctls ? { sysctls: this.conn.sysctls } : {}),
       clock: this.options.clock,
       log: this.log.child({ part: 'reconciler' }),
       desired: (live) => this.desired(live),

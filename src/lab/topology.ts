@@ -155,11 +155,19 @@ export function directorConfig(t: LabTopology, d: LabHost, paths: LabPaths): str
     control: { socket: paths.socket(d.name) },
     vrrp,
   };
-  if (sync) config.ipvs_sync = { interface: 'eth0', follow: t.gatewayVip === null ? 'front' : 'pair', sync_id: t.vrid };
+  if (sync) {
+    config.ipvs_sync = { interface: 'eth0', follow: t.gatewayVip === null ? 'front' : 'pair', sync_id: t.vrid };
+    // A connection whose handshake straddles the hand-over (SYN to the old master, ACK to the
+    // new one) reaches the new master before its sync entry (the master's sync daemon flushes
+    // every 2 s at most). sloppy_tcp lets the new master take it over from that ACK, and mh
+    // (hashing the source port too) picks the same real server the old master picked. Without
+    // sync the lab shows the plain pair, so neither is set there.
+    config.ipvs = { sloppy_tcp: true };
+  }
   // No scripts run in the lab, but the script user must exist: Debian's nobody does.
   config.scripts = { user: 'nobody' };
   config.virtual_servers = [{
-    name: 'web', address: t.vip, port: t.port, scheduler: 'rr', forwarding: mode, on_failure: 'inhibit',
+    name: 'web', address: t.vip, port: t.port, scheduler: 'mh', scheduler_flags: ['mh-port'], forwarding: mode, on_failure: 'inhibit',
     check: { type: 'http', path: '/', expect_status: [200], interval: '1s', timeout: '1s', rise: 2, fall: 2 },
     real_servers: hostsOf(t, 'real_server').map((r) => ({ address: addressOf(r), port: t.realPort, weight: 1 })),
   }];

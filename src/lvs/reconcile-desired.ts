@@ -2,12 +2,13 @@
  * The reconciler's desired state from a config: desired table (./desired.ts,
  * given the live table so that real servers without a verdict keep their
  * kernel weight), the services the config owns (and, across a reload, the
- * previous config's, so removed virtual servers are deleted), and timeouts.
+ * previous config's, so removed virtual servers are deleted), timeouts and sysctls.
  */
 import type { Config } from '../config/types.js';
 import { desiredTable, ownedBy, staticHealthView, type DesiredOptions, type DirectorRole, type HealthView } from './desired.js';
 import { serviceKeyText, type Table } from './model.js';
 import type { DesiredState } from './reconciler.js';
+import { wantedSysctls } from './sysctls.js';
 
 export interface DesiredInputs {
   readonly config: Config;
@@ -26,6 +27,7 @@ export function desiredStateFor(inputs: DesiredInputs, live: Table): DesiredStat
     table: desiredTable(inputs.config, inputs.health ?? staticHealthView({}), inputs.role ?? 'BACKUP', { ...inputs.options, live }),
     owned: ownedBy(...configs),
     timeouts: inputs.config.ipvs.timeouts,
+    sysctls: wantedSysctls(inputs.config.ipvs.sysctls),
   };
 }
 

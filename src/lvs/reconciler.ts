@@ -10,7 +10,8 @@
  * - A failed operation is logged, counted by kind and retried on the next
  *   run (sooner than the slow timer: `retryMs`); it is never fatal. A failed
  *   dump fails that run only.
- * - ipvs.timeouts are read back each run and set when they differ.
+ * - ipvs.timeouts and the IPVS sysctls the config sets (./sysctls.ts) are
+ *   read back each run and set when they differ.
  * - Services the desired state does not own are left alone (plan.ts).
  * Counters and the last live table are for status: after a run the kernel
  * accepted whole, the table read plus the operations (./live-after.ts), else
@@ -22,6 +23,7 @@ import { describeError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { liveTable, type IpvsApi, type LiveEntry } from './ipvs/client.js';
 import { timeoutsDiffer } from './ipvs/timeouts.js';
+import type { IpvsSysctlApi, IpvsSysctlSetting } from './sysctls.js';
 import type { ServiceKey, Table } from './model.js';
 import { plan, planSummary, type Operation } from './plan.js';
 import { liveAfter } from './live-after.js';
@@ -33,6 +35,8 @@ export interface DesiredState {
   readonly owned: (key: ServiceKey) => boolean;
   /** ipvs.timeouts to enforce, or null to leave the kernel's. */
   readonly timeouts: IpvsTimeouts | null;
+  /** IPVS sysctls to enforce (none = leave every one as it is). */
+  readonly sysctls?: readonly IpvsSysctlSetting[];
 }
 
 export type ReconcilerIpvs = Pick<
@@ -42,6 +46,8 @@ export type ReconcilerIpvs = Pick<
 
 export interface ReconcilerOptions {
   readonly ipvs: ReconcilerIpvs;
+  /** Where the IPVS sysctls are read and written; absent = desired sysctls are not applied. */
+  readonly sysctls?: IpvsSysctlApi;
   readonly clock: Clock;
   readonly log: Logger;
   /** The desired state, given the live table just read. */
@@ -72,6 +78,8 @@ export interface ReconcilerCounters {
   readonly errorsByKind: Readonly<Record<string, number>>;
   readonly lastError: { readonly message: string; readonly kind: string; readonly at: string } | null;
   readonly lastRun: { readonly at: string; readonly durationMs: number; readonly ops: number; readonly failed: number } | null;
+  /** The IPVS sysctls the config sets, as the kernel had them after the last run (full name). */
+  readonly sysctls: Readonly<Record<string, number>>;
 }
 
 interface MutableCounters {
@@ -82,6 +90,7 @@ interface MutableCounters {
   errorsByKind: Record<string, number>;
   lastError: ReconcilerCounters['lastError'];
   lastRun: ReconcilerCounters['lastRun'];
+  sysctls: Record<string, number>;
 }
 
 export class Reconciler {
@@ -93,7 +102,7 @@ export class Reconciler {
   /** A read and the operations the kernel accepted since, applied when live() is next called. */
   private pendingOps: readonly Operation[] = [];
   private readonly stats: MutableCounters = {
-    runs: 0, failedRuns: 0, opsApplied: 0, opsFailed: 0, errorsByKind: {}, lastError: null, lastRun: null,
+    runs: 0, failedRuns: 0, opsApplied: 0, opsFailed: 0, errorsByKind: {}, lastError: null, lastRun: null, sysctls: {},
   };
 
   constructor(private readonly options: ReconcilerOptions) {}
@@ -124,7 +133,7 @@ export class Reconciler {
   }
 
   counters(): ReconcilerCounters {
-    return { ...this.stats, errorsByKind: { ...this.stats.errorsByKind } };
+    return { ...this.stats, errorsByKind: { ...this.stats.errorsByKind }, sysctls: { ...this.stats.sysctls } };
   }
 
   /**
@@ -196,6 +205,7 @@ export class Reconciler {
       log.warn({ kind: f.kind, op: f.op.op }, f.message);
     }
     if (desired.timeouts !== null && !(await this.applyTimeouts(ipvs, desired.timeouts))) failed += 1;
+    failed += await this.applySysctls(desired.sysctls ?? []);
     this.stats.opsApplied += outcome.applied;
     this.stats.opsFailed += outcome.failures.length;
     if (ops.length > 0) {
@@ -227,5 +237,32 @@ export class Reconciler {
       this.options.log.warn({ err }, message);
       return false;
     }
+  }
+
+  /** Sets each wanted sysctl whose live value differs; returns how many failed. */
+  private async applySysctls(wanted: readonly IpvsSysctlSetting[]): Promise<number> {
+    const api = this.options.sysctls;
+    if (api === undefined) return 0;
+    let failed = 0;
+    const seen: Record<string, number> = {};
+    for (const { name, value } of wanted) {
+      const full = `net.ipv4.vs.${name}`;
+      try {
+        const have = await api.read(name);
+        seen[full] = have;
+        if (have !== value) {
+          await api.write(name, value);
+          seen[full] = value;
+          this.options.log.info({ sysctl: full, from: have, to: value }, 'ipvs sysctl set');
+        }
+      } catch (err) {
+        const message = `set net.ipv4.vs.${name}=${String(value)}: ${describeError(err)}`;
+        this.recordError('sysctl', message);
+        this.options.log.warn({ err }, message);
+        failed += 1;
+      }
+    }
+    this.stats.sysctls = seen;
+    return failed;
   }
 }

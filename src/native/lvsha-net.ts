@@ -43,6 +43,19 @@ export interface LvshaNet {
   notifySend(socketName: string, message: string): void;
   watch(fd: number, onReadable: (status: number) => void): WatchHandle;
   unwatch(handle: WatchHandle): void;
+  /**
+   * The credentials the kernel recorded for the peer of a connected AF_UNIX
+   * socket (SO_PEERCRED), with its supplementary groups (SO_PEERGROUPS; a -1
+   * entry means there were more than the addon reads, 256).
+   */
+  peerCred(fd: number): PeerCred;
+}
+
+export interface PeerCred {
+  readonly pid: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly groups: readonly number[];
 }
 
 /** Linux constants the adapters pass to the addon (x86-64 and arm64 agree on all of these). */

@@ -9,7 +9,9 @@
  *   - setns(CLONE_NEWNET) of the calling thread, so a process can open sockets
  *     inside another network namespace (tests, and daemons managing one);
  *   - one datagram on an AF_UNIX socket (sd_notify: sent by the daemon's own
- *     pid, which NotifyAccess=main requires).
+ *     pid, which NotifyAccess=main requires);
+ *   - the credentials of the peer of a connected AF_UNIX socket (SO_PEERCRED
+ *     and SO_PEERGROUPS: who is talking on the control socket).
  * No protocol logic lives here: every policy decision (which options, which
  * groups, which addresses, what the bytes are) is made in TypeScript.
  */
@@ -410,6 +412,50 @@ static napi_value unwatch_fd(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * peerCred(fd): { pid, uid, gid, groups } of the peer of a connected AF_UNIX
+ * socket, as the kernel recorded them at connect() (SO_PEERCRED), with the
+ * peer's supplementary groups (SO_PEERGROUPS, Linux 4.13+; empty if absent).
+ */
+static napi_value peer_cred(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t fd;
+  if (!get_args(env, info, 1, argv) || !get_i32(env, argv[0], &fd)) return NULL;
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return throw_errno(env, "getsockopt(SO_PEERCRED)", errno);
+  gid_t groups[256];
+  socklen_t glen = sizeof groups;
+  size_t ngroups = 0;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == 0) {
+    ngroups = glen / sizeof(gid_t);
+  } else if (errno == ERANGE) {
+    /* More than 256 groups: the primary gid is still checked; say so by a -1 entry. */
+    ngroups = 0;
+    groups[0] = (gid_t)-1;
+    ngroups = 1;
+  } else if (errno != ENOPROTOOPT) {
+    return throw_errno(env, "getsockopt(SO_PEERGROUPS)", errno);
+  }
+  napi_value out, list;
+  CHECK(napi_create_object(env, &out));
+  CHECK(napi_set_named_property(env, out, "pid", make_i32(env, (int32_t)cred.pid)));
+  napi_value uid, gid;
+  CHECK(napi_create_uint32(env, cred.uid, &uid));
+  CHECK(napi_create_uint32(env, cred.gid, &gid));
+  CHECK(napi_set_named_property(env, out, "uid", uid));
+  CHECK(napi_set_named_property(env, out, "gid", gid));
+  CHECK(napi_create_array_with_length(env, ngroups, &list));
+  for (size_t i = 0; i < ngroups; i++) {
+    napi_value g;
+    if (groups[i] == (gid_t)-1) CHECK(napi_create_int32(env, -1, &g));
+    else CHECK(napi_create_uint32(env, groups[i], &g));
+    CHECK(napi_set_element(env, list, (uint32_t)i, g));
+  }
+  CHECK(napi_set_named_property(env, out, "groups", list));
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"openSocket", NULL, open_socket, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -423,6 +469,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"notifySend", NULL, notify_send, NULL, NULL, NULL, napi_enumerable, NULL},
       {"watch", NULL, watch_fd, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unwatch", NULL, unwatch_fd, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"peerCred", NULL, peer_cred, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -79,7 +79,7 @@ describe('systemd/lvs-ha.service', () => {
     expect(directive(text, 'NotifyAccess')).toEqual(['main']);
     expect(directive(text, 'Restart')).toEqual(['on-failure']);
     expect(directive(text, 'RuntimeDirectory')).toEqual(['lvs-ha']);
-    expect(directive(text, 'CapabilityBoundingSet')).toEqual(['CAP_NET_ADMIN CAP_NET_RAW CAP_SETUID CAP_SETGID CAP_KILL CAP_SYS_NICE']);
+    expect(directive(text, 'CapabilityBoundingSet')).toEqual(['CAP_NET_ADMIN CAP_NET_RAW CAP_SETUID CAP_SETGID CAP_KILL CAP_SYS_NICE CAP_CHOWN']);
     expect(directive(text, 'RestrictRealtime')).toEqual(['no']);
     expect(directive(text, 'AmbientCapabilities')).toEqual([]);
     expect(directive(text, 'NoNewPrivileges')).toEqual(['yes']);

@@ -4,7 +4,7 @@ import { oneIssue, valid, withInstance } from './helpers.js';
 
 describe('control', () => {
   test('socket and metrics listener', () => {
-    expect(valid('node: d\ncontrol: { socket: /run/x/ctl.sock, metrics_listen: "[::1]:9650" }\n').control).toEqual({ socketPath: '/run/x/ctl.sock', metricsListen: { host: '::1', port: 9650 } });
+    expect(valid('node: d\ncontrol: { socket: /run/x/ctl.sock, metrics_listen: "[::1]:9650" }\n').control).toEqual({ socketPath: '/run/x/ctl.sock', metricsListen: { host: '::1', port: 9650 }, readonlyGroup: null });
     expect(valid('node: d\ncontrol: { metrics_listen: 0.0.0.0:9100 }\n').control.metricsListen).toEqual({ host: '0.0.0.0', port: 9100 });
   });
 
@@ -13,6 +13,12 @@ describe('control', () => {
     expect(oneIssue(`node: d\ncontrol: { socket: /${'x'.repeat(120)} }\n`).message).toBe('a Unix socket path must be at most 107 bytes');
     expect(oneIssue('node: d\ncontrol: { metrics_listen: "::1:9650" }\n').message).toContain("host:port with an IP address, e.g. '127.0.0.1:9650' or '[::1]:9650'");
     expect(oneIssue('node: d\ncontrol: { metrics_listen: 9650 }\n').message).toContain('host:port');
+  });
+
+  test('readonly_group: a system group name, not root', () => {
+    expect(valid('node: d\ncontrol: { readonly_group: lvs-ha-ro }\n').control.readonlyGroup).toBe('lvs-ha-ro');
+    expect(oneIssue('node: d\ncontrol: { readonly_group: root }\n').message).toContain('root is not a read-only group');
+    expect(oneIssue('node: d\ncontrol: { readonly_group: "Ops Team" }\n').message).toContain('must be a system group name');
   });
 });
 
@@ -61,6 +67,13 @@ describe('ipvs and scripts', () => {
     expect(oneIssue('node: d\nipvs: { timeouts: { udp: 2500ms } }\n').message).toContain('in whole seconds');
     expect(oneIssue('node: d\nipvs: { timeouts: { tcp: 900 } }\n').message).toContain('a bare number has no unit');
     expect(oneIssue('node: d\nipvs: { timeouts: { tcpfin: 1m } }\n').message).toBe("unknown key 'tcpfin'; did you mean 'tcp_fin'?");
+  });
+
+  test('sloppy_tcp and sloppy_sctp: booleans; not set = the kernel value is left alone', () => {
+    expect(valid('node: d\n').ipvs.sysctls).toEqual({ sloppyTcp: null, sloppySctp: null });
+    expect(valid('node: d\nipvs: { sloppy_tcp: true, sloppy_sctp: false }\n').ipvs.sysctls).toEqual({ sloppyTcp: true, sloppySctp: false });
+    expect(oneIssue('node: d\nipvs: { sloppy_tcp: 1 }\n').message).toBe('must be true or false');
+    expect(oneIssue('node: d\nipvs: { slopy_tcp: true }\n').message).toBe("unknown key 'slopy_tcp'; did you mean 'sloppy_tcp'?");
   });
 
   test('the script user is an unprivileged system user', () => {

@@ -83,7 +83,7 @@ describe('unknown keys', () => {
 
   test('a key with no close match lists the allowed keys', () => {
     const e = oneIssue('node: a\ncontrol: { sockett_dir_path: /run/x }\n');
-    expect(e.message).toBe("unknown key 'sockett_dir_path' (allowed here: socket, metrics_listen)");
+    expect(e.message).toBe("unknown key 'sockett_dir_path' (allowed here: socket, metrics_listen, readonly_group)");
   });
 
   test('a misspelled required key is reported once, not also as missing', () => {
@@ -166,7 +166,7 @@ describe('all errors at once, in file order', () => {
 describe('the result', () => {
   test('defaults are applied', () => {
     const config = valid(withInstance('', 'virtual_servers:\n  - { name: s, address: 10.0.0.100, port: 80, real_servers: [{ address: 10.0.0.11 }] }\nalerts: [{ name: h, type: webhook, url: "https://h.example.net/x" }]\n'));
-    expect(config.control).toEqual({ socketPath: '/run/lvs-ha/control.sock', metricsListen: null });
+    expect(config.control).toEqual({ socketPath: '/run/lvs-ha/control.sock', metricsListen: null, readonlyGroup: null });
     expect(config.vrrp.ipv4Checksum).toBe('rfc5798');
     expect(config.vrrp.instances[0]).toMatchObject({
       family: 'ipv4',

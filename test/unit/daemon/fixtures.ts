@@ -4,10 +4,10 @@ import type { Config, ConfigIssue, ConfigLoadResult } from '../../../src/config/
 export function testConfig(node: string, socketPath: string): Config {
   return {
     node,
-    control: { socketPath, metricsListen: null },
+    control: { socketPath, metricsListen: null, readonlyGroup: null },
     vrrp: { ipv4Checksum: 'rfc9568', realtimePriority: 0, instances: [], syncGroups: [] },
     ipvsSync: null,
-    ipvs: { timeouts: { tcpS: 900, tcpFinS: 120, udpS: 300 } },
+    ipvs: { timeouts: { tcpS: 900, tcpFinS: 120, udpS: 300 }, sysctls: { sloppyTcp: null, sloppySctp: null } },
     virtualServers: [],
     scripts: { user: 'nobody' },
     alerts: [],

@@ -30,11 +30,17 @@ describe('lab topology', () => {
     expect(nat.realPort).toBe(8080);
   });
 
-  test('--no-sync leaves ipvs_sync out', () => {
-    const t = labTopology({ mode: 'dr', sync: false, advertIntervalMs: 1000 });
-    const d1 = hostsOf(t, 'director')[0];
-    if (d1 === undefined) throw new Error('no director');
-    expect(directorConfig(t, d1, paths)).not.toMatch(/ipvs_sync/);
+  test('--no-sync leaves ipvs_sync and sloppy_tcp out; with sync the directors take over mid-handshake (sloppy_tcp, mh by port)', () => {
+    const config = (sync: boolean): string => {
+      const t = labTopology({ mode: 'dr', sync, advertIntervalMs: 1000 });
+      const d1 = hostsOf(t, 'director')[0];
+      if (d1 === undefined) throw new Error('no director');
+      return directorConfig(t, d1, paths);
+    };
+    expect(config(false)).not.toMatch(/ipvs_sync|sloppy_tcp/);
+    expect(config(true)).toMatch(/ipvs_sync/);
+    expect(config(true)).toMatch(/sloppy_tcp: true/);
+    expect(config(true)).toMatch(/scheduler: mh\n\s+scheduler_flags:\n\s+- mh-port/);
   });
 
   test('names fit the kernel limits and are unique', () => {

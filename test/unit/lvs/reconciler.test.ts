@@ -4,6 +4,7 @@ import { FakeClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/log.js';
 import { tablesEqual, type ServiceKey, type Table } from '../../../src/lvs/model.js';
 import { Reconciler, type DesiredState } from '../../../src/lvs/reconciler.js';
+import { parseSysctlInt, wantedSysctls, type IpvsSysctlApi, type IpvsSysctlName } from '../../../src/lvs/sysctls.js';
 import { FakeIpvs } from './ipvs/fake-ipvs.js';
 import { dest, entry, svc, table, tcp } from './plan-fixtures.js';
 
@@ -172,6 +173,46 @@ describe('Reconciler', () => {
     expect(r).toMatchObject({ ok: true, applied: 5, failed: 1 });
     expect(reconciler.counters().lastError?.message).toMatch(/^set ipvs timeouts: /);
     await reconciler.stop();
+  });
+
+  test('ipvs sysctls: written when the kernel differs, left when equal, a failure counted and retried', async () => {
+    const values = new Map<IpvsSysctlName, number>([['sloppy_tcp', 0], ['sloppy_sctp', 1]]);
+    const writes: string[] = [];
+    let failWrite = true;
+    const sysctls: IpvsSysctlApi = {
+      read: (name) => Promise.resolve(values.get(name) ?? -1),
+      write: (name, value) => {
+        if (failWrite && name === 'sloppy_sctp') return Promise.reject(new Error('EACCES'));
+        writes.push(`${name}=${String(value)}`);
+        values.set(name, value);
+        return Promise.resolve();
+      },
+    };
+    const ipvs = new FakeIpvs();
+    const wanted = wantedSysctls({ sloppyTcp: true, sloppySctp: false });
+    const reconciler = new Reconciler({
+      ipvs, sysctls, clock: new FakeClock(), log: silentLogger(),
+      desired: () => ({ table: DESIRED, owned: ownedByDesired(DESIRED), timeouts: null, sysctls: wanted }),
+    });
+    const first = await reconciler.start();
+    expect(first).toMatchObject({ ok: true, applied: 5, failed: 1 });
+    expect(reconciler.counters().lastError).toMatchObject({ kind: 'sysctl', message: 'set net.ipv4.vs.sloppy_sctp=0: EACCES' });
+    expect(writes).toEqual(['sloppy_tcp=1']);
+    expect(reconciler.counters().sysctls).toEqual({ 'net.ipv4.vs.sloppy_tcp': 1, 'net.ipv4.vs.sloppy_sctp': 1 });
+    failWrite = false;
+    await reconciler.request('retry');
+    expect(writes).toEqual(['sloppy_tcp=1', 'sloppy_sctp=0']);
+    await reconciler.request('again');
+    expect(writes).toHaveLength(2);
+    expect(reconciler.counters().sysctls).toEqual({ 'net.ipv4.vs.sloppy_tcp': 1, 'net.ipv4.vs.sloppy_sctp': 0 });
+    await reconciler.stop();
+  });
+
+  test('wantedSysctls: keys not set in the config are not touched', () => {
+    expect(wantedSysctls({ sloppyTcp: null, sloppySctp: null })).toEqual([]);
+    expect(wantedSysctls({ sloppyTcp: false, sloppySctp: null })).toEqual([{ name: 'sloppy_tcp', value: 0 }]);
+    expect(() => parseSysctlInt('/proc/sys/net/ipv4/vs/sloppy_tcp', 'x\n')).toThrow(/sloppy_tcp: expected an integer/);
+    expect(parseSysctlInt('/p', '1\n')).toBe(1);
   });
 
   test('after stop, no timer is left and the timer never fires a run', async () => {

@@ -206,10 +206,10 @@ export function instanceConfig(over: Partial<VrrpInstanceConfig> = {}): VrrpInst
 export function configWith(instances: readonly VrrpInstanceConfig[], syncGroups: Config['vrrp']['syncGroups'] = []): Config {
   return {
     node: 'n',
-    control: { socketPath: '/tmp/x.sock', metricsListen: null },
+    control: { socketPath: '/tmp/x.sock', metricsListen: null, readonlyGroup: null },
     vrrp: { ipv4Checksum: 'rfc5798', realtimePriority: 0, instances, syncGroups },
     ipvsSync: null,
-    ipvs: { timeouts: { tcpS: 900, tcpFinS: 120, udpS: 300 } },
+    ipvs: { timeouts: { tcpS: 900, tcpFinS: 120, udpS: 300 }, sysctls: { sloppyTcp: null, sloppySctp: null } },
     virtualServers: [],
     scripts: { user: 'nobody' },
     alerts: [],
