@@ -3,6 +3,7 @@
  * its file, line and column; MapReader reads one mapping, refusing unknown
  * keys (with a "did you mean") and reporting missing required ones.
  */
+import { redactFound, redactMessage } from './redact.js';
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type YAMLMap } from 'yaml';
 import { closestMatch } from './suggest.js';
 import type { ConfigIssue } from './types.js';
@@ -48,8 +49,9 @@ export class Ctx {
       line: where.line,
       column: where.column,
       path,
-      message,
-      ...(found === undefined ? {} : { found }),
+      // Secrets (alert header values, URL credentials) never reach an error or a log (./redact.ts).
+      message: redactMessage(path, message, found),
+      ...(found === undefined ? {} : { found: redactFound(path, found) }),
       ...(expected === undefined ? {} : { expected }),
     });
   }

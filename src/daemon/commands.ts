@@ -48,6 +48,18 @@ function extra(name: 'drain' | 'undrain' | 'drill' | 'maintenance'): CommandHand
 type CommandHandler = (request: ControlRequest, target: CommandTarget) => Promise<ControlReply> | ControlReply;
 
 function reloadReply(request: ControlRequest, outcome: ReloadOutcome, changes: JsonObject): ControlReply {
+  if (outcome.kind === 'applied' && outcome.engineFailures !== undefined && outcome.engineFailures.length > 0) {
+    return errorReply(request.id, {
+      code: 'reload_failed',
+      message: outcome.state.lastReloadError?.message ?? 'engines could not apply the new config',
+      details: {
+        ...changes,
+        reloaded: true,
+        reload_count: outcome.state.reloadCount,
+        engine_failures: outcome.engineFailures.map((f) => ({ engine: f.engine, message: f.message })),
+      },
+    });
+  }
   if (outcome.kind === 'applied') {
     return successReply(request.id, {
       ...changes,

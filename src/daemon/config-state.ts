@@ -25,8 +25,14 @@ export interface ConfigState {
   readonly lastReloadError: ReloadError | null;
 }
 
+/** An engine that could not apply a valid config (the reload then reports failure). */
+export interface EngineFailure {
+  readonly engine: string;
+  readonly message: string;
+}
+
 export type ReloadOutcome =
-  | { readonly kind: 'applied'; readonly state: ConfigState; readonly previous: Config }
+  | { readonly kind: 'applied'; readonly state: ConfigState; readonly previous: Config; readonly engineFailures?: readonly EngineFailure[] }
   | { readonly kind: 'rejected'; readonly state: ConfigState; readonly error: ReloadError };
 
 export function initialConfigState(config: Config, configPath: string, loadedAt: Date): ConfigState {
@@ -69,4 +75,16 @@ export function applyReload(state: ConfigState, result: ConfigLoadResult, now: D
 export function reloadFailure(state: ConfigState, message: string, now: Date): ReloadOutcome {
   const error: ReloadError = { at: now, message: `reload failed, keeping the running config: ${message}`, errors: [] };
   return { kind: 'rejected', state: { ...state, lastReloadError: error }, error };
+}
+
+/**
+ * A valid config that some engines could not apply: the config stands (the
+ * others run it), the reload is reported as failed, and status keeps the
+ * reason until the next successful reload.
+ */
+export function withEngineFailures(outcome: ReloadOutcome, failures: readonly EngineFailure[], now: Date): ReloadOutcome {
+  if (outcome.kind !== 'applied' || failures.length === 0) return outcome;
+  const list = failures.map((f) => `${f.engine}: ${f.message}`).join('; ');
+  const error: ReloadError = { at: now, message: `the new config is valid and in force, but engines could not apply it: ${list}`, errors: [] };
+  return { ...outcome, state: { ...outcome.state, lastReloadError: error }, engineFailures: failures };
 }

@@ -12,7 +12,7 @@ import type { Clock } from '../core/clock.js';
 import { describeError, LvsHaError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { makeControlHandler, type ExtraCommands } from './commands.js';
-import { applyReload, initialConfigState, reloadFailure, type ConfigState, type ReloadOutcome } from './config-state.js';
+import { applyReload, initialConfigState, reloadFailure, withEngineFailures, type ConfigState, type EngineFailure, type ReloadOutcome } from './config-state.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import { EventQueue } from './event-queue.js';
 import { resolveGroup } from '../os/accounts.js';
@@ -78,14 +78,17 @@ class DaemonCore {
     );
   }
 
-  private async applyToEngines(config: Config, source: string): Promise<void> {
+  private async applyToEngines(config: Config, source: string): Promise<EngineFailure[]> {
+    const failures: EngineFailure[] = [];
     for (const engine of this.options.engines ?? []) {
       try {
         await engine.applyConfig(config);
       } catch (err) {
+        failures.push({ engine: engine.name, message: describeError(err) });
         this.log.error({ source, engine: engine.name, err: describeError(err) }, 'engine could not apply the reloaded config');
       }
     }
+    return failures;
   }
 
   async reloadNow(source: string, socketPath: string): Promise<ReloadOutcome> {
@@ -105,7 +108,9 @@ class DaemonCore {
       return outcome;
     }
     this.log.info({ source, config_path: path, reload_count: this.state.reloadCount, node: this.state.config.node }, 'config reloaded');
-    await this.applyToEngines(this.state.config, source);
+    const failures = await this.applyToEngines(this.state.config, source);
+    outcome = withEngineFailures(outcome, failures, clock.wallNow());
+    this.state = outcome.state;
     const wanted = this.state.config.control.socketPath;
     if (this.options.socketPathOverride === undefined && wanted !== socketPath) {
       this.log.warn({ running: socketPath, configured: wanted }, 'control.socket changed; the new path takes effect at the next restart');
@@ -158,6 +163,12 @@ async function stopEngines(engines: readonly DaemonEngine[], log: Logger): Promi
 }
 
 /** The /metrics listener when control.metrics_listen is set; a bind failure is logged, not fatal. */
+/** 127.0.0.0/8 and ::1 (the metrics host is an IP literal, validated by the config). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase();
+  return h.startsWith('127.') || h === '::1' || h.startsWith('::ffff:127.');
+}
+
 async function startMetrics(options: DaemonOptions, status: () => JsonObject, log: Logger): Promise<MetricsServer | null> {
   const listen = options.config.control.metricsListen;
   if (listen === null) return null;
@@ -169,6 +180,9 @@ async function startMetrics(options: DaemonOptions, status: () => JsonObject, lo
       onError: (err) => { log.debug({ err: err.message }, 'metrics request error'); },
     });
     log.info({ host: listen.host, port: server.port }, 'metrics listening');
+    if (!isLoopbackHost(listen.host)) {
+      log.warn({ host: listen.host, port: server.port }, `/metrics listens on ${listen.host}, not loopback: anyone who reaches that address reads this director's state (instances, real servers, addresses); restrict it with a firewall or listen on 127.0.0.1`);
+    }
     return server;
   } catch (err) {
     log.error({ host: listen.host, port: listen.port, err: describeError(err) }, 'cannot listen for metrics; running without /metrics');

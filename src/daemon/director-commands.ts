@@ -9,6 +9,7 @@
  * CLI's job (it polls `status`).
  */
 import { errorReply, successReply, type ControlReply, type ControlRequest, type JsonObject } from '../control/protocol.js';
+import type { VirtualServerConfig } from '../config/types.js';
 import type { DrainOverride } from '../lvs/desired.js';
 import { canonicalAddress } from '../lvs/model.js';
 import type { ExtraCommands } from './commands.js';
@@ -27,6 +28,24 @@ export function parseDrainArgs(args: JsonObject): DrainOverride | string {
   return { address: canonicalAddress(address), port, virtualServer: vs };
 }
 
+/**
+ * Why a drain target names nothing in the running config (an unknown virtual
+ * server, or no real server with that address and port), or null when it
+ * names at least one real server. A drain of nothing would answer `drained`
+ * and change nothing: an operator's typo must not look like success.
+ */
+export function drainTargetProblem(virtualServers: readonly VirtualServerConfig[], target: DrainOverride): string | null {
+  const scope = target.virtualServer === null ? virtualServers : virtualServers.filter((v) => v.name === target.virtualServer);
+  if (target.virtualServer !== null && scope.length === 0) {
+    const names = virtualServers.map((v) => v.name);
+    return `no virtual server '${target.virtualServer}' in the running config${names.length > 0 ? ` (there are: ${names.join(', ')})` : ''}`;
+  }
+  const hit = scope.some((v) => v.realServers.some((r) => canonicalAddress(r.address.text) === target.address && r.port === target.port));
+  if (hit) return null;
+  const where = target.virtualServer === null ? 'any virtual server' : `virtual server '${target.virtualServer}'`;
+  return `no real server ${target.address}:${String(target.port)} in ${where} of the running config`;
+}
+
 export function directorCommands(director: Director, operator: Operator | null): ExtraCommands {
   const noVrrp = (request: ControlRequest): ControlReply => errorReply(request.id, { code: 'refused', message: 'this daemon runs no VRRP engine' });
   const parse = (request: ControlRequest): DrainOverride | ControlReply => {
@@ -37,6 +56,8 @@ export function directorCommands(director: Director, operator: Operator | null):
     async drain(request) {
       const target = parse(request);
       if ('v' in target) return target;
+      const problem = drainTargetProblem(director.virtualServers(), target);
+      if (problem !== null) return errorReply(request.id, { code: 'not_found', message: problem });
       await director.drain(target);
       return successReply(request.id, { drained: true, drains: director.drainList() });
     },

@@ -181,6 +181,11 @@ export class Director {
     await this.reconcile('drain');
   }
 
+  /** The running config's virtual servers (empty before the first config). */
+  virtualServers(): readonly VirtualServerConfig[] {
+    return this.config?.virtualServers ?? [];
+  }
+
   /** False when no such drain was set. */
   async undrain(override: DrainOverride): Promise<boolean> {
     const before = this.drains.length;

@@ -24,7 +24,10 @@ export function sh(cmd: string, args: readonly string[], timeoutMs = DEFAULT_TIM
         resolve(stdout);
         return;
       }
-      const why = stderr.trim() !== '' ? stderr.trim() : err.message;
+      // A command that reports its problem on stdout (a check) is quoted from there.
+      const out = [stderr.trim(), stdout.trim()].filter((t) => t !== '').join('\n');
+      const killed = err.killed ? ` (killed after ${String(timeoutMs / 1000)} s)` : '';
+      const why = out !== '' ? `${err.message.split('\n')[0] ?? ''}${killed}\n${out}` : `${err.message}${killed}`;
       reject(new LabError('LVSHA_LAB_COMMAND', `${cmd} ${args.join(' ')}: ${why}`, { cause: err }));
     });
   });

@@ -13,7 +13,9 @@ Options:
   --json          the daemon's JSON answer
   --socket PATH   control socket path (default ${DEFAULT_SOCKET_PATH})
 
-Exit status: 0 applied, 1 refused or the daemon cannot be reached.
+Exit status: 0 applied, 1 refused (the running config kept), applied but not by
+every engine (the reason is printed and kept in status as last_reload_error),
+or the daemon cannot be reached.
 `;
 
 export const reloadVerb: Verb = {

@@ -1,4 +1,5 @@
 /** control, ipvs_sync, ipvs, scripts and alerts. */
+import { redactUrl } from '../../../src/config/redact.js';
 import { describe, expect, test } from 'vitest';
 import { oneIssue, valid, withInstance } from './helpers.js';
 
@@ -106,6 +107,19 @@ describe('alerts', () => {
       ['{ name: a, type: webhook, url: "https://x.example", retries: 21 }', 'must be an integer 0..20'],
     ];
     for (const [sink, message] of cases) expect(oneIssue(`node: d\nalerts:\n  - ${sink}\n`).message, sink).toContain(message);
+  });
+
+  test('secrets in alert sinks never reach an error: header values and URL credentials are redacted', () => {
+    const header = oneIssue('node: d\nalerts:\n  - { name: a, type: webhook, url: "https://x.example", headers: { Authorization: 31337424242 } }\n');
+    expect(header.path).toBe('alerts[0].headers.Authorization');
+    expect(header.found).toBe('<redacted>');
+    expect(JSON.stringify(header)).not.toContain('31337424242');
+    const url = oneIssue('node: d\nalerts:\n  - { name: a, type: webhook, url: "ftp://admin:s3cret@hooks.example/x?token=abc123&x=1" }\n');
+    expect(url.found).toBe("'ftp://<redacted>@hooks.example/x?token=<redacted>&x=<redacted>'");
+    expect(JSON.stringify(url)).not.toMatch(/s3cret|abc123/);
+    expect(redactUrl('https://u:p@h/p?a=1#f')).toBe('https://<redacted>@h/p?a=<redacted>#f');
+    // Other paths are shown as they are.
+    expect(oneIssue('node: d\ncontrol: { socket: ctl.sock }\n').found).toBe("'ctl.sock'");
   });
 
   test('alert names are unique', () => {

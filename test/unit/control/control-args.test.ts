@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { activeConnsOf } from '../../../src/cli/verbs/drain.js';
 import { parseControlArgs, parseDuration, parseHostPort } from '../../../src/cli/verbs/control-args.js';
-import { parseDrainArgs } from '../../../src/daemon/director-commands.js';
+import { drainTargetProblem, parseDrainArgs } from '../../../src/daemon/director-commands.js';
+import { valid } from '../config/helpers.js';
 
 describe('control verb arguments', () => {
   it('parses --json, --socket, valued flags and positionals', () => {
@@ -48,4 +49,15 @@ describe('control verb arguments', () => {
     expect(parseDrainArgs({ address: '10.0.0.11', port: 1.5 })).toMatch(/port/);
     expect(parseDrainArgs({ address: '10.0.0.11', port: 80, virtual_server: 3 })).toMatch(/virtual_server/);
   });
+
+  it('a drain must name a real server of the running config (not_found otherwise, with what is there)', () => {
+    const vs = valid('node: d\nvirtual_servers:\n  - { name: web, address: 10.0.0.100, port: 80, real_servers: [{ address: 10.0.0.11 }, { address: 10.0.0.12, port: 80 }] }\n').virtualServers;
+    expect(drainTargetProblem(vs, { address: '10.0.0.11', port: 80, virtualServer: null })).toBeNull();
+    expect(drainTargetProblem(vs, { address: '10.0.0.11', port: 80, virtualServer: 'web' })).toBeNull();
+    expect(drainTargetProblem(vs, { address: '10.0.0.13', port: 80, virtualServer: null })).toBe('no real server 10.0.0.13:80 in any virtual server of the running config');
+    expect(drainTargetProblem(vs, { address: '10.0.0.11', port: 81, virtualServer: 'web' })).toBe("no real server 10.0.0.11:81 in virtual server 'web' of the running config");
+    expect(drainTargetProblem(vs, { address: '10.0.0.11', port: 80, virtualServer: 'wbe' })).toBe("no virtual server 'wbe' in the running config (there are: web)");
+    expect(drainTargetProblem([], { address: '10.0.0.11', port: 80, virtualServer: null })).toBe('no real server 10.0.0.11:80 in any virtual server of the running config');
+  });
 });
+

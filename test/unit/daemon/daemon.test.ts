@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { requestControl } from '../../../src/control/client.js';
 import { FakeClock } from '../../../src/core/clock.js';
 import { createRootLogger } from '../../../src/core/log.js';
+import { isLoopbackHost } from '../../../src/daemon/daemon.js';
 import { runDaemon } from '../../../src/daemon/run.js';
 import { badResult, issue, okResult, scriptedLoader, testConfig } from './fixtures.js';
 
@@ -168,5 +169,12 @@ describe('runDaemon', () => {
     });
     expect(code).toBe(1);
     expect(refused.listenerCount('SIGHUP')).toBe(0);
+  });
+});
+
+describe('isLoopbackHost (the /metrics bind warning)', () => {
+  it('127.0.0.0/8 and ::1 are loopback; anything else is warned about', () => {
+    expect(['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1'].map(isLoopbackHost)).toEqual([true, true, true, true]);
+    expect(['0.0.0.0', '::', '10.0.0.1', '2001:db8::1', '128.0.0.1'].map(isLoopbackHost)).toEqual([false, false, false, false, false]);
   });
 });

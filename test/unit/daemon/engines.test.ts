@@ -67,6 +67,36 @@ describe('daemon engines', () => {
     expect(existsSync(socket)).toBe(false);
   });
 
+  it('a valid reload that an engine cannot apply is reported as failed (reply, status), not as applied', async () => {
+    const file = join(dir, 'a.yaml');
+    const socket = join(dir, 'c.sock');
+    const loader = scriptedLoader([okResult(file, testConfig('one', socket)), okResult(file, testConfig('two', socket)), okResult(file, testConfig('three', socket))]);
+    const signals = new EventEmitter();
+    let fail = true;
+    const flaky: DaemonEngine = {
+      name: 'director', status: null, required: () => true, start: () => Promise.resolve(), stop: () => Promise.resolve(),
+      applyConfig: () => (fail ? Promise.reject(new Error('IPVS unavailable')) : Promise.resolve()),
+    };
+    const exit = runDaemon({ configPath: file, loadConfig: loader.load, logger: silentLogger(), signals, stderr: () => undefined, engines: () => [flaky] });
+    await waitFor(() => existsSync(socket), 'the socket');
+    const reload = await requestControl(socket, 'reload');
+    expect(reload.ok).toBe(false);
+    if (!reload.ok) {
+      expect(reload.error.code).toBe('reload_failed');
+      expect(reload.error.message).toBe('the new config is valid and in force, but engines could not apply it: director: IPVS unavailable');
+      expect(reload.error.details).toMatchObject({ reloaded: true, reload_count: 1, engine_failures: [{ engine: 'director', message: 'IPVS unavailable' }] });
+    }
+    const status = await requestControl(socket, 'status');
+    expect(status.ok && status.result).toMatchObject({ node: 'two', reload_count: 1, last_reload_error: { message: expect.stringContaining('director: IPVS unavailable') as unknown } });
+    fail = false;
+    const again = await requestControl(socket, 'reload');
+    expect(again.ok).toBe(true);
+    const after = await requestControl(socket, 'status');
+    expect(after.ok && after.result).toMatchObject({ node: 'three', reload_count: 2, last_reload_error: null });
+    signals.emit('SIGTERM');
+    expect(await exit).toBe(0);
+  });
+
   it('an engine the config does not need that fails to start is logged and the daemon keeps serving', async () => {
     const file = join(dir, 'a.yaml');
     const socket = join(dir, 'c.sock');
