@@ -6,7 +6,7 @@
 import { connect, type Socket } from 'node:net';
 import { ControlSocketError, errnoCode } from './errors.js';
 import { LineFramer } from './line-framer.js';
-import { encodeRequest, MAX_REPLY_BYTES, parseReply, type ControlCommand, type ControlReply, type JsonObject } from './protocol.js';
+import { encodeRequest, MAX_REPLY_BYTES, mergeParts, parseReply, successReply, type ControlCommand, type ControlReply, type JsonObject } from './protocol.js';
 
 export const DEFAULT_SOCKET_PATH = '/run/lvs-ha/control.sock';
 export const DEFAULT_CLIENT_TIMEOUT_MS = 5_000;
@@ -54,9 +54,12 @@ export function requestControl(socketPath: string, cmd: ControlCommand, options:
       if ('reply' in outcome) resolve(outcome.reply);
       else reject(outcome.error);
     };
-    const timer = setTimeout(() => {
+    const timeout = (): void => {
       finish({ error: new ControlSocketError('LVSHA_CONTROL_TIMEOUT', `the daemon on ${socketPath} did not answer within ${timeoutMs} ms`) });
-    }, timeoutMs);
+    };
+    let timer = setTimeout(timeout, timeoutMs);
+    // A streamed reply (parts with `more`) is merged; each part restarts the timeout.
+    const parts: JsonObject[] = [];
     socket.on('connect', () => socket.write(encodeRequest(id, cmd, options.args ?? {})));
     socket.on('error', (err) => {
       finish({ error: describeConnectError(socketPath, err) });
@@ -68,8 +71,19 @@ export function requestControl(socketPath: string, cmd: ControlCommand, options:
           return;
         }
         const parsed = parseReply(frame.text);
-        if (parsed.ok) finish({ reply: parsed.value });
-        else finish({ error: new ControlSocketError('LVSHA_CONTROL_PROTOCOL', `bad reply from ${socketPath}: ${parsed.reason}`) });
+        if (!parsed.ok) {
+          finish({ error: new ControlSocketError('LVSHA_CONTROL_PROTOCOL', `bad reply from ${socketPath}: ${parsed.reason}`) });
+          return;
+        }
+        const reply = parsed.value;
+        if (reply.ok && reply.more === true) {
+          parts.push(reply.result);
+          clearTimeout(timer);
+          timer = setTimeout(timeout, timeoutMs);
+          continue;
+        }
+        if (reply.ok && parts.length > 0) finish({ reply: successReply(reply.id, mergeParts([...parts, reply.result])) });
+        else finish({ reply });
         return;
       }
     });

@@ -27,5 +27,8 @@ export function renderConnectionReply(result: JsonObject): string {
   const parsed = list.map(entry);
   const good = parsed.filter((c): c is IpvsConnection => c !== null);
   const bad = parsed.length - good.length + (typeof result.skipped === 'number' ? result.skipped : 0);
-  return renderConnections(good) + (bad > 0 ? `(${String(bad)} entries not shown: not understood)\n` : '');
+  const truncated = result.truncated === true
+    ? `(${String(good.length)} shown: the limit stopped the listing; more connections match)\n`
+    : '';
+  return renderConnections(good) + (bad > 0 ? `(${String(bad)} entries not shown: not understood)\n` : '') + truncated;
 }

@@ -61,7 +61,11 @@ export interface ControlErrorBody {
 }
 
 export type ControlReply =
-  | { readonly v: typeof CONTROL_PROTOCOL_VERSION; readonly id: RequestId; readonly ok: true; readonly result: JsonObject }
+  | {
+    readonly v: typeof CONTROL_PROTOCOL_VERSION; readonly id: RequestId; readonly ok: true; readonly result: JsonObject;
+    /** A part of a streamed reply: more lines with this id follow; the last has no `more`. */
+    readonly more?: true;
+  }
   | { readonly v: typeof CONTROL_PROTOCOL_VERSION; readonly id: RequestId; readonly ok: false; readonly error: ControlErrorBody };
 
 /** A request that could not be accepted, with the id to answer to (null when unknown). */
@@ -136,13 +140,55 @@ export function errorReply(id: RequestId, error: ControlErrorBody): ControlReply
   return { v: CONTROL_PROTOCOL_VERSION, id, ok: false, error };
 }
 
+/** A part of a streamed reply (the last part is an ordinary successReply). */
+export function partReply(id: RequestId, result: JsonObject): ControlReply {
+  return { v: CONTROL_PROTOCOL_VERSION, id, ok: true, result, more: true };
+}
+
+/**
+ * A reply produced in parts, so that neither producing nor encoding a large
+ * answer (the connection table) holds the daemon's loop: each part is a line
+ * of its own; the last one carries no `more`. Parts merge on the client by
+ * concatenating list-valued keys (mergeParts).
+ */
+export interface StreamedReply {
+  readonly id: RequestId;
+  readonly parts: AsyncIterable<JsonObject>;
+}
+
+export function isStreamedReply(r: ControlReply | StreamedReply): r is StreamedReply {
+  return 'parts' in r;
+}
+
+/** Merges a streamed reply's parts: lists concatenate, other keys take the last part's value. */
+export function mergeParts(parts: readonly JsonObject[]): JsonObject {
+  const out: Record<string, JsonValue> = {};
+  const lists = new Map<string, JsonValue[]>();
+  for (const part of parts) {
+    for (const [k, v] of Object.entries(part)) {
+      const list = lists.get(k);
+      if (list !== undefined && Array.isArray(v)) {
+        for (const item of v as readonly JsonValue[]) list.push(item);
+      } else if (Array.isArray(v)) {
+        const fresh = [...(v as readonly JsonValue[])];
+        lists.set(k, fresh);
+        out[k] = fresh;
+      } else {
+        lists.delete(k);
+        out[k] = v;
+      }
+    }
+  }
+  return out;
+}
+
 export function encodeReply(reply: ControlReply): string {
   return `${JSON.stringify(reply)}\n`;
 }
 
 const ERROR_CODES: ReadonlySet<string> = new Set<ControlErrorCode>([
   'bad_json', 'bad_request', 'unsupported_version', 'unknown_command', 'line_too_long',
-  'busy', 'shutting_down', 'reload_failed', 'not_found', 'refused', 'internal',
+  'busy', 'shutting_down', 'reload_failed', 'not_found', 'refused', 'forbidden', 'internal',
 ]);
 
 function parseErrorBody(value: unknown): ControlErrorBody | null {
@@ -166,7 +212,9 @@ export function parseReply(line: string): DecodeResult<ControlReply> {
   if (!isRequestId(value.id)) return refused('reply has an invalid "id"');
   if (value.ok === true) {
     if (!isPlainObject(value.result)) return refused('success reply has no "result" object');
-    return decoded(successReply(value.id, value.result as JsonObject));
+    if (value.more !== undefined && value.more !== true) return refused('"more" must be true when present');
+    const reply = successReply(value.id, value.result as JsonObject);
+    return decoded(value.more === true ? { ...reply, more: true } : reply);
   }
   if (value.ok === false) {
     const error = parseErrorBody(value.error);

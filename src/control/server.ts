@@ -20,11 +20,11 @@ import { accessLevel, permits, refusalMessage, type AccessLevel, type AccessPoli
 import { ControlSocketError, errnoCode } from './errors.js';
 import { LineFramer, type Frame } from './line-framer.js';
 import {
-  encodeReply, errorReply, MAX_LINE_BYTES, parseRequest,
-  type ControlReply, type ControlRequest,
+  encodeReply, errorReply, isStreamedReply, MAX_LINE_BYTES, parseRequest, partReply, successReply,
+  type ControlReply, type ControlRequest, type JsonObject, type StreamedReply,
 } from './protocol.js';
 
-export type ControlHandler = (request: ControlRequest) => Promise<ControlReply>;
+export type ControlHandler = (request: ControlRequest) => Promise<ControlReply | StreamedReply>;
 
 export interface ControlServerOptions {
   readonly socketPath: string;
@@ -275,9 +275,14 @@ function serveConnection(socket: Socket, connections: Set<Socket>, options: Cont
         return;
       }
       chain = chain.then(drained).then(() => (socket.destroyed ? null : answer(frame, options.handler, level))).then(
-        (reply) => {
+        async (reply) => {
           pending -= 1;
-          if (reply !== null && !socket.destroyed) socket.write(encodeReply(reply));
+          if (reply === null || socket.destroyed) return;
+          if (!isStreamedReply(reply)) {
+            socket.write(encodeReply(reply));
+            return;
+          }
+          await writeParts(socket, reply, drained);
         },
         (err: unknown) => options.onConnectionError?.(err instanceof Error ? err : new Error(String(err))),
       );
@@ -292,7 +297,31 @@ function serveConnection(socket: Socket, connections: Set<Socket>, options: Cont
   });
 }
 
-async function answer(frame: Frame, handler: ControlHandler, level: AccessLevel): Promise<ControlReply> {
+/**
+ * Writes a streamed reply one part per line, waiting for the client to take
+ * the backlog between parts; the last part goes out without `more`. A client
+ * that goes away stops the production (the iterator is returned).
+ */
+async function writeParts(socket: Socket, reply: StreamedReply, drained: () => Promise<void>): Promise<void> {
+  let previous: JsonObject | null = null;
+  try {
+    for await (const part of reply.parts) {
+      if (previous !== null) {
+        socket.write(encodeReply(partReply(reply.id, previous)));
+        await drained();
+      }
+      if (socket.destroyed) return;
+      previous = part;
+    }
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (!socket.destroyed) socket.write(encodeReply(errorReply(reply.id, { code: 'internal', message: `internal error: ${message}` })));
+    return;
+  }
+  if (!socket.destroyed) socket.write(encodeReply(successReply(reply.id, previous ?? {})));
+}
+
+async function answer(frame: Frame, handler: ControlHandler, level: AccessLevel): Promise<ControlReply | StreamedReply> {
   if (frame.kind === 'oversized') {
     return errorReply(null, { code: 'line_too_long', message: `request line longer than ${MAX_LINE_BYTES} bytes; discarded` });
   }

@@ -7,7 +7,7 @@
 import type { ControlHandler } from '../control/server.js';
 import {
   errorReply, successReply,
-  type ControlCommand, type ControlReply, type ControlRequest, type JsonObject,
+  type ControlCommand, type ControlReply, type ControlRequest, type JsonObject, type StreamedReply,
 } from '../control/protocol.js';
 import type { ReloadOutcome } from './config-state.js';
 import { QueueClosedError, type EventQueue } from './event-queue.js';
@@ -31,7 +31,7 @@ export interface CommandTarget {
   reloadNow(source: string): Promise<ReloadOutcome>;
   readonly extra?: ExtraCommands | null;
   /** The kernel's IPVS connection table (`status --connections`), read in the daemon's namespace. */
-  readonly connections?: () => Promise<JsonObject>;
+  readonly connections?: (request: ControlRequest) => ControlReply | StreamedReply;
 }
 
 /** Commands that wait (seconds) for the network: run outside the queue, which they use themselves. */
@@ -45,7 +45,7 @@ function extra(name: 'drain' | 'undrain' | 'drill' | 'maintenance'): CommandHand
   };
 }
 
-type CommandHandler = (request: ControlRequest, target: CommandTarget) => Promise<ControlReply> | ControlReply;
+type CommandHandler = (request: ControlRequest, target: CommandTarget) => Promise<ControlReply | StreamedReply> | ControlReply | StreamedReply;
 
 function reloadReply(request: ControlRequest, outcome: ReloadOutcome, changes: JsonObject): ControlReply {
   if (outcome.kind === 'applied' && outcome.engineFailures !== undefined && outcome.engineFailures.length > 0) {
@@ -83,9 +83,9 @@ const handlers: Readonly<Record<ControlCommand, CommandHandler>> = {
   undrain: extra('undrain'),
   drill: extra('drill'),
   maintenance: extra('maintenance'),
-  connections: async (request, target) => {
+  connections: (request, target) => {
     if (!target.connections) return errorReply(request.id, { code: 'unknown_command', message: 'this daemon cannot read the IPVS connection table' });
-    return successReply(request.id, await target.connections());
+    return target.connections(request);
   },
 };
 

@@ -5,9 +5,10 @@
  * register their status sections and queue their events.
  */
 import type { Config, ConfigLoadResult } from '../config/types.js';
-import type { JsonObject } from '../control/protocol.js';
+import { errorReply, type ControlReply, type ControlRequest, type JsonObject, type StreamedReply } from '../control/protocol.js';
 import { startControlServer, type ControlServer } from '../control/server.js';
-import { connectionsJson, readIpVsConnections } from '../lvs/ipvs/connections-read.js';
+import { streamIpVsConnections } from '../lvs/ipvs/connections-read.js';
+import { parseConnectionArgs } from './connections-command.js';
 import type { Clock } from '../core/clock.js';
 import { describeError, LvsHaError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -224,7 +225,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       }
     },
     extra: options.extraCommands ?? null,
-    connections: async () => connectionsJson(await readIpVsConnections()),
+    connections: (request: ControlRequest): ControlReply | StreamedReply => {
+      const parsed = parseConnectionArgs(request.args, core.state.config.virtualServers);
+      if (!parsed.ok) return errorReply(request.id, { code: parsed.code, message: parsed.message });
+      return { id: request.id, parts: streamIpVsConnections(parsed.filter) };
+    },
   };
   const controlLog = options.logger.child({ component: 'control' });
   const group = options.config.control.readonlyGroup;

@@ -32,7 +32,8 @@ function port(token: string): number | null {
   return /^[0-9A-Fa-f]{4}$/.test(token) ? parseInt(token, 16) : null;
 }
 
-function parseLine(line: string): IpvsConnection | null {
+/** One line of /proc/net/ip_vs_conn (not the header), or null when it does not parse. */
+export function parseIpVsConnLine(line: string): IpvsConnection | null {
   const t = line.trim().split(/\s+/);
   const [proto, ca, cp, va, vp, da, dp, state, expires, pe] = t;
   if (proto === undefined || ca === undefined || cp === undefined || va === undefined || vp === undefined) return null;
@@ -59,7 +60,7 @@ export function parseIpVsConn(text: string): { connections: IpvsConnection[]; sk
   let skipped = 0;
   for (const line of text.split('\n').slice(1)) {
     if (line.trim() === '') continue;
-    const c = parseLine(line);
+    const c = parseIpVsConnLine(line);
     if (c === null) skipped += 1;
     else connections.push(c);
   }
