@@ -28,7 +28,7 @@ export const KEYS = {
   ipvsTimeouts: ['tcp', 'tcp_fin', 'udp'],
   virtualServer: [
     'name', 'address', 'port', 'protocol', 'fwmark', 'family', 'scheduler', 'scheduler_flags', 'persistence',
-    'forwarding', 'tun_type', 'tun_port', 'on_failure', 'quorum', 'sorry_server', 'check', 'real_servers',
+    'forwarding', 'tun_type', 'tun_port', 'ops', 'on_failure', 'quorum', 'sorry_server', 'check', 'real_servers',
   ],
   persistence: ['timeout', 'netmask'],
   quorum: ['min_up', 'hysteresis'],

@@ -209,6 +209,11 @@ export interface VirtualServerConfig {
    */
   readonly persistence: { readonly timeoutS: number; readonly netmask: string; readonly prefixLength: number } | null;
   readonly forwarding: Forwarding;
+  /**
+   * One-packet scheduling (IPVS ONEPACKET, `ipvsadm -o`): every UDP datagram is
+   * scheduled on its own, no connection entry is kept. Absent means false.
+   */
+  readonly ops?: boolean;
   readonly onFailure: 'inhibit' | 'remove';
   readonly quorum: { readonly minUp: number; readonly hysteresis: number };
   readonly sorryServer: { readonly address: IpAddress; readonly port: number } | null;
