@@ -193,7 +193,7 @@ function readRealServer(vs: VsContext): Read<RealServerConfig> {
     }
     const checkNode = m.valueNode('check');
     const check = checkNode === undefined ? vs.defaultCheck : readCheck(ctx, checkNode, m.sub('check'), { family: address?.value.family ?? vs.family, level: 'real_server' });
-    if (check && check.type !== 'exec' && port === 0 && check.connectPort === null) {
+    if (check && check.type !== 'exec' && check.type !== 'icmp' && port === 0 && check.connectPort === null) {
       const at = checkNode ?? m.nodeFor('port');
       ctx.report(at, checkNode ? m.sub('check') : m.sub('port'), `a ${check.type} check needs a port to probe: the real server's port is 0, so set connect_port in the check`);
     }
