@@ -106,13 +106,21 @@ export function dnsChecker(spec: DnsCheckSpec, now: NowMs): Checker {
   const answerRe = spec.expectAnswer === null ? null : new RegExp(spec.expectAnswer);
   // One resolver (a c-ares channel) per checker: runs of one check never overlap,
   // so cancel() only ever cancels this check's one query. c-ares closes its
-  // sockets when no query is pending.
-  const resolver = new Resolver({ timeout: ownDeadlineMs(spec.timeoutMs), tries: 1 });
-  resolver.setServers([serverText(spec.host, spec.port)]);
-  if (spec.bindAddress !== null) {
-    if (spec.bindAddress.family === 'ipv4') resolver.setLocalAddress(spec.bindAddress.text);
-    else resolver.setLocalAddress('0.0.0.0', spec.bindAddress.text);
-  }
+  // sockets when no query is pending. Made at the first run, not with the
+  // checker: creating a channel reads /etc/resolv.conf, and the first runs of
+  // 10,000 checks are spread over an interval while building them is not.
+  let made: Resolver | null = null;
+  const resolver = (): Resolver => {
+    if (made !== null) return made;
+    const r = new Resolver({ timeout: ownDeadlineMs(spec.timeoutMs), tries: 1 });
+    r.setServers([serverText(spec.host, spec.port)]);
+    if (spec.bindAddress !== null) {
+      if (spec.bindAddress.family === 'ipv4') r.setLocalAddress(spec.bindAddress.text);
+      else r.setLocalAddress('0.0.0.0', spec.bindAddress.text);
+    }
+    made = r;
+    return r;
+  };
   const start: StartRun = (done) => {
     const t0 = now();
     let finished = false;
@@ -128,14 +136,15 @@ export function dnsChecker(spec: DnsCheckSpec, now: NowMs): Checker {
       const reason = dnsVerdict(spec, answerRe, outcome);
       done(reason === null ? { ok: true, latencyMs } : { ok: false, latencyMs, reason });
     };
-    resolver.resolve(spec.queryName, spec.queryType, (err: NodeJS.ErrnoException | null, value: unknown) => {
+    const channel = resolver();
+    channel.resolve(spec.queryName, spec.queryType, (err: NodeJS.ErrnoException | null, value: unknown) => {
       if (err) finish(rcodeOf(err.code ?? 'EUNKNOWN'));
       else finish({ rcode: 'NOERROR', answers: renderAnswers(spec.queryType, value) });
     });
     return (reason) => {
       if (finished || cancelled !== null) return;
       cancelled = reason;
-      resolver.cancel(); // the callback runs with ECANCELLED and reports the reason
+      channel.cancel(); // the callback runs with ECANCELLED and reports the reason
     };
   };
   return withSignal(start);

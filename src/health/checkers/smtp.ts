@@ -134,6 +134,7 @@ export function smtpChecker(spec: SmtpCheckSpec, now: NowMs): Checker {
       base.removeAllListeners('data');
       const secure = tlsConnect({
         socket: base,
+        host: spec.host, // the name verified when there is no tls_server_name (not 'localhost')
         rejectUnauthorized: spec.tlsVerify,
         ...(servername !== undefined ? { servername } : {}),
         ...(ca !== null ? { ca } : {}),

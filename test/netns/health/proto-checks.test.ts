@@ -236,6 +236,8 @@ createServer((s) => session(s, false)).listen(Number(port), addr);
     expect(lab.once(virtualServerFromYaml(vs('helo_name: director-a.example.test')))).toMatchObject({ ok: true });
     expect(lab.once(virtualServerFromYaml(vs('starttls: true, tls_verify: false')))).toMatchObject({ ok: true });
     expect(lab.once(virtualServerFromYaml(vs(`starttls: true, ca_file: ${certFile()}, tls_server_name: mx.example.test`)))).toMatchObject({ ok: true });
+    // without tls_server_name the certificate is verified against the address probed, which it does not name
+    expect(lab.once(virtualServerFromYaml(vs(`starttls: true, ca_file: ${certFile()}`)))).toMatchObject({ ok: false, reason: expect.stringMatching(/^TLS: ERR_TLS_CERT_ALTNAME_INVALID .*IP: 10\.79\.0\.2/) as unknown });
     expect(lab.once(virtualServerFromYaml(vs('starttls: true')))).toMatchObject({ ok: false, reason: expect.stringMatching(/^TLS: (DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|ERR_TLS_CERT_ALTNAME_INVALID)/) as unknown });
     await stop();
     await start('noehlo');
