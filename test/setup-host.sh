@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the three test tiers need (idempotent, quick when
 # everything is present). Run as root: it is the `pretest` step of `npm test`.
-#   netns tier:  iproute2 nftables tcpdump tshark keepalived
+#   netns tier:  iproute2 nftables tcpdump tshark keepalived dnsmasq-base (dns check)
 #   kernel tier: qemu-system-x86 linux-image-amd64 busybox-static kmod ipvsadm
 #   systemd unit check: systemd (systemd-analyze)
 set -euo pipefail
 packages=(iproute2 nftables tcpdump tshark keepalived qemu-system-x86 linux-image-amd64
-          busybox-static kmod ipvsadm systemd iputils-ping procps psmisc)
+          busybox-static kmod ipvsadm systemd iputils-ping procps psmisc dnsmasq-base)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

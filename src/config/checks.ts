@@ -1,12 +1,12 @@
 /**
  * Health checks (`check:` on a virtual server or a real server): tcp, http,
- * https and exec, each with its own allowed keys.
+ * https, exec, dns, udp, icmp and smtp, each with its own allowed keys.
  */
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import { absolutePath, argv, bool, duration, int, ip, matching, oneOf, str } from './read.js';
 import { KEYS } from './keys.js';
-import { MapReader, type Ctx } from './reader.js';
-import type { AddressFamily, CheckConfig, CheckType, HttpStatusRange, IpAddress } from './types.js';
+import { MapReader, type Ctx, type Read } from './reader.js';
+import type { AddressFamily, CheckConfig, CheckType, DnsQueryType, DnsRcode, HttpStatusRange, IpAddress } from './types.js';
 import { familyName } from './values.js';
 
 export const CHECK_DEFAULTS = {
@@ -19,14 +19,31 @@ export const CHECK_DEFAULTS = {
   expectStatus: [[200, 299]] as readonly HttpStatusRange[],
   tlsVerify: true,
   maxBodyBytes: 1_048_576,
+  /** Keepalived's DNS_CHECK defaults: the root zone's SOA. */
+  queryName: '.',
+  queryType: 'SOA',
+  expectRcode: 'NOERROR',
+  /** Keepalived's PING_CHECK sends one echo request. */
+  icmpCount: 1,
+  icmpMinReplies: 1,
+  starttls: false,
 } as const;
 
-const CHECK_TYPES = ['tcp', 'http', 'https', 'exec'] as const;
+export const DNS_QUERY_TYPES: readonly DnsQueryType[] = ['A', 'AAAA', 'CAA', 'CNAME', 'MX', 'NAPTR', 'NS', 'PTR', 'SOA', 'SRV', 'TXT'];
+export const DNS_RCODES: readonly DnsRcode[] = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
+/** A UDP check's payload fits one datagram of a plain Ethernet MTU (1500 − 20 − 8). */
+export const UDP_PAYLOAD_MAX_BYTES = 1472;
+
+const CHECK_TYPES = ['tcp', 'http', 'https', 'exec', 'dns', 'udp', 'icmp', 'smtp'] as const;
 const KEYS_BY_TYPE: Readonly<Record<CheckType, readonly string[]>> = {
   tcp: KEYS.checkTcp,
   http: KEYS.checkHttp,
   https: KEYS.checkHttps,
   exec: KEYS.checkExec,
+  dns: KEYS.checkDns,
+  udp: KEYS.checkUdp,
+  icmp: KEYS.checkIcmp,
+  smtp: KEYS.checkSmtp,
 };
 
 /** Where a check is written: per real server, or as the default of a virtual server. */
@@ -88,7 +105,7 @@ const md5Hex = matching(/^[0-9a-fA-F]{32}$/, 'an md5 digest: 32 hexadecimal char
 
 function readConnect(m: MapReader, scope: CheckScope): { connectAddress: IpAddress | null; connectPort: number | null; bindAddress: IpAddress | null } {
   const connect = m.optAt('connect_address', ip);
-  const bind = m.optAt('bind_address', ip);
+  const bind = m.has('bind_address') ? m.optAt('bind_address', ip) : undefined;
   if (connect && scope.level === 'virtual_server') {
     m.ctx.report(m.keyNode('connect_address') ?? connect.node, connect.path, 'connect_address on a virtual-server check would probe one address for every real server; set it on the real server\'s check');
   }
@@ -146,6 +163,94 @@ function readTiming(m: MapReader): { intervalMs: number; timeoutMs: number; rise
   };
 }
 
+/** A DNS name: '.' (the root) or labels of 1..63 characters, 253 at most, an optional final dot. */
+const dnsName: Read<string> = (ctx, node, path) => {
+  const expected = "a DNS name like 'www.example.com' or '.' (the root)";
+  const text = str(ctx, node, path);
+  if (text === undefined) return undefined;
+  const bare = text.endsWith('.') && text !== '.' ? text.slice(0, -1) : text;
+  const ok = text === '.' || (bare.length <= 253 && bare.split('.').every((l) => /^[A-Za-z0-9_*](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/.test(l)));
+  if (!ok) {
+    ctx.mismatch(node, path, expected);
+    return undefined;
+  }
+  return text;
+};
+
+const hexBytes = (max: number): Read<string> => {
+  const expected = "hexadecimal bytes in quotes, e.g. '0a1b' (an even number of 0-9 a-f characters)";
+  return (ctx, node, path) => {
+    const v = isScalar(node) ? node.value : undefined;
+    if (typeof v !== 'string' || !/^(?:[0-9a-fA-F]{2})*$/.test(v)) {
+      ctx.mismatch(node, path, expected);
+      return undefined;
+    }
+    if (v.length / 2 > max) {
+      ctx.report(node, path, `must be at most ${String(max)} bytes`, `${String(v.length / 2)} bytes`);
+      return undefined;
+    }
+    return v.toLowerCase();
+  };
+};
+
+function readDns(m: MapReader) {
+  const expectRcode = m.opt('expect_rcode', oneOf(DNS_RCODES)) ?? CHECK_DEFAULTS.expectRcode;
+  const answer = m.optAt('expect_answer', regexSource);
+  if (answer && expectRcode !== 'NOERROR') {
+    m.ctx.report(m.keyNode('expect_answer') ?? answer.node, answer.path, `expect_answer needs answers, but expect_rcode ${expectRcode} has none (only NOERROR carries answers)`);
+  }
+  return {
+    queryName: m.opt('query_name', dnsName) ?? CHECK_DEFAULTS.queryName,
+    queryType: m.opt('query_type', oneOf(DNS_QUERY_TYPES)) ?? CHECK_DEFAULTS.queryType,
+    expectRcode,
+    expectAnswer: answer?.value ?? null,
+  };
+}
+
+function readUdp(m: MapReader) {
+  const ctx = m.ctx;
+  if (m.has('payload') && m.has('payload_hex')) {
+    ctx.report(m.keyNode('payload_hex') ?? m.node, m.sub('payload_hex'), 'payload and payload_hex are two ways to write the one datagram sent: write only one');
+  }
+  const text = m.optAt('payload', str);
+  if (text && Buffer.byteLength(text.value) > UDP_PAYLOAD_MAX_BYTES) {
+    ctx.report(text.node, text.path, `must be at most ${String(UDP_PAYLOAD_MAX_BYTES)} bytes`, `${String(Buffer.byteLength(text.value))} bytes`);
+  }
+  const payloadHex = text ? Buffer.from(text.value).toString('hex') : (m.opt('payload_hex', hexBytes(UDP_PAYLOAD_MAX_BYTES)) ?? '');
+  const expectReply = m.opt('expect_reply', regexSource) ?? null;
+  const expectReplyHex = m.opt('expect_reply_hex', hexBytes(UDP_PAYLOAD_MAX_BYTES)) ?? null;
+  const require = m.optAt('require_reply', bool);
+  const expecting = expectReply !== null || expectReplyHex !== null;
+  if (require?.value === false && expecting) {
+    ctx.report(require.node, require.path, 'require_reply: false contradicts expect_reply / expect_reply_hex, which need a reply');
+  }
+  return { payloadHex, requireReply: require?.value ?? expecting, expectReply, expectReplyHex };
+}
+
+function readIcmp(m: MapReader, scope: CheckScope) {
+  const { connectAddress } = readConnect(m, scope);
+  const count = m.opt('count', int(1, 10)) ?? CHECK_DEFAULTS.icmpCount;
+  const min = m.optAt('min_replies', int(1, 10));
+  if (min && min.value > count) {
+    m.ctx.report(min.node, min.path, `must not exceed count (${String(count)}): only count echo requests are sent`, String(min.value));
+  }
+  return { connectAddress, count, minReplies: min?.value ?? CHECK_DEFAULTS.icmpMinReplies };
+}
+
+function readSmtp(m: MapReader) {
+  const starttls = m.opt('starttls', bool) ?? CHECK_DEFAULTS.starttls;
+  if (!starttls) for (const key of KEYS_TLS_ONLY) m.forbid(key, 'for check type smtp without starttls: true (there is no TLS to configure)');
+  return {
+    heloName: m.opt('helo_name', matching(/^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})$|^\[[0-9A-Fa-f:.]+\]$/, "a host name like 'director-a.example.com' or an address literal like '[10.0.0.1]'")) ?? null,
+    starttls,
+    tlsVerify: starttls ? (m.opt('tls_verify', bool) ?? CHECK_DEFAULTS.tlsVerify) : true,
+    tlsServerName: starttls ? (m.opt('tls_server_name', matching(/^[A-Za-z0-9.-]+$/, 'a DNS name for TLS SNI')) ?? null) : null,
+    caFile: starttls ? (m.opt('ca_file', absolutePath) ?? null) : null,
+  };
+}
+
+const KEYS_TLS_ONLY = ['tls_verify', 'tls_server_name', 'ca_file'] as const;
+
 /** Read a check. `false` at real-server level means "no check: always up" (null). */
 export function readCheck(ctx: Ctx, node: Node, path: string, scope: CheckScope): CheckConfig | null | undefined {
   if (scope.level === 'real_server' && isScalar(node) && node.value === false) return null;
@@ -172,5 +277,13 @@ export function readCheck(ctx: Ctx, node: Node, path: string, scope: CheckScope)
       const dynamicWeight = m.opt('dynamic_weight', bool) ?? false;
       return command === undefined ? undefined : { type, ...timing, command, dynamicWeight };
     }
+    case 'dns':
+      return { type, ...timing, ...readConnect(m, scope), ...readDns(m) };
+    case 'udp':
+      return { type, ...timing, ...readConnect(m, scope), ...readUdp(m) };
+    case 'icmp':
+      return { type, ...timing, ...readIcmp(m, scope) };
+    case 'smtp':
+      return { type, ...timing, ...readConnect(m, scope), ...readSmtp(m) };
   }
 }

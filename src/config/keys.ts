@@ -7,6 +7,10 @@ const CHECK_CONNECT = ['connect_address', 'connect_port', 'bind_address'] as con
 const CHECK_HTTP = ['method', 'path', 'host', 'expect_status', 'expect_body', 'expect_digest', 'expect_digest_md5', 'max_body_bytes'] as const;
 const CHECK_TLS = ['tls_verify', 'tls_server_name', 'ca_file'] as const;
 const CHECK_EXEC = ['command', 'dynamic_weight'] as const;
+const CHECK_DNS = ['query_name', 'query_type', 'expect_rcode', 'expect_answer'] as const;
+const CHECK_UDP = ['payload', 'payload_hex', 'require_reply', 'expect_reply', 'expect_reply_hex'] as const;
+const CHECK_ICMP = ['count', 'min_replies'] as const;
+const CHECK_SMTP = ['helo_name', 'starttls'] as const;
 
 export const KEYS = {
   top: ['node', 'control', 'vrrp', 'ipvs_sync', 'ipvs', 'virtual_servers', 'scripts', 'alerts'],
@@ -28,17 +32,24 @@ export const KEYS = {
   ipvsTimeouts: ['tcp', 'tcp_fin', 'udp'],
   virtualServer: [
     'name', 'address', 'port', 'protocol', 'fwmark', 'family', 'scheduler', 'scheduler_flags', 'persistence',
-    'forwarding', 'tun_type', 'tun_port', 'on_failure', 'quorum', 'sorry_server', 'check', 'real_servers',
+    'forwarding', 'tun_type', 'tun_port', 'ops', 'on_failure', 'quorum', 'sorry_server', 'check', 'real_servers',
   ],
   persistence: ['timeout', 'netmask'],
   quorum: ['min_up', 'hysteresis'],
   sorryServer: ['address', 'port'],
   realServer: ['address', 'port', 'weight', 'upper_threshold', 'lower_threshold', 'check'],
-  check: [...CHECK_COMMON, ...CHECK_CONNECT, ...CHECK_HTTP, ...CHECK_TLS, ...CHECK_EXEC],
+  check: [
+    ...CHECK_COMMON, ...CHECK_CONNECT, ...CHECK_HTTP, ...CHECK_TLS, ...CHECK_EXEC,
+    ...CHECK_DNS, ...CHECK_UDP, ...CHECK_ICMP, ...CHECK_SMTP,
+  ],
   checkTcp: [...CHECK_COMMON, ...CHECK_CONNECT],
   checkHttp: [...CHECK_COMMON, ...CHECK_CONNECT, ...CHECK_HTTP],
   checkHttps: [...CHECK_COMMON, ...CHECK_CONNECT, ...CHECK_HTTP, ...CHECK_TLS],
   checkExec: [...CHECK_COMMON, ...CHECK_EXEC],
+  checkDns: [...CHECK_COMMON, ...CHECK_CONNECT, ...CHECK_DNS],
+  checkUdp: [...CHECK_COMMON, ...CHECK_CONNECT, ...CHECK_UDP],
+  checkIcmp: [...CHECK_COMMON, 'connect_address', ...CHECK_ICMP],
+  checkSmtp: [...CHECK_COMMON, ...CHECK_CONNECT, ...CHECK_SMTP, ...CHECK_TLS],
   scripts: ['user'],
   alert: ['name', 'type', 'events', 'min_interval', 'timeout', 'url', 'headers', 'retries', 'command'],
 } as const satisfies Record<string, readonly string[]>;

@@ -191,6 +191,68 @@ export type CheckConfig =
       readonly maxBodyBytes: number;
     }
   | {
+      /** DNS query over UDP (TCP on truncation) to the real server; see docs/health-checks.md. */
+      readonly type: 'dns';
+      readonly intervalMs: number;
+      readonly timeoutMs: number;
+      readonly rise: number;
+      readonly fall: number;
+      readonly connectAddress: IpAddress | null;
+      readonly connectPort: number | null;
+      readonly bindAddress: IpAddress | null;
+      readonly queryName: string;
+      readonly queryType: DnsQueryType;
+      readonly expectRcode: DnsRcode;
+      /** A regular expression source tested against each answer rendered as text; null: not checked. */
+      readonly expectAnswer: string | null;
+    }
+  | {
+      /** One datagram out; a reply (matching) or, without reply expectations, no ICMP error. */
+      readonly type: 'udp';
+      readonly intervalMs: number;
+      readonly timeoutMs: number;
+      readonly rise: number;
+      readonly fall: number;
+      readonly connectAddress: IpAddress | null;
+      readonly connectPort: number | null;
+      readonly bindAddress: IpAddress | null;
+      /** Lowercase hex of the bytes sent (from `payload` or `payload_hex`). */
+      readonly payloadHex: string;
+      readonly requireReply: boolean;
+      /** A regular expression source tested against the reply as latin1 text; null: not checked. */
+      readonly expectReply: string | null;
+      /** Lowercase hex the reply must start with; null: not checked. */
+      readonly expectReplyHex: string | null;
+    }
+  | {
+      /** ICMP / ICMPv6 echo over a raw socket. */
+      readonly type: 'icmp';
+      readonly intervalMs: number;
+      readonly timeoutMs: number;
+      readonly rise: number;
+      readonly fall: number;
+      readonly connectAddress: IpAddress | null;
+      readonly count: number;
+      readonly minReplies: number;
+    }
+  | {
+      /** SMTP: banner 220, EHLO (HELO on 5xx), optional STARTTLS, QUIT. */
+      readonly type: 'smtp';
+      readonly intervalMs: number;
+      readonly timeoutMs: number;
+      readonly rise: number;
+      readonly fall: number;
+      readonly connectAddress: IpAddress | null;
+      readonly connectPort: number | null;
+      readonly bindAddress: IpAddress | null;
+      /** null: the director's host name. */
+      readonly heloName: string | null;
+      readonly starttls: boolean;
+      readonly tlsVerify: boolean;
+      readonly tlsServerName: string | null;
+      readonly caFile: string | null;
+    }
+  | {
       readonly type: 'exec';
       readonly intervalMs: number;
       readonly timeoutMs: number;
@@ -201,6 +263,12 @@ export type CheckConfig =
     };
 
 export type CheckType = CheckConfig['type'];
+
+/** Query types the dns check can ask (those Node's resolver can return). */
+export type DnsQueryType = 'A' | 'AAAA' | 'CAA' | 'CNAME' | 'MX' | 'NAPTR' | 'NS' | 'PTR' | 'SOA' | 'SRV' | 'TXT';
+
+/** Response codes the dns check can tell apart (see docs/health-checks.md for how they are read). */
+export type DnsRcode = 'NOERROR' | 'FORMERR' | 'SERVFAIL' | 'NXDOMAIN' | 'NOTIMP' | 'REFUSED';
 
 export interface RealServerConfig {
   readonly address: IpAddress;
@@ -227,6 +295,11 @@ export interface VirtualServerConfig {
    */
   readonly persistence: { readonly timeoutS: number; readonly netmask: string; readonly prefixLength: number } | null;
   readonly forwarding: Forwarding;
+  /**
+   * One-packet scheduling (IPVS ONEPACKET, `ipvsadm -o`): every UDP datagram is
+   * scheduled on its own, no connection entry is kept. Absent means false.
+   */
+  readonly ops?: boolean;
   readonly onFailure: 'inhibit' | 'remove';
   readonly quorum: { readonly minUp: number; readonly hysteresis: number };
   readonly sorryServer: { readonly address: IpAddress; readonly port: number } | null;

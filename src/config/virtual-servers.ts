@@ -4,7 +4,7 @@
 import { isScalar, type Node } from 'yaml';
 import { readCheck } from './checks.js';
 import { KEYS } from './keys.js';
-import { duration, int, ip, isEmptyList, listOf, map, name, oneOf, parsed, reportDuplicates, values } from './read.js';
+import { bool, duration, int, ip, isEmptyList, listOf, map, name, oneOf, parsed, reportDuplicates, values } from './read.js';
 import type { Ctx, Located, MapReader, Read } from './reader.js';
 import type {
   AddressFamily,
@@ -150,6 +150,21 @@ function readSorry(m: MapReader | undefined, family: AddressFamily, port: number
   return address && p !== undefined ? { address: address.value, port: p } : null;
 }
 
+/**
+ * `ops`: one-packet scheduling. The kernel applies it only to UDP datagrams
+ * (ip_vs_schedule sets IP_VS_CONN_F_ONE_PACKET only for IPPROTO_UDP), so it is
+ * refused on a tcp or sctp service, where it would silently do nothing. A
+ * fwmark service may carry UDP, so it is accepted there (it then applies to
+ * the UDP packets of the mark only).
+ */
+function readOps(m: MapReader, key: VirtualServerKey | undefined): boolean {
+  const ops = m.optAt('ops', bool);
+  if (ops?.value === true && key?.kind === 'address' && key.protocol !== 'udp') {
+    m.ctx.report(ops.node, ops.path, `ops (one-packet scheduling) is only for protocol udp: the kernel honours it only for UDP datagrams, and this virtual server is ${key.protocol}`, 'true', 'protocol: udp');
+  }
+  return ops?.value ?? false;
+}
+
 interface VsContext {
   readonly family: AddressFamily;
   readonly port: number | undefined;
@@ -178,7 +193,7 @@ function readRealServer(vs: VsContext): Read<RealServerConfig> {
     }
     const checkNode = m.valueNode('check');
     const check = checkNode === undefined ? vs.defaultCheck : readCheck(ctx, checkNode, m.sub('check'), { family: address?.value.family ?? vs.family, level: 'real_server' });
-    if (check && check.type !== 'exec' && port === 0 && check.connectPort === null) {
+    if (check && check.type !== 'exec' && check.type !== 'icmp' && port === 0 && check.connectPort === null) {
       const at = checkNode ?? m.nodeFor('port');
       ctx.report(at, checkNode ? m.sub('check') : m.sub('port'), `a ${check.type} check needs a port to probe: the real server's port is 0, so set connect_port in the check`);
     }
@@ -229,6 +244,7 @@ function readVirtualServer(ctx: Ctx, node: Node, path: string): VsRead | undefin
     ...readScheduler(m),
     persistence: readPersistence(m.opt('persistence', map(KEYS.persistence)), family),
     forwarding,
+    ops: readOps(m, key),
     onFailure: m.opt('on_failure', oneOf(['inhibit', 'remove'] as const)) ?? VS_DEFAULTS.onFailure,
     quorum: { minUp, hysteresis },
     sorryServer: readSorry(m.opt('sorry_server', map(KEYS.sorryServer)), family, port),

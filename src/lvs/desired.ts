@@ -102,7 +102,7 @@ export function serviceOf(vs: VirtualServerConfig): Service {
   return {
     key: serviceKeyOf(vs),
     scheduler: vs.scheduler,
-    flags: schedBits | (p === null ? 0 : SvcFlag.PERSISTENT),
+    flags: schedBits | (p === null ? 0 : SvcFlag.PERSISTENT) | (vs.ops === true ? SvcFlag.ONEPACKET : 0),
     timeoutS: p === null ? 0 : p.timeoutS,
     netmask: p === null ? fullNetmask(family) : p.netmask,
     peName: null,

@@ -44,3 +44,24 @@ export function withSignal(start: StartRun): Checker {
   });
   return Object.assign(run, { start });
 }
+
+/**
+ * The deadline a checker sets itself (dns, udp, icmp), a little before the
+ * scheduler's `timeout`: 10% of it earlier, at most 50 ms. A run the
+ * scheduler cancels is recorded as `timeout after N ms` whatever it says, so
+ * a checker whose verdict at the deadline is its own (udp without a reply
+ * expectation: success; icmp: `1 of 3 echo replies`; dns: `no reply`) must
+ * decide before the scheduler does.
+ */
+export function ownDeadlineMs(timeoutMs: number): number {
+  return Math.max(1, timeoutMs - Math.min(50, Math.ceil(timeoutMs / 10)));
+}
+
+/** An errno-style code of an error, else its message. */
+export function errorCode(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return typeof code === 'string' ? code : err.message;
+  }
+  return String(err);
+}

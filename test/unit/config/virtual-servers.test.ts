@@ -169,10 +169,10 @@ describe('checks', () => {
 
   test('each type allows only its own keys', () => {
     expect(oneIssue(vs(`${ADDR}\ncheck: { type: tcp, path: / }`)).message).toBe("'path' is not allowed for check type tcp (only for http, https)");
-    expect(oneIssue(vs(`${ADDR}\ncheck: { type: http, tls_verify: false }`)).message).toBe("'tls_verify' is not allowed for check type http (only for https)");
-    expect(oneIssue(vs(`${ADDR}\ncheck: { type: exec, command: [/bin/c], connect_port: 80 }`)).message).toBe("'connect_port' is not allowed for check type exec (only for tcp, http, https)");
+    expect(oneIssue(vs(`${ADDR}\ncheck: { type: http, tls_verify: false }`)).message).toBe("'tls_verify' is not allowed for check type http (only for https, smtp)");
+    expect(oneIssue(vs(`${ADDR}\ncheck: { type: exec, command: [/bin/c], connect_port: 80 }`)).message).toBe("'connect_port' is not allowed for check type exec (only for tcp, http, https, dns, udp, smtp)");
     expect(oneIssue(vs(`${ADDR}\ncheck: { type: tcp, command: [/bin/c] }`)).message).toBe("'command' is not allowed for check type tcp (only for exec)");
-    expect(oneIssue(vs(`${ADDR}\ncheck: { type: icmp }`)).message).toBe('must be one of tcp, http, https, exec');
+    expect(oneIssue(vs(`${ADDR}\ncheck: { type: ping }`)).message).toBe('must be one of tcp, http, https, exec, dns, udp, icmp, smtp');
     expect(oneIssue(vs(`${ADDR}\ncheck: { interval: 1s }`)).message).toBe("missing required key 'type'");
     expect(oneIssue(vs(`${ADDR}\ncheck: { type: exec }`)).message).toBe("missing required key 'command'");
     expect(oneIssue(vs(`${ADDR}\ncheck: false`)).message).toBe('must be a mapping (key: value)');
