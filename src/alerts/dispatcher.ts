@@ -7,7 +7,7 @@
 import type { AlertEvent, AlertSinkConfig } from '../config/types.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
-import type { UserIds } from '../health/checkers/user.js';
+import type { UserIds } from '../os/accounts.js';
 import { canonicalJson } from '../health/key.js';
 import { MinIntervalFilter } from './dedup.js';
 import { alertOf, type AlertPayload, type LvsHaEvent } from './events.js';

@@ -5,7 +5,7 @@
  * group is killed.
  */
 import { spawn } from 'node:child_process';
-import type { UserIds } from '../health/checkers/user.js';
+import type { UserIds } from '../os/accounts.js';
 import type { AlertPayload } from './events.js';
 import type { Attempt, Deliver } from './queue.js';
 

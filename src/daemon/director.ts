@@ -45,6 +45,8 @@ export const DEFAULT_RETRY_MS = 5_000;
 const NEVER_MS = 2_147_483_647;
 
 export interface HealthPort {
+  /** Before update(): whatever the new virtual servers need first (the script user of exec checks). */
+  prepare?(virtualServers: readonly VirtualServerConfig[]): Promise<void>;
   update(virtualServers: readonly VirtualServerConfig[]): void;
   stop(): void;
   status(): readonly HealthVsStatus[];
@@ -142,12 +144,15 @@ export class Director {
         this.enqueue('health', async () => { await this.reconcile('health'); });
       },
     });
+    await this.health.prepare?.(config.virtualServers);
     this.health.update(config.virtualServers);
     await this.connect();
   }
 
   /** Inside the queue: a reload was applied. Unchanged checks keep their state (health.update). */
   async applyConfig(config: Config): Promise<void> {
+    // First, so that a missing script user fails the reload before anything changed.
+    await this.health?.prepare?.(config.virtualServers);
     const old = this.config;
     this.config = config;
     this.previous = old;

@@ -12,7 +12,7 @@ import type { Logger } from '../core/log.js';
 import { AlertDispatcher } from '../alerts/dispatcher.js';
 import { createHealthService } from '../health/index.js';
 import { CheckLatencyHistogram } from '../metrics/check-latency.js';
-import { resolveUser } from '../health/checkers/user.js';
+import { resolveScriptUser } from '../os/accounts.js';
 import { IpvsClient } from '../lvs/ipvs/client.js';
 import { openGenericNetlink } from '../os/genl.js';
 import type { JsonValue } from '../control/protocol.js';
@@ -21,7 +21,6 @@ import { forkIsolate, removeVipsFailSafe, tuneIsolate } from '../vrrp/isolate/fo
 import { VrrpIsolate } from '../vrrp/isolate/host.js';
 import type { TransitionNotice } from '../vrrp/runner.js';
 import { openRunnerOs } from '../vrrp/runner-os.js';
-import { resolveScriptUser } from '../vrrp/track/user.js';
 import { Director, type AlertsPort, type IpvsConnection } from './director.js';
 import { EventQueue } from './event-queue.js';
 import type { StatusProvider } from './status.js';
@@ -124,7 +123,7 @@ async function kernelAlerts(config: Config, logger: Logger, clock: Clock): Promi
   const log = logger.child({ component: 'alerts' });
   const scriptUser = config.alerts.some((a) => a.type === 'exec')
     // Never fall back to the daemon's own user (root): an unknown scripts.user fails the start.
-    ? await resolveUser(config.scripts.user)
+    ? await resolveScriptUser(config.scripts.user)
     : null;
   return new AlertDispatcher({ clock, log, node: config.node, scriptUser }, config.alerts);
 }

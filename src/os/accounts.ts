@@ -30,3 +30,41 @@ export async function resolveGroup(name: string, groupPath = '/etc/group'): Prom
   if (!found) throw new UnknownGroupError(`group '${name}' not found in ${groupPath}`);
   return found;
 }
+
+/** A user as scripts run under it. */
+export interface UserIds {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly home: string;
+}
+
+export class ScriptUserError extends LvsHaError {
+  readonly code = 'LVSHA_SCRIPT_USER';
+}
+
+/** Finds `name` (or a numeric uid) in passwd(5) text. Pure. */
+export function findUser(passwd: string, name: string): UserIds | null {
+  for (const line of passwd.split('\n')) {
+    const fields = line.split(':');
+    if (fields.length < 7) continue;
+    const [user, , uidText, gidText, , home] = fields;
+    if (user === undefined || uidText === undefined || gidText === undefined) continue;
+    if (user !== name && uidText !== name) continue;
+    if (!/^\d+$/.test(uidText) || !/^\d+$/.test(gidText)) return null;
+    return { name: user, uid: Number(uidText), gid: Number(gidText), home: home === undefined || home === '' ? '/' : home };
+  }
+  return null;
+}
+
+/**
+ * The user every script runs as (`scripts.user`: exec checks, track scripts,
+ * notify, exec alerts), the one lookup all of them use. uid 0 is refused
+ * whatever the name (an alias of root in /etc/passwd is still root).
+ */
+export async function resolveScriptUser(name: string, passwdPath = '/etc/passwd'): Promise<UserIds> {
+  const found = findUser(await readFile(passwdPath, 'utf8'), name);
+  if (!found) throw new ScriptUserError(`script user '${name}' does not exist (${passwdPath}); create it (useradd --system --no-create-home --shell /usr/sbin/nologin ${name}) or set scripts.user`);
+  if (found.uid === 0) throw new ScriptUserError(`script user '${name}' has uid 0 in ${passwdPath}: scripts never run as root, whatever the name`);
+  return found;
+}

@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import type { CheckResult } from '../hysteresis.js';
 import { abortText, type Checker, type NowMs } from './types.js';
-import type { UserIds } from './user.js';
+import type { UserIds } from '../../os/accounts.js';
 
 export interface ExecCheckSpec {
   readonly command: readonly string[];

@@ -9,7 +9,7 @@ import { smtpChecker } from './smtp.js';
 import { tcpChecker } from './tcp.js';
 import { udpChecker } from './udp.js';
 import type { Checker, NowMs } from './types.js';
-import type { UserIds } from './user.js';
+import type { UserIds } from '../../os/accounts.js';
 
 export type { Checker, NowMs } from './types.js';
 

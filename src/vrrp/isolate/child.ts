@@ -12,7 +12,7 @@ import { systemClock } from '../../core/clock.js';
 import { createAsyncRootLogger } from '../../core/log.js';
 import { VrrpEngine } from '../engine.js';
 import { openRunnerOs } from '../runner-os.js';
-import { resolveScriptUser } from '../track/user.js';
+import { resolveScriptUser } from '../../os/accounts.js';
 import { IsolateServer, type LoopDelayProbe, type ParentChannel } from './server.js';
 import type { IsolateMessage } from './protocol.js';
 

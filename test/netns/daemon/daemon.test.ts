@@ -46,7 +46,7 @@ function configText(node: string, vrid: number): string {
     '    forwarding: dr',
     '    real_servers:',
     '      - { address: 10.99.0.11, port: 80, weight: 2 }',
-    // A director refuses to start without its script user (Debian's nobody exists everywhere).
+    // Scripts run as Debian's nobody (it exists everywhere); without a script it is not even looked up.
     'scripts: { user: nobody }',
     '',
   ].join('\n');
@@ -141,11 +141,12 @@ describe('lvs-ha run in a network namespace', () => {
     expect(existsSync(badSocket)).toBe(false);
   });
 
-  it('refuses to start when scripts.user does not exist: exit 1, the reason on stderr, no socket', () => {
+  it('refuses to start when an exec check needs a scripts.user that does not exist: exit 1, the reason on stderr, no socket', () => {
     if (dir === undefined) throw new Error('no dir');
     const badPath = join(dir, 'nouser.yaml');
     const badSocket = join(dir, 'nouser.sock');
-    writeFileSync(badPath, configText('lvd-nouser', 52).replace(socketPath, badSocket).replace('user: nobody', 'user: lvd-no-such-user'));
+    writeFileSync(badPath, configText('lvd-nouser', 52).replace(socketPath, badSocket).replace('user: nobody', 'user: lvd-no-such-user')
+      .replace('{ address: 10.99.0.11, port: 80, weight: 2 }', '{ address: 10.99.0.11, port: 80, weight: 2, check: { type: exec, command: [/bin/true] } }'));
     const out = cli(['run', '--config', badPath]);
     expect(out.status).toBe(1);
     expect(out.stderr).toMatch(/the director engine failed to start: .*lvd-no-such-user/);
@@ -178,7 +179,7 @@ describe('lvs-ha run in a network namespace', () => {
     expect(human.status).toBe(0);
     expect(human.stdout).toMatch(/IPVS is not loaded in the daemon's network namespace/);
     const json = cli(['status', '--connections', '--json', '--socket', socketPath]);
-    expect(JSON.parse(json.stdout)).toEqual({ available: false, skipped: 0, connections: [] });
+    expect(JSON.parse(json.stdout)).toEqual({ available: false, skipped: 0, connections: [], matched: 0, scanned: 0, truncated: false });
   });
 
   it('renders the human view as aligned key: value lines', () => {

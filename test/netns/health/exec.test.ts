@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildChecker } from '../../../src/health/checkers/index.js';
-import { resolveUser } from '../../../src/health/checkers/user.js';
+import { resolveScriptUser as resolveUser } from '../../../src/os/accounts.js';
+import { valid } from '../../unit/config/helpers.js';
+
+const EXEC_VS = 'node: d\nvirtual_servers:\n  - { name: web, address: 10.50.1.1, port: 80, check: { type: exec, command: [/bin/true] }, real_servers: [{ address: 10.0.0.11 }] }\n';
 import { createHealthService } from '../../../src/health/index.js';
 import { systemClock } from '../../../src/core/clock.js';
 import { execCheck, ip, realServer, virtualServer } from '../../unit/health/fixtures.js';
@@ -87,7 +90,9 @@ describe('createHealthService (root)', () => {
     const script = writeScript(dir, 'svc-who.sh', `id -u > ${out}`);
     const svc = await createHealthService({ clock: systemClock, scriptsUser: name, publish: () => undefined, random: () => 0 });
     try {
-      svc.update([virtualServer('web', [realServer('127.0.0.1', 8080, execCheck([script], { intervalMs: 1000 }))])]);
+      const vs = [virtualServer('web', [realServer('127.0.0.1', 8080, execCheck([script], { intervalMs: 1000 }))])];
+      await svc.prepare(vs);
+      svc.update(vs);
       expect(await waitFor(() => svc.status()[0]?.real_servers[0]?.health === 'up', 3000)).toBe(true);
       expect(readFileSync(out, 'utf8').trim()).toBe(String(user.uid));
     } finally {
@@ -95,8 +100,9 @@ describe('createHealthService (root)', () => {
     }
   });
 
-  it('refuses an unknown scripts user with a stable code', async () => {
-    await expect(createHealthService({ clock: systemClock, scriptsUser: 'lvh-no-such-user', publish: () => undefined }))
-      .rejects.toMatchObject({ code: 'LVSHA_UNKNOWN_USER' });
+  it('refuses an unknown scripts user with a stable code, once an exec check needs it', async () => {
+    const svc = await createHealthService({ clock: systemClock, scriptsUser: 'lvh-no-such-user', publish: () => undefined });
+    await expect(svc.prepare(valid(EXEC_VS).virtualServers)).rejects.toMatchObject({ code: 'LVSHA_SCRIPT_USER' });
+    svc.stop();
   });
 });

@@ -6,7 +6,7 @@ import { systemClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/log.js';
 import { notifyArgv, NotifyQueue } from '../../../src/vrrp/notify.js';
 import { runScript } from '../../../src/vrrp/track/exec.js';
-import { parsePasswdUser } from '../../../src/vrrp/track/user.js';
+import { findUser } from '../../../src/os/accounts.js';
 
 let dir: string | undefined;
 afterEach(() => {
@@ -90,7 +90,7 @@ describe('runScript', () => {
 describe('script user', () => {
   it('parses passwd lines', () => {
     const passwd = 'root:x:0:0:root:/root:/bin/bash\nlvs-ha-script:x:998:997::/nonexistent:/usr/sbin/nologin\n';
-    expect(parsePasswdUser(passwd, 'lvs-ha-script')).toEqual({ uid: 998, gid: 997, home: '/nonexistent' });
-    expect(parsePasswdUser(passwd, 'nobody')).toBeNull();
+    expect(findUser(passwd, 'lvs-ha-script')).toEqual({ name: 'lvs-ha-script', uid: 998, gid: 997, home: '/nonexistent' });
+    expect(findUser(passwd, 'nobody')).toBeNull();
   });
 });
