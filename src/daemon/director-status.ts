@@ -79,12 +79,15 @@ export interface IpvsLinkState {
   readonly connected: boolean;
   readonly connectErrors: number;
   readonly lastConnectError: string | null;
+  /** Times the IPVS generic netlink family vanished (ip_vs unloaded) and was resolved again. */
+  readonly familyLost?: number;
 }
 
 export function reconcileStatus(link: IpvsLinkState, counters: ReconcilerCounters | null): JsonValue {
   return toJson({
     ipvs: link.connected ? 'connected' : 'unavailable',
     connect_errors: link.connectErrors,
+    family_lost: link.familyLost ?? 0,
     last_connect_error: link.lastConnectError,
     runs: counters?.runs ?? 0,
     failed_runs: counters?.failedRuns ?? 0,

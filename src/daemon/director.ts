@@ -67,6 +67,9 @@ export interface IpvsConnection {
   close(): void;
 }
 
+/** The errno of a request to a generic netlink family id the kernel no longer knows. */
+const FAMILY_LOST_KIND = 'ENOENT';
+
 export interface DirectorOptions {
   readonly clock: Clock;
   readonly logger: Logger;
@@ -107,6 +110,8 @@ export class Director {
   private drains: DrainOverride[] = [];
   private lastReloadOps: readonly Operation[] = [];
   private connectErrors = 0;
+  /** Times the IPVS family vanished under a connection (ip_vs unloaded) and was looked up again. */
+  private familyLosses = 0;
   private lastConnectError: string | null = null;
   private cancelReconnect: (() => void) | null = null;
   private cancelRepair: (() => void) | null = null;
@@ -219,7 +224,7 @@ export class Director {
         daemons: this.syncDaemons, lastError: this.syncError,
       }),
       reconcile: () => reconcileStatus(
-        { connected: this.conn !== null, connectErrors: this.connectErrors, lastConnectError: this.lastConnectError },
+        { connected: this.conn !== null, connectErrors: this.connectErrors, lastConnectError: this.lastConnectError, familyLost: this.familyLosses },
         this.reconciler?.counters() ?? null,
       ),
       drains: () => drainsStatus(this.drains),
@@ -331,8 +336,31 @@ export class Director {
     if (!this.reconciler) return null;
     const result = await this.reconciler.request(reason);
     this.checkReconcileErrors();
+    if (!result.ok && result.errorKind === FAMILY_LOST_KIND) {
+      await this.familyLost(result.error ?? 'ENOENT');
+      return result;
+    }
     this.armRepair(result);
     return result;
+  }
+
+  /**
+   * The table dump answered ENOENT: the kernel knows no generic netlink family
+   * by the id resolved at connect, i.e. ip_vs was unloaded (and maybe loaded
+   * again under a new id). Drop the connection and connect again, which
+   * resolves the family anew and reconciles the whole table (a reloaded ip_vs
+   * is empty); until ip_vs is back, the reconnect timer retries.
+   */
+  private async familyLost(reason: string): Promise<void> {
+    this.familyLosses += 1;
+    this.log.warn({ reason, family_lost: this.familyLosses }, 'the IPVS generic netlink family is gone (ip_vs unloaded?): reconnecting');
+    this.cancelRepair?.();
+    this.cancelRepair = null;
+    this.conn?.close();
+    this.conn = null;
+    this.reconciler = null;
+    this.syncDaemons = null;
+    await this.connect();
   }
 
   /** The next drift-repair run (sooner after a failure), queued like every other input. */

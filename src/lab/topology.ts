@@ -137,6 +137,14 @@ function durationText(ms: number): string {
   return ms % 1000 === 0 ? `${String(ms / 1000)}s` : `${String(ms)}ms`;
 }
 
+/**
+ * With sync, mh by source port (the real server a new master picks for a connection it takes
+ * over with sloppy_tcp is the one the old master picked); without sync the plain pair: rr.
+ */
+export function labScheduler(sync: boolean): { scheduler: string; scheduler_flags?: string[] } {
+  return sync ? { scheduler: 'mh', scheduler_flags: ['mh-port'] } : { scheduler: 'rr' };
+}
+
 /** The config file of one director, as YAML text the real validator accepts. */
 export function directorConfig(t: LabTopology, d: LabHost, paths: LabPaths): string {
   const first = d.name === 'd1';
@@ -167,7 +175,7 @@ export function directorConfig(t: LabTopology, d: LabHost, paths: LabPaths): str
   // No scripts run in the lab, but the script user must exist: Debian's nobody does.
   config.scripts = { user: 'nobody' };
   config.virtual_servers = [{
-    name: 'web', address: t.vip, port: t.port, scheduler: 'mh', scheduler_flags: ['mh-port'], forwarding: mode, on_failure: 'inhibit',
+    name: 'web', address: t.vip, port: t.port, ...labScheduler(sync), forwarding: mode, on_failure: 'inhibit',
     check: { type: 'http', path: '/', expect_status: [200], interval: '1s', timeout: '1s', rise: 2, fall: 2 },
     real_servers: hostsOf(t, 'real_server').map((r) => ({ address: addressOf(r), port: t.realPort, weight: 1 })),
   }];

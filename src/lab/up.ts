@@ -122,9 +122,10 @@ export async function labUpLocal(options: LabOptions, say: Say, dir = LAB_DIR): 
   say(`${master} is MASTER, ${backup} is BACKUP; every real server up on both`);
   const client = hostsOf(t, 'client')[0];
   if (client === undefined) throw new LabError('LVSHA_LAB_TOPOLOGY', 'no client in the topology');
-  // mh spreads by a hash of the client's address and port: 24 connections reach all three real
-  // servers but for a chance of 3 x (2/3)^24 (2 in 10,000).
-  const rounds = await runClientRounds(client.netns, t, 24, []);
+  // rr answers 6 connections from each real server twice. mh (with sync) spreads by a hash of
+  // the client's address and port: 24 connections reach all three but for a chance of
+  // 3 x (2/3)^24 (2 in 10,000).
+  const rounds = await runClientRounds(client.netns, t, options.sync ? 24 : 6, []);
   const answeredBy: Record<string, number> = {};
   for (const a of rounds.first) answeredBy[a ?? 'no answer'] = (answeredBy[a ?? 'no answer'] ?? 0) + 1;
   if (rounds.first.some((a) => a === null)) {

@@ -68,6 +68,8 @@ export interface RunResult {
   readonly durationMs: number;
   /** The run's error when the dump itself failed. */
   readonly error?: string;
+  /** Its kind (errno name such as ENOENT), with `error`. */
+  readonly errorKind?: string;
 }
 
 export interface ReconcilerCounters {
@@ -180,10 +182,11 @@ export class Reconciler {
     this.stats.runs += 1;
     const result = await this.reconcile(ipvs, reason).catch((err: unknown): RunResult => {
       const message = `reconcile (${reason}): ${describeError(err)}`;
+      const kind = errorKind(err);
       this.stats.failedRuns += 1;
-      this.recordError(errorKind(err), message);
+      this.recordError(kind, message);
       log.error({ err, reason }, message);
-      return { ok: false, reason, ops: [], applied: 0, failed: 0, skipped: 0, durationMs: 0, error: message };
+      return { ok: false, reason, ops: [], applied: 0, failed: 0, skipped: 0, durationMs: 0, error: message, errorKind: kind };
     });
     const durationMs = clock.nowMs() - t0;
     this.stats.lastRun = { at: clock.wallNow().toISOString(), durationMs, ops: result.ops.length, failed: result.failed };

@@ -111,6 +111,7 @@ function reconcileMetrics(fam: Families, rec: JsonValue | undefined): void {
   if (!isObject(rec)) return;
   fam.add('lvs_ha_ipvs_available', 'gauge', '1 when the IPVS netlink family is connected', {}, rec.ipvs === 'connected' ? 1 : 0);
   fam.add('lvs_ha_ipvs_connect_errors_total', 'counter', 'Failed attempts to reach IPVS', {}, num(rec.connect_errors));
+  fam.add('lvs_ha_ipvs_family_lost_total', 'counter', 'Times the IPVS generic netlink family vanished (ip_vs unloaded) and was resolved again', {}, num(rec.family_lost));
   fam.add('lvs_ha_reconcile_runs_total', 'counter', 'Reconciler runs', {}, num(rec.runs));
   fam.add('lvs_ha_reconcile_failed_runs_total', 'counter', 'Reconciler runs whose table read failed', {}, num(rec.failed_runs));
   fam.add('lvs_ha_reconcile_operations_total', 'counter', 'IPVS operations applied by the reconciler, by result', { result: 'applied' }, num(rec.ops_applied));

@@ -111,6 +111,28 @@ describe('director: IPVS from config and health', () => {
     await t.director.stop();
   });
 
+  test('ip_vs unloaded and loaded again: the dump answers ENOENT, the director connects afresh and restores the table', async () => {
+    const t = setup();
+    await t.director.start(configOf(BASE));
+    expect(t.connects()).toBe(1);
+    // The module goes away with its table; its family id is unknown to the kernel from now on.
+    t.ipvs.services.clear();
+    t.ipvs.failWhen = (m) => (m === 'readTable' && t.connects() < 2 ? FakeIpvs.err(2, 'GET_SERVICE') : undefined);
+    t.health.set('10.0.0.11', 80, 'up');
+    await t.settle();
+    expect(t.connects()).toBe(2);
+    expect(t.ipvs.services.size).toBe(2);
+    expect(t.weight(80, '10.0.0.11')).toBe(2);
+    const rec = t.director.statusSections().reconcile?.() as { ipvs: string; family_lost: number };
+    expect(rec).toMatchObject({ ipvs: 'connected', family_lost: 1 });
+    // Any other dump failure is retried on the same connection.
+    t.ipvs.failWhen = (m) => (m === 'readTable' ? FakeIpvs.err(16, 'GET_SERVICE') : undefined);
+    t.health.set('10.0.0.11', 80, 'down');
+    await t.settle();
+    expect(t.connects()).toBe(2);
+    await t.director.stop();
+  });
+
   test('a reload with a changed weight edits only that destination', async () => {
     const t = setup();
     await t.director.start(configOf(BASE));

@@ -37,7 +37,8 @@ describe('lab topology', () => {
       if (d1 === undefined) throw new Error('no director');
       return directorConfig(t, d1, paths);
     };
-    expect(config(false)).not.toMatch(/ipvs_sync|sloppy_tcp/);
+    expect(config(false)).not.toMatch(/ipvs_sync|sloppy_tcp|mh/);
+    expect(config(false)).toMatch(/scheduler: rr/);
     expect(config(true)).toMatch(/ipvs_sync/);
     expect(config(true)).toMatch(/sloppy_tcp: true/);
     expect(config(true)).toMatch(/scheduler: mh\n\s+scheduler_flags:\n\s+- mh-port/);
