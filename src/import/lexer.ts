@@ -95,6 +95,13 @@ function tokenizeLine(state: State, text: string, file: string, line: number): v
       i++;
     } else if (c === '#' || c === '!') {
       break;
+    } else if (c === '{' && (text[i + 1] === '{' || text[i + 1] === '%')) {
+      // A template expression ({{ VIP }}, {% if %}) is one word, so that it is reported as a placeholder at its place.
+      const closer = text[i + 1] === '{' ? '}}' : '%}';
+      const end = text.indexOf(closer, i + 2);
+      const stop = end < 0 ? text.length : end + 2;
+      push('word', text.slice(i, stop), col());
+      i = stop;
     } else if (c === '{' || c === '}') {
       push(c === '{' ? 'open' : 'close', c, col());
       i++;

@@ -1,7 +1,8 @@
 /** `global_defs`: the node name, script user, strict mode, sync daemon, IPVS timeouts. */
+import { garpRepeat } from './map-instance.js';
 import type { Globals, YamlMap } from './model.js';
 import type { Stmt } from './types.js';
-import { arg, type Collector, dispatch, intArg, parseInt10, parseUint, secondsArg } from './values.js';
+import { arg, type Collector, dispatch, parseInt10, parseUint, secondsArg } from './values.js';
 
 type Handler = (s: Stmt, g: Globals) => void;
 
@@ -89,7 +90,7 @@ export function globalHandlers(cx: Collector): Readonly<Record<string, Handler>>
       timeouts(cx, s, g);
     },
     vrrp_garp_master_repeat: (s, g) => {
-      const v = intArg(cx, s, 1, 100);
+      const v = garpRepeat(cx, s);
       if (v !== undefined) g.announce.repeat = v;
     },
     vrrp_garp_master_refresh: (s, g) => {

@@ -51,7 +51,7 @@ function parseBlock(c: Cursor, opener: Token | null): { stmts: Stmt[] } | { erro
       if ('error' in inner) return inner;
       block = inner.stmts;
     }
-    stmts.push({ keyword: first.text, args: words.slice(1).map((w) => w.text), loc: first.loc, block });
+    stmts.push({ keyword: first.text, args: words.slice(1).map((w) => w.text), loc: first.loc, argLocs: words.slice(1).map((w) => w.loc), block });
   }
 }
 
