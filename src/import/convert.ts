@@ -73,11 +73,11 @@ function virtualServers(cx: Collector, c: Collected): YamlMap[] {
   }
   const used = new Map<string, number>();
   for (const { stmt, acc } of c.virtualServers) {
+    const keys = stmt.args[0] === 'group' ? expandGroup(cx, stmt, c.vsGroups) : vsKeys(cx, stmt);
     if (acc.realServers.length === 0) {
       cx.warn(stmt.loc, 'virtual_server without real servers: Keepalived ignores it ("has no real servers - ignoring"), and so does the conversion');
       continue;
     }
-    const keys = stmt.args[0] === 'group' ? expandGroup(cx, stmt, c.vsGroups) : vsKeys(cx, stmt);
     for (const key of keys) {
       const base = vsName(key, vsProtocol(acc));
       const n = (used.get(base) ?? 0) + 1;
@@ -125,7 +125,9 @@ function buildRoot(cx: Collector, c: Collected, opts: ImportOptions, file: strin
  */
 function findPlaceholders(cx: Collector, stmts: readonly Stmt[], parent: string | null): void {
   for (const s of stmts) {
-    const words = [{ text: s.keyword, loc: s.loc }, ...s.args.map((text, i) => ({ text, loc: s.argLocs[i] ?? s.loc }))];
+    // A url regex may well contain <tags> or $: it is a pattern, not a value.
+    const args = s.keyword.startsWith('regex') ? [] : s.args;
+    const words = [{ text: s.keyword, loc: s.loc }, ...args.map((text, i) => ({ text, loc: s.argLocs[i] ?? s.loc }))];
     for (const w of words) {
       const kind = placeholderKind(w.text);
       if (kind === null) continue;

@@ -48,7 +48,6 @@ export function defaultsHandlers(cx: Collector): Readonly<Record<string, Handler
     delay_loop: (s, d) => { d.delayLoopMs = kaSeconds(cx, s, { min: 0.001, max: 86_400, invalid: { ignore: 'the inherited or default delay_loop applies' } }) ?? d.delayLoopMs; },
     connect_timeout: (s, d) => { d.connectTimeoutMs = kaSeconds(cx, s, { min: 0.001, max: 4294, invalid: { ignore: 'the inherited or default connect_timeout applies' } }) ?? d.connectTimeoutMs; },
     retry: (s, d) => { d.retry = kaNumber(cx, s, { min: 0, max: 999, invalid: { ignore: 'the inherited or default retry applies' } }) ?? d.retry; },
-    nb_get_retry: (s, d) => { d.retry = kaNumber(cx, s, { min: 0, max: 999, invalid: { ignore: 'the inherited or default retry applies' } }) ?? d.retry; },
     delay_before_retry: (s, d) => { d.delayBeforeRetryMs = secondsArg(cx, s) ?? d.delayBeforeRetryMs; },
     virtualhost: (s, d) => { d.virtualhost = arg(cx, s) ?? d.virtualhost; },
   };
@@ -57,6 +56,7 @@ export function defaultsHandlers(cx: Collector): Readonly<Record<string, Handler
 export function checkerHandlers(cx: Collector): Readonly<Record<string, Handler<CheckerAcc>>> {
   return {
     ...defaultsHandlers(cx),
+    nb_get_retry: (s, c) => { c.retry = kaNumber(cx, s, { min: 0, max: 999, invalid: { ignore: 'the inherited or default retry applies' } }) ?? c.retry; },
     connect_ip: (s, c) => { c.connectIp = addressArg(cx, s) ?? c.connectIp; },
     // Keepalived: "Invalid checker connect_port '70000'" (ignored: the real server's port is checked).
     connect_port: (s, c) => { c.connectPort = kaNumber(cx, s, { min: 1, max: 65535, invalid: { ignore: "the real server's port is checked" } }) ?? c.connectPort; },
@@ -163,7 +163,7 @@ function smtp(cx: Collector, c: CheckerAcc): YamlMap {
 export function buildCheck(cx: Collector, s: Stmt, inherited: CheckDefaults): YamlMap | null {
   const type = s.keyword as CheckerType;
   const c: CheckerAcc = { type, loc: s.loc, urls: [], sni: false, dynamic: false, hosts: [] };
-  dispatch(cx, 'checker', s.block ?? [], checkerHandlers(cx), c);
+  dispatch(cx, 'checker', s.block ?? [], checkerHandlers(cx), c, type);
   const out: YamlMap = cx.origin({}, s.loc);
   const t = timing(cx, c, inherited, out);
   switch (type) {

@@ -2,7 +2,7 @@
 import { garpRepeat } from './map-instance.js';
 import type { Globals, YamlMap } from './model.js';
 import type { Stmt } from './types.js';
-import { arg, type Collector, dispatch, parseInt10, parseUint, secondsArg } from './values.js';
+import { arg, type Collector, dispatch, nameArg, parseInt10, parseUint, secondsArg } from './values.js';
 
 type Handler = (s: Stmt, g: Globals) => void;
 
@@ -50,7 +50,7 @@ function timeouts(cx: Collector, s: Stmt, g: Globals): void {
 export function globalHandlers(cx: Collector): Readonly<Record<string, Handler>> {
   return {
     router_id: (s, g) => {
-      const v = arg(cx, s);
+      const v = nameArg(cx, s);
       if (v !== undefined) g.routerId = { value: v, loc: s.loc };
     },
     vrrp_version: (s, g) => {

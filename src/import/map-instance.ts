@@ -7,6 +7,8 @@ export interface ScriptDef {
   readonly name: string;
   readonly loc: Loc;
   command: string[] | null;
+  /** A script line was read (its command may have been refused: an error already). */
+  scriptSeen?: boolean;
   intervalMs: number;
   timeoutMs: number | null;
   weight: number;
@@ -25,6 +27,7 @@ export interface InstanceAcc {
   readonly loc: Loc;
   iface?: string | undefined;
   vrid?: number | undefined;
+  vridSeen?: boolean;
   priority?: number | undefined;
   priorityLoc?: Loc | undefined;
   advertMs?: number | undefined;
@@ -54,6 +57,7 @@ type Handler<S> = (s: Stmt, state: S) => void;
 export function scriptHandlers(cx: Collector): Readonly<Record<string, Handler<ScriptDef>>> {
   return {
     script: (s, d) => {
+      d.scriptSeen = true;
       d.command = commandArgv(cx, s, `vrrp_script ${d.name} script`) ?? d.command;
     },
     // Keepalived: "vrrp script interval must be greater than 0, setting to 1" (timeout: the same).
@@ -80,7 +84,7 @@ export function scriptHandlers(cx: Collector): Readonly<Record<string, Handler<S
 
 /** A vrrp_script interval or timeout: 0 becomes 1 s, as in Keepalived. */
 function scriptSeconds(cx: Collector, s: Stmt): number | undefined {
-  const ms = kaSeconds(cx, s, { min: 0, max: 86_400, invalid: { refuse: 'lvs-ha takes at most a day' } });
+  const ms = kaSeconds(cx, s, { min: 0, max: 86_400, lvsHaLimit: true, invalid: { refuse: '(at most a day)' } });
   if (ms !== 0) return ms;
   cx.warn(argLoc(s), `vrrp_script ${s.keyword} 0: Keepalived uses 1 s instead ("must be greater than 0, setting to 1"), and so does the conversion; write 1 to say so`);
   return 1000;
@@ -162,7 +166,7 @@ function unicastPeers(cx: Collector, s: Stmt, acc: InstanceAcc): void {
 
 /** garp_master_repeat / vrrp_garp_master_repeat: Keepalived turns 0 into 1 ("must be greater than 0, setting to 1"); lvs-ha takes at most 100. */
 export function garpRepeat(cx: Collector, s: Stmt): number | undefined {
-  const n = kaNumber(cx, s, { min: 0, max: 100, invalid: { refuse: 'lvs-ha sends at most 100 announcements (announce.repeat 1..100)' } });
+  const n = kaNumber(cx, s, { min: 0, max: 100, lvsHaLimit: true, invalid: { refuse: '(announce.repeat 1..100; 0 is taken as 1, as Keepalived does)' } });
   if (n !== 0) return n;
   cx.warn(argLoc(s), `${s.keyword} 0: Keepalived uses 1 instead ("must be greater than 0, setting to 1"), and so does the conversion; write 1 to say so`);
   return 1;
@@ -187,7 +191,7 @@ export function instanceHandlers(cx: Collector): Readonly<Record<string, Handler
     interface: (s, a) => { a.iface = arg(cx, s) ?? a.iface; },
     state: (s, a) => { a.state = s.args[0]; },
     // Keepalived: "VRID not valid - must be between 1 & 255", and the instance is refused ("the virtual router id must be set").
-    virtual_router_id: (s, a) => { a.vrid = kaNumber(cx, s, { min: 1, max: 255, invalid: { refuse: 'refuses the whole instance ("the virtual router id must be set")' } }) ?? a.vrid; },
+    virtual_router_id: (s, a) => { a.vridSeen = true; a.vrid = kaNumber(cx, s, { min: 1, max: 255, invalid: { refuse: 'refuses the whole instance ("the virtual router id must be set")' } }) ?? a.vrid; },
     // Keepalived: "Priority not valid! must be between 1 & 255. Using default 100".
     priority: (s, a) => {
       const p = kaNumber(cx, s, { min: 1, max: 255, invalid: { ignore: 'the default priority 100 applies' } });
@@ -205,10 +209,6 @@ export function instanceHandlers(cx: Collector): Readonly<Record<string, Handler
       a.advertLoc = s.loc;
     },
     nopreempt: (s, a) => {
-      a.preempt = false;
-      a.nopreemptLoc = s.loc;
-    },
-    no_preempt: (s, a) => {
       a.preempt = false;
       a.nopreemptLoc = s.loc;
     },
@@ -233,8 +233,6 @@ export function instanceHandlers(cx: Collector): Readonly<Record<string, Handler
     },
     garp_master_repeat: announceSetter('repeat', cx),
     garp_master_refresh: announceSetter('refreshMs', cx),
-    garp_interval: announceSetter('intervalMs', cx),
-    gna_interval: announceSetter('intervalMs', cx),
     version: (s, a) => { a.version = arg(cx, s) ?? a.version; },
   };
 }

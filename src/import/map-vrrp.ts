@@ -54,6 +54,7 @@ function trackScript(cx: Collector, t: Tracked, def: ScriptDef | undefined, weig
     cx.warn(t.loc, `track_script ${t.name}: no vrrp_script of that name; dropped`);
     return null;
   }
+  if (def.command === null && def.scriptSeen === true) return null; // refused at its line already
   if (def.command === null) {
     cx.warn(def.loc, `vrrp_script ${def.name}: no script line applies (check @conditional lines and --config-id); not tracked`);
     return null;
@@ -157,7 +158,7 @@ export function finishInstance(cx: Collector, a: InstanceAcc, scripts: ReadonlyM
   if (name !== a.name) cx.warn(a.loc, `vrrp_instance '${a.name}' is named '${name}' (lvs-ha names use letters, digits, _ . -)`);
   names.instances.set(a.name, name);
   if (a.iface === undefined) cx.warn(a.loc, `vrrp_instance ${a.name}: no interface; lvs-ha needs one`);
-  if (a.vrid === undefined) cx.warn(a.loc, `vrrp_instance ${a.name}: no virtual_router_id; lvs-ha needs one`);
+  if (a.vrid === undefined && a.vridSeen !== true) cx.error(a.loc, `vrrp_instance ${a.name}: no virtual_router_id: Keepalived refuses such an instance ("the virtual router id must be set"); write virtual_router_id 1..255`);
   const out: YamlMap = cx.origin({ name, interface: a.iface, vrid: a.vrid }, a.loc);
   stateNote(cx, a, out);
   const { family, list } = addresses(cx, a);

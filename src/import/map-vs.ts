@@ -149,7 +149,7 @@ function realServerWeight(cx: Collector, s: Stmt): number | undefined {
     cx.warn(argLoc(s), `weight ${raw}: Keepalived ignores it ("Real server weight ${raw} is outside range 0-2147483647"), so the weight stays 1; so does the conversion`);
     return undefined;
   }
-  return kaNumber(cx, s, { min: 0, max: 65535, invalid: { refuse: 'lvs-ha takes real server weights 0..65535' } });
+  return kaNumber(cx, s, { min: 0, max: 65535, lvsHaLimit: true, invalid: { refuse: '(IPVS weights as ipvsadm writes them; Keepalived would take it)' } });
 }
 
 function readRealServer(cx: Collector, s: Stmt): RsAcc | null {

@@ -3,7 +3,8 @@
  * splitting, lvs-ha names, and the collector of warnings and YAML comments.
  */
 import { isIP } from 'node:net';
-import { findRow, type Context } from './mapping.js';
+import { KEEPALIVED_KEYWORDS, KEEPALIVED_VERSION } from './keepalived-keywords.js';
+import { findRow, SHARED_TOPICS, type Context } from './mapping.js';
 import type { Finding, Loc, Stmt } from './types.js';
 
 /** Warnings for the report, comments for the YAML (before an object, or after one of its keys). */
@@ -129,9 +130,55 @@ export function toName(raw: string): string {
   return n.slice(0, 64);
 }
 
+/** Levenshtein distance (for did-you-mean). */
+export function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length] ?? 0;
+}
+
+/** The accepted keyword of `block` nearest to `keyword` (a misspelling), or null. */
+export function didYouMean(block: string, keyword: string): string | null {
+  const max = keyword.length <= 5 ? 1 : keyword.length <= 10 ? 2 : 3;
+  let best: { word: string; d: number } | null = null;
+  for (const w of KEEPALIVED_KEYWORDS[block] ?? []) {
+    const d = editDistance(keyword.toLowerCase(), w.toLowerCase());
+    if (d <= max && (best === null || d < best.d)) best = { word: w, d };
+  }
+  return best?.word ?? null;
+}
+
+/** What to write instead of a keyword Keepalived ignores in a block (measured: each is "Unknown keyword" there in 2.2.7). */
+const WRITE_INSTEAD: Readonly<Record<string, string>> = {
+  'vrrp_instance no_preempt': "write 'nopreempt'",
+  'vrrp_instance garp_interval': "write 'vrrp_garp_interval' in global_defs (it applies to every instance)",
+  'vrrp_instance gna_interval': "write 'vrrp_gna_interval' in global_defs (it applies to every instance)",
+  'virtual_server nb_get_retry': "write 'retry' (nb_get_retry is read only inside HTTP_GET and SSL_GET)",
+  'real_server nb_get_retry': "write 'retry' (nb_get_retry is read only inside HTTP_GET and SSL_GET)",
+  'TCP_CHECK nb_get_retry': "write 'retry'",
+  'MISC_CHECK nb_get_retry': "write 'retry'",
+  'SMTP_CHECK nb_get_retry': "write 'retry'",
+  'MISC_CHECK connect_timeout': "write 'misc_timeout'",
+};
+
+/** The blocks other than `block` that accept `keyword`. */
+function blocksAccepting(keyword: string, block: string): string[] {
+  return Object.entries(KEEPALIVED_KEYWORDS).filter(([b, words]) => b !== block && words.includes(keyword)).map(([b]) => b);
+}
+
 /**
- * Walk the statements of one block: unknown keywords and keywords without an
- * lvs-ha equivalent are warned about; the others go to their handler.
+ * Walk the statements of one block as Keepalived does: a keyword Keepalived
+ * does not accept in this block (`kaBlock`: the checker type for checkers) is
+ * ignored with a warning saying so and what to write instead (a
+ * did-you-mean for misspellings); keywords without an lvs-ha equivalent are
+ * warned about (one warning per topic and file for the e-mail and SNMP
+ * settings); the others go to their handler.
  */
 export function dispatch<S>(
   cx: Collector,
@@ -139,22 +186,42 @@ export function dispatch<S>(
   stmts: readonly Stmt[],
   handlers: Readonly<Record<string, (s: Stmt, state: S) => void>>,
   state: S,
+  kaBlock: string = context,
 ): void {
   for (const s of stmts) {
+    if (placeholderKind(s.keyword) !== null) continue; // an error already (placeholder scan)
+    const accepted = KEEPALIVED_KEYWORDS[kaBlock]?.includes(s.keyword) ?? true;
+    if (!accepted) {
+      cx.warn(s.loc, unknownKeyword(kaBlock, s.keyword));
+      continue;
+    }
     const row = findRow(context, s.keyword);
     const handler = handlers[s.keyword];
     if (row === undefined) {
-      cx.warn(s.loc, `${context} '${s.keyword}': unknown keyword, not converted`);
+      cx.warn(s.loc, `${kaBlock} '${s.keyword}': a Keepalived keyword the importer does not convert; dropped (check what it did for this pair)`);
     } else if (row.kind === 'dropped') {
       const shown = [s.keyword, ...s.args].join(' ');
       const text = shown.length > 60 ? `${shown.slice(0, 57)}...` : shown;
-      cx.warn(s.loc, `${context} '${text}': no lvs-ha equivalent${row.note === '' ? '' : ` (${row.note})`}; dropped`);
+      const message = `${context} '${text}': no lvs-ha equivalent${row.note === '' ? '' : ` (${row.note})`}; dropped`;
+      if (SHARED_TOPICS.has(row.note)) cx.warnOnce(`dropped:${row.note}`, s.loc, `${message} (and the other such settings of this file: one warning for all)`);
+      else cx.warn(s.loc, message);
     } else if (handler === undefined) {
       cx.warn(s.loc, `${context} '${s.keyword}': not converted (no converter for it)`);
     } else {
       handler(s, state);
     }
   }
+}
+
+function unknownKeyword(block: string, keyword: string): string {
+  const head = `${block} '${keyword}': Keepalived ${KEEPALIVED_VERSION} does not know this keyword in ${block} (it logs "Unknown keyword" and ignores the line, so its default applies); so does the conversion`;
+  const instead = WRITE_INSTEAD[`${block} ${keyword}`];
+  if (instead !== undefined) return `${head}; ${instead}`;
+  const near = didYouMean(block, keyword);
+  if (near !== null) return `${head}; did you mean '${near}'?`;
+  const elsewhere = blocksAccepting(keyword, block);
+  if (elsewhere.length > 0) return `${head}; it is a keyword of ${elsewhere.join(', ')}: move it there if that was meant`;
+  return head;
 }
 
 /** The first argument, or a warning that it is missing. */
@@ -193,8 +260,7 @@ export const RENDER_FIRST = 'the file looks like a template: render it first (fi
  */
 export function badValue(cx: Collector, keyword: string, value: string, expected: string, loc: Loc, consequence = ''): void {
   if (placeholderKind(value) !== null) return; // reported where it is, by the placeholder scan of convert.ts
-  const kind = isBareWord(value) ? 'a bare word' : null;
-  const hint = kind === null ? (consequence === '' ? '' : `; ${consequence}`) : `; it is ${kind} where ${expected} belongs: ${RENDER_FIRST}`;
+  const hint = !isBareWord(value) ? (consequence === '' ? '' : `; ${consequence}`) : `; a bare word where ${expected} belongs: if it is a placeholder, ${RENDER_FIRST}`;
   cx.error(loc, `${keyword} '${value}': not ${expected}${hint}`);
 }
 
@@ -222,6 +288,8 @@ export interface NumberSpec {
   readonly index?: number;
   /** What the number is, for messages ("a number of seconds"). */
   readonly what?: string;
+  /** The range is lvs-ha's, narrower than Keepalived's: a value beyond it is refused, not handled as Keepalived would. */
+  readonly lvsHaLimit?: boolean;
 }
 
 function rangeText(spec: NumberSpec): string {
@@ -245,9 +313,9 @@ export function kaNumber(cx: Collector, s: Stmt, spec: NumberSpec): number | und
   }
   const n = Number(raw);
   if (n >= spec.min && n <= spec.max) return n;
-  const head = `${s.keyword} ${raw}: Keepalived accepts ${rangeText(spec)} only`;
+  const head = `${s.keyword} ${raw}: ${spec.lvsHaLimit === true ? 'lvs-ha' : 'Keepalived'} accepts ${rangeText(spec)} only`;
   if ('refuse' in spec.invalid) {
-    cx.error(argLoc(s, index), `${head} and ${spec.invalid.refuse}; write a value in ${rangeText(spec)}`);
+    cx.error(argLoc(s, index), `${head}${spec.lvsHaLimit === true ? '' : ' and'} ${spec.invalid.refuse}; write a value in ${rangeText(spec)}`);
     return undefined;
   }
   if ('set' in spec.invalid) {

@@ -56,7 +56,7 @@ describe('reading files', () => {
     const r = importKeepalived(file, memorySourceFs({ [file]: 'global_defs {\n router_id a\n rotuer_id b\n}\n' }), { defaultNode: 'n', outputName: 'o' });
     expect(r.ok && r.warnings.map((w) => `${w.loc.line}:${w.loc.column} ${w.message}`)).toEqual([
       '0:0 nothing was converted: no vrrp_instance and no virtual_server (is this the right file? its includes may not match)',
-      "3:2 global_defs 'rotuer_id': unknown keyword, not converted",
+      `3:2 global_defs 'rotuer_id': Keepalived 2.2.7 does not know this keyword in global_defs (it logs "Unknown keyword" and ignores the line, so its default applies); so does the conversion; did you mean 'router_id'?`,
     ]);
   });
 });
