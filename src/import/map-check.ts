@@ -85,8 +85,13 @@ const MD5_HEX = /^[0-9a-fA-F]{32}$/;
 export function urlHandlers(cx: Collector): Readonly<Record<string, Handler<UrlAcc>>> {
   return {
     path: (s, u) => { u.path = arg(cx, s) ?? u.path; },
+    // Keepalived ignores a code outside 100..599 ("Invalid HTTP_GET status code '700'").
     status_code: (s, u) => {
-      for (const code of s.args) u.status.push(/^\d+$/.test(code) ? Number(code) : code);
+      s.args.forEach((code, i) => {
+        const bad = code.split('-').some((c) => !/^\d{3}$/.test(c) || Number(c) < 100 || Number(c) > 599);
+        if (bad) cx.warn(s.argLocs[i] ?? s.loc, `status_code ${code}: Keepalived ignores it ("Invalid HTTP_GET status code"), and so does the conversion; write codes 100..599 or ranges such as 200-299`);
+        else u.status.push(/^\d+$/.test(code) ? Number(code) : code);
+      });
     },
     regex: (s, u) => { u.regex = s.args.join(' '); },
     digest: (s, u) => {

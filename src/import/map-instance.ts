@@ -46,6 +46,7 @@ export interface InstanceAcc {
   notify?: string[] | undefined;
   announce: { repeat?: number; refreshMs?: number; intervalMs?: number };
   state?: string | undefined;
+  stateLoc?: Loc | undefined;
   version?: string | undefined;
   syncInterface?: { iface: string; loc: Loc };
 }
@@ -189,7 +190,10 @@ function notify(cx: Collector, s: Stmt, a: InstanceAcc): void {
 export function instanceHandlers(cx: Collector): Readonly<Record<string, Handler<InstanceAcc>>> {
   return {
     interface: (s, a) => { a.iface = arg(cx, s) ?? a.iface; },
-    state: (s, a) => { a.state = s.args[0]; },
+    state: (s, a) => {
+      a.state = s.args[0];
+      a.stateLoc = s.argLocs[0] ?? s.loc;
+    },
     // Keepalived: "VRID not valid - must be between 1 & 255", and the instance is refused ("the virtual router id must be set").
     virtual_router_id: (s, a) => { a.vridSeen = true; a.vrid = kaNumber(cx, s, { min: 1, max: 255, invalid: { refuse: 'refuses the whole instance ("the virtual router id must be set")' } }) ?? a.vrid; },
     // Keepalived: "Priority not valid! must be between 1 & 255. Using default 100".

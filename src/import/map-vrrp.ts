@@ -129,16 +129,20 @@ function announce(g: Globals, a: InstanceAcc, family: 'ipv4' | 'ipv6'): YamlMap 
  */
 function preempt(cx: Collector, a: InstanceAcc): boolean {
   if (a.preempt || a.nopreemptLoc === undefined) return a.preempt;
-  const why = a.state?.toUpperCase() === 'MASTER' ? 'with state MASTER' : a.priority === 255 ? 'with priority 255' : null;
+  const why = a.state === 'MASTER' ? ['with state MASTER', 'nopreempt will not work with initial state MASTER - clearing'] : a.priority === 255 ? ['with priority 255', 'nopreempt is incompatible with priority 255. resetting nopreempt'] : null;
   if (why === null) return false;
-  cx.warn(a.nopreemptLoc, `nopreempt ${why}: Keepalived clears nopreempt ("nopreempt will not work with initial state MASTER" / "is incompatible with priority 255"), so the instance preempts; so does the conversion (preempt: true). For a non-preempting pair, write state BACKUP (and a priority below 255) on both directors`);
+  cx.warn(a.nopreemptLoc, `nopreempt ${why[0]}: Keepalived clears nopreempt ("${why[1]}"), so the instance preempts; so does the conversion (preempt: true). For a non-preempting pair, write state BACKUP (and a priority below 255) on both directors`);
   return true;
 }
 
 function stateNote(cx: Collector, a: InstanceAcc, out: YamlMap): void {
   if (a.state === undefined) return;
+  if (!['MASTER', 'BACKUP'].includes(a.state)) {
+    cx.warn(a.stateLoc ?? a.loc, `vrrp_instance ${a.name}: state ${a.state}: Keepalived does not know it ("unknown state, defaulting to BACKUP"); lvs-ha has no initial state and starts every instance as BACKUP anyway`);
+    return;
+  }
   cx.note(out, `Keepalived initial state ${a.state}: lvs-ha has no initial state; it starts as BACKUP and the highest priority becomes master`);
-  if (a.state.toUpperCase() === 'MASTER' && (a.priority ?? DEFAULT_PRIORITY) < 255) {
+  if (a.state === 'MASTER' && (a.priority ?? DEFAULT_PRIORITY) < 255) {
     cx.warn(a.loc, `vrrp_instance ${a.name}: state MASTER has no lvs-ha equivalent; the instance starts as BACKUP and becomes master by priority (${a.priority ?? DEFAULT_PRIORITY}) after the master-down interval`);
   }
 }

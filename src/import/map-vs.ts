@@ -107,10 +107,18 @@ export function vsHandlers(cx: Collector): Readonly<Record<string, Handler<VsAcc
       v.persistenceMs = sec === undefined ? v.persistenceMs : sec * 1000;
     },
     persistence_granularity: (s, v) => { v.granularity = arg(cx, s) ?? v.granularity; },
-    protocol: (s, v) => { v.protocol = nameArg(cx, s)?.toLowerCase() ?? v.protocol; },
+    // Keepalived reads TCP, UDP and SCTP in any case; anything else: "Unknown protocol BOGUS - ignoring".
+    protocol: (s, v) => {
+      const p = nameArg(cx, s);
+      if (p === undefined) return;
+      if (['tcp', 'udp', 'sctp'].includes(p.toLowerCase())) v.protocol = p.toLowerCase();
+      else cx.warn(argLoc(s), `protocol ${p}: Keepalived ignores it ("Unknown protocol ${p} - ignoring"), so the line does not count; so does the conversion (write TCP, UDP or SCTP)`);
+    },
+    // Keepalived reads inet and inet6 in lower case only: "unknown address family INET", ignored.
     ip_family: (s, v) => {
-      const f = arg(cx, s);
-      v.family = f === 'inet6' ? 'ipv6' : f === 'inet' ? 'ipv4' : v.family;
+      const f = nameArg(cx, s);
+      if (f === 'inet6' || f === 'inet') v.family = f === 'inet6' ? 'ipv6' : 'ipv4';
+      else if (f !== undefined) cx.warn(argLoc(s), `ip_family ${f}: Keepalived ignores it ("unknown address family"), and so does the conversion; write inet or inet6 (lower case)`);
     },
     // Keepalived: "Quorum 0 must be in [1, 4294967295]. Setting to 1."
     quorum: (s, v) => { v.quorum = kaNumber(cx, s, { min: 1, max: 65535, invalid: { set: 1 } }) ?? v.quorum; },
@@ -324,7 +332,7 @@ export function finishVirtualServer(cx: Collector, v: VsAcc, key: VsKey, name: s
   else Object.assign(out, { fwmark: key.fwmark }, family === 'ipv6' ? { family: 'ipv6' } : {});
   const scheduler = v.scheduler ?? 'wlc';
   out.scheduler = scheduler;
-  if (v.scheduler === undefined) cx.noteKey(out, 'scheduler', 'no lb_algo: the IPVS default');
+  if (v.scheduler === undefined) cx.noteKey(out, 'scheduler', "Keepalived's default");
   const flags = schedulerFlags(cx, v, scheduler);
   if (flags.length > 0) out.scheduler_flags = flags;
   out.persistence = persistence(v, family);

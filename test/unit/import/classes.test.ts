@@ -96,6 +96,26 @@ describe('import-keepalived on the classes of issue 17', () => {
     expect(r.warnings.map(at)).toContainEqual(expect.stringMatching(/^53:1 virtual_server without real servers: Keepalived ignores it/));
   });
 
+  it('behaviour: case rules and overrides (state master, the address owner with nopreempt, protocol, ip_family, status codes)', () => {
+    const r = run('behaviour2');
+    expectYaml(r, 'behaviour2');
+    const ka = keepalivedSays('behaviour2');
+    const rules: [number, RegExp, RegExp][] = [
+      [10, /unknown state 'master', defaulting to BACKUP/, /state master: Keepalived does not know it/],
+      [33, /Unknown protocol BOGUS - ignoring/, /protocol BOGUS: Keepalived ignores it/],
+      [40, /Invalid HTTP_GET status code '700'/, /status_code 700: Keepalived ignores it/],
+      [47, /unknown address family INET/, /ip_family INET: Keepalived ignores it/],
+    ];
+    for (const [line, theirs, ours] of rules) {
+      expect(ka.some((k) => k.startsWith(`${line} `) && theirs.test(k)), `keepalived -t at line ${line}:\n${ka.join('\n')}`).toBe(true);
+      expect(r.warnings.some((w) => w.loc.line === line && ours.test(w.message)), `import at line ${line}:\n${r.warnings.map(at).join('\n')}`).toBe(true);
+    }
+    const all = spawnSync('keepalived', ['-t', '-f', `${DIR}behaviour2.conf`], { encoding: 'utf8' });
+    expect(`${all.stdout}${all.stderr}`).toContain('(OWNER) nopreempt is incompatible with priority 255. resetting nopreempt');
+    expect(`${all.stdout}${all.stderr}`).not.toContain('(LOWER) Warning - nopreempt will not work');
+    expect(r.warnings.map(at)).toContainEqual(expect.stringMatching(/^23:5 nopreempt with priority 255: Keepalived clears nopreempt/));
+  });
+
   it('bare program names: resolved on the PATH (warned with the path chosen) or refused at the line with the fix', () => {
     const r = run('program');
     expect(r.errors.map(at)).toEqual([expect.stringMatching(/^16:12 vrrp_script chk_custom script: 'check_my_service' is not an absolute path and is not on this host's PATH.*write the program's absolute path/)]);
