@@ -123,9 +123,13 @@ function buildRoot(cx: Collector, c: Collected, opts: ImportOptions, file: strin
  * __VIP__) is an error at its place, whatever keyword it belongs to; bare
  * words (VIP) are found where an address or a number is read.
  */
+const NOT_SCANNED = new Set(['authentication', 'auth_pass', 'notification_email', 'notification_email_from', 'smtp_helo_name', 'helo_name']);
+
 function findPlaceholders(cx: Collector, stmts: readonly Stmt[], parent: string | null): void {
   for (const s of stmts) {
-    // A url regex may well contain <tags> or $: it is a pattern, not a value.
+    // A url regex may well contain <tags> or $ (a pattern, not a value); a password or an e-mail address may
+    // contain $ or <>, and neither is converted.
+    if (NOT_SCANNED.has(s.keyword)) continue;
     const args = s.keyword.startsWith('regex') ? [] : s.args;
     const words = [{ text: s.keyword, loc: s.loc }, ...args.map((text, i) => ({ text, loc: s.argLocs[i] ?? s.loc }))];
     for (const w of words) {

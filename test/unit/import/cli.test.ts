@@ -68,6 +68,15 @@ describe('lvs-ha import-keepalived', () => {
     expect(readFileSync(outFile, 'utf8')).toMatch(/^# ERROR .*shell-script\.conf:6:11: vrrp_script chk script/m);
   });
 
+  it('exits 1 for an unrendered template: a placeholder as a virtual server address is an error at its place, not skipped with exit 0', async () => {
+    const outFile = join(tmp, 'template.yaml');
+    const r = await run(join(FIXTURES, 'classes/template.conf'), '-o', outFile);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/classes\/template\.conf:19:16: error: virtual_server 'VIP': not an IP address; a bare word where an IP address belongs: if it is a placeholder, the file looks like a template: render it first/);
+    expect(r.err).toMatch(/classes\/template\.conf:14:9: error: virtual_ipaddress entry '\{\{ VIP \}\}\/24': a \{\{ \}\} template expression/);
+    expect(r.err).not.toContain('passes check-config');
+  });
+
   it('exits 1 for a missing file and refuses bad usage', async () => {
     const r = await run(join(FIXTURES, 'does-not-exist.conf'));
     expect(r.code).toBe(1);

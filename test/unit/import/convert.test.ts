@@ -195,6 +195,11 @@ describe('VRRP details', () => {
     expect(high.warnings).toContainEqual(expect.stringContaining('cut to 254'));
   });
 
+  it('does not take a password or an e-mail address for a template placeholder (neither is converted)', () => {
+    const c = convertAny(`global_defs {\n notification_email {\n  <ops@example.org>\n }\n}\n${base('authentication {\n auth_type PASS\n auth_pass $ecret1\n}')}`);
+    expect(c.errors).toEqual([]);
+  });
+
   it('refuses shell syntax in a script at its line: lvs-ha runs no shell', () => {
     const c = convertAny(`vrrp_script s {\n script "</dev/tcp/127.0.0.1/80"\n}\n${base('track_script {\n s\n}')}`);
     expect(c.errors).toEqual([expect.stringMatching(/^2:9 vrrp_script s script '<\/dev\/tcp\/127.0.0.1\/80' uses shell syntax/)]);
