@@ -2,7 +2,7 @@
 import { garpRepeat } from './map-instance.js';
 import type { Globals, YamlMap } from './model.js';
 import type { Stmt } from './types.js';
-import { arg, type Collector, dispatch, nameArg, parseInt10, parseUint, secondsArg } from './values.js';
+import { arg, badValue, type Collector, dispatch, nameArg, parseInt10, parseUint, secondsArg } from './values.js';
 
 type Handler = (s: Stmt, g: Globals) => void;
 
@@ -21,8 +21,13 @@ export function parseSyncDaemon(cx: Collector, s: Stmt): Globals['sync'] {
       instance = rest[++i] ?? null;
     } else if (key !== undefined) {
       const v = rest[++i];
+      const n = parseUint(v);
       if (v === undefined) cx.warn(s.loc, `lvs_sync_daemon '${word}' needs a value; ignored`);
-      else extra[key] = key === 'group' ? v : (parseUint(v) ?? v);
+      else if (key === 'sync_id' && n !== null && n > 255) {
+        // Keepalived: "Invalid syncid (300) - defaulting to vrid"; lvs-ha's sync_id defaults to the followed instance's vrid too.
+        cx.warn(s.argLocs[i] ?? s.loc, `lvs_sync_daemon id ${v}: Keepalived accepts 0..255 only and uses the instance's virtual_router_id instead ("Invalid syncid - defaulting to vrid"), and so does the conversion (no sync_id)`);
+      } else if (key !== 'group' && n === null) badValue(cx, `lvs_sync_daemon ${word}`, v, 'a number', s.argLocs[i] ?? s.loc);
+      else extra[key] = key === 'group' ? v : (n ?? v);
     } else if (instance === null && i === 0) {
       instance = word;
     } else {

@@ -195,6 +195,13 @@ describe('VRRP details', () => {
     expect(high.warnings).toContainEqual(expect.stringContaining('cut to 254'));
   });
 
+  it('lvs_sync_daemon id outside 0..255: Keepalived defaults to the vrid, and so does the conversion (no sync_id)', () => {
+    const c = convert(base('', 'vrrp_version 3\n lvs_sync_daemon eth1 V id 300'));
+    valid(c);
+    expect(c.doc.ipvs_sync).toEqual({ interface: 'eth1', follow: 'V' });
+    expect(c.warnings).toContainEqual(expect.stringMatching(/^4: lvs_sync_daemon id 300: Keepalived accepts 0\.\.255 only/));
+  });
+
   it('does not take a password or an e-mail address for a template placeholder (neither is converted)', () => {
     const c = convertAny(`global_defs {\n notification_email {\n  <ops@example.org>\n }\n}\n${base('authentication {\n auth_type PASS\n auth_pass $ecret1\n}')}`);
     expect(c.errors).toEqual([]);
