@@ -14,8 +14,8 @@ import { finishVirtualServer, readVirtualServer, vsName, vsProtocol } from './ma
 import { emptyGlobals, type Globals, type YamlMap } from './model.js';
 import { parseKeepalived, type ParseResult } from './parser.js';
 import type { SourceFs } from './source.js';
-import { type Finding, formatLoc, type Stmt } from './types.js';
-import { Collector, dispatch, toName } from './values.js';
+import { type Finding, formatLoc, type Loc, type Stmt } from './types.js';
+import { Collector, dispatch, placeholderKind, RENDER_FIRST, toName } from './values.js';
 
 export interface ImportOptions {
   /** The Keepalived config id for `@id` lines; undefined: the router_id (see docs/migration.md). */
@@ -24,11 +24,26 @@ export interface ImportOptions {
   readonly defaultNode: string;
   /** The file name the validation issues name (the -o file, or "<stdout>"). */
   readonly outputName: string;
+  /** Finds a bare program name of a script on the importing host's PATH; default: no lookup (every bare name is refused). */
+  readonly resolveProgram?: ((name: string) => string | null) | undefined;
 }
 
 export type ImportResult =
   | { readonly ok: false; readonly error: Finding }
-  | { readonly ok: true; readonly yaml: string; readonly warnings: readonly Finding[]; readonly validation: ConfigLoadResult; readonly configId: string | null };
+  | {
+      readonly ok: true;
+      readonly yaml: string;
+      readonly warnings: readonly Finding[];
+      /**
+       * What cannot be converted, at the input line: values that are not what
+       * Keepalived accepts there (placeholders of a template among them), and
+       * check-config's complaints about the result, traced back to the input
+       * statement they came from. Not empty: the import fails (exit 1).
+       */
+      readonly errors: readonly Finding[];
+      readonly validation: ConfigLoadResult;
+      readonly configId: string | null;
+    };
 
 interface Collected {
   readonly globals: Globals;
@@ -59,6 +74,10 @@ function virtualServers(cx: Collector, c: Collected): YamlMap[] {
   const used = new Map<string, number>();
   for (const { stmt, acc } of c.virtualServers) {
     const keys = stmt.args[0] === 'group' ? expandGroup(cx, stmt, c.vsGroups) : vsKeys(cx, stmt);
+    if (acc.realServers.length === 0) {
+      cx.warn(stmt.loc, 'virtual_server without real servers: Keepalived ignores it ("has no real servers - ignoring"), and so does the conversion');
+      continue;
+    }
     for (const key of keys) {
       const base = vsName(key, vsProtocol(acc));
       const n = (used.get(base) ?? 0) + 1;
@@ -93,7 +112,34 @@ function buildRoot(cx: Collector, c: Collected, opts: ImportOptions, file: strin
   const vs = virtualServers(cx, c);
   if (vs.length > 0) root.virtual_servers = vs;
   if (c.globals.scriptUser !== null) root.scripts = { user: c.globals.scriptUser };
+  if (instances.length === 0 && vs.length === 0) {
+    cx.warn({ file, line: 0, column: 0 }, 'nothing was converted: no vrrp_instance and no virtual_server (is this the right file? its includes may not match)');
+  }
   return root;
+}
+
+/**
+ * Every word that is a template placeholder ({{ VIP }}, ${vip}, $LAN_IP, <ip>,
+ * __VIP__) is an error at its place, whatever keyword it belongs to; bare
+ * words (VIP) are found where an address or a number is read.
+ */
+const NOT_SCANNED = new Set(['authentication', 'auth_pass', 'notification_email', 'notification_email_from', 'smtp_helo_name', 'helo_name']);
+
+function findPlaceholders(cx: Collector, stmts: readonly Stmt[], parent: string | null): void {
+  for (const s of stmts) {
+    // A url regex may well contain <tags> or $ (a pattern, not a value); a password or an e-mail address may
+    // contain $ or <>, and neither is converted.
+    if (NOT_SCANNED.has(s.keyword)) continue;
+    const args = s.keyword.startsWith('regex') ? [] : s.args;
+    const words = [{ text: s.keyword, loc: s.loc }, ...args.map((text, i) => ({ text, loc: s.argLocs[i] ?? s.loc }))];
+    for (const w of words) {
+      const kind = placeholderKind(w.text);
+      if (kind === null) continue;
+      const where = w.text === s.keyword ? (parent === null ? 'keyword' : `${parent} entry`) : s.keyword;
+      cx.error(w.loc, `${where} '${w.text}': ${kind}: ${RENDER_FIRST}`);
+    }
+    if (s.block) findPlaceholders(cx, s.block, s.keyword);
+  }
 }
 
 /** The router_id of unconditional lines, used as the default config id. */
@@ -109,6 +155,18 @@ function parseWithConfigId(path: string, fs: SourceFs, opts: ImportOptions): { p
   const rid = routerIdOf(first);
   if (!first.ok || first.droppedConditionals === 0 || rid === null) return { parsed: first, configId: null };
   return { parsed: parseKeepalived(path, fs, { configId: rid }), configId: rid };
+}
+
+/** The input statement of the deepest object on a YAML path such as `virtual_servers[0].real_servers[1].address`. */
+function traceToInput(cx: Collector, root: YamlMap, yamlPath: string, file: string): Loc {
+  let node: unknown = root;
+  let loc: Loc = cx.origins.get(root) ?? { file, line: 0, column: 0 };
+  for (const part of yamlPath.split(/\.|\[(\d+)\]/).filter((p): p is string => typeof p === 'string' && p !== '')) {
+    if (typeof node !== 'object' || node === null) break;
+    node = (node as Record<string, unknown>)[part];
+    if (typeof node === 'object' && node !== null) loc = cx.origins.get(node) ?? loc;
+  }
+  return loc;
 }
 
 /** Unique findings, in file and line order (whole-file findings first). */
@@ -135,19 +193,28 @@ function header(path: string, warnings: readonly Finding[]): string[] {
 export function importKeepalived(path: string, fs: SourceFs, opts: ImportOptions): ImportResult {
   const { parsed, configId } = parseWithConfigId(path, fs, opts);
   if (!parsed.ok) return parsed;
-  const cx = new Collector();
+  const cx = new Collector(opts.resolveProgram);
   cx.warnings.push(...parsed.warnings);
   if (parsed.droppedConditionals > 0 && configId === null) {
     cx.warn({ file: path, line: 0, column: 0 }, `${parsed.droppedConditionals} conditional line(s) (@id) do not apply with no config id (there is no unconditional router_id; pass --config-id) and were skipped`);
   }
   const c: Collected = { globals: emptyGlobals(), scripts: new Map(), instances: [], groups: [], virtualServers: [], vsGroups: new Map() };
+  findPlaceholders(cx, parsed.stmts, null);
   dispatch(cx, 'top', parsed.stmts, topHandlers(cx), c);
   const root = buildRoot(cx, c, opts, path);
   const warnings = dedupe(cx.warnings);
   const head = header(path, warnings);
   if (configId !== null) head.splice(1, 0, `Keepalived config id '${configId}': lines '@${configId} ...' and '@^other ...' applied.`);
   const yaml = emitYaml(root, cx, head);
-  return { ok: true, yaml, warnings, validation: validateConfigText(yaml, opts.outputName), configId };
+  const validation = validateConfigText(yaml, opts.outputName);
+  // check-config is never the first to complain: every issue it still finds is reported at the input statement the YAML came from.
+  const traced = validation.ok ? [] : validation.errors.map((e) => ({ loc: traceToInput(cx, root, e.path, path), message: `${e.message}${e.found === undefined ? '' : ` (found ${e.found})`} [converted as ${e.path}]` }));
+  const errors = dedupe([...cx.errors, ...(cx.errors.length > 0 ? [] : traced)]);
+  if (errors.length > 0) {
+    const text = emitYaml(root, cx, [...head, `${errors.length} error${errors.length === 1 ? '' : 's'} (not converted; this file does not mean what the Keepalived file meant):`, ...errors.map((e) => `ERROR ${formatLoc(e.loc)}: ${e.message}`)]);
+    return { ok: true, yaml: text, warnings, errors, validation, configId };
+  }
+  return { ok: true, yaml, warnings, errors, validation, configId };
 }
 
 export { topHandlers };

@@ -83,6 +83,18 @@ function applyConditional(state: State, line: string): string | null {
   return rest;
 }
 
+/** Does a template expression ({{ ... }} or {% ... %}) start at i? */
+function templateAt(text: string, i: number): boolean {
+  return text[i] === '{' && (text[i + 1] === '{' || text[i + 1] === '%');
+}
+
+/** The index of the last character of the template expression starting at i (the end of the line when unclosed). */
+function templateEnd(text: string, i: number): number {
+  const closer = text[i + 1] === '{' ? '}}' : '%}';
+  const end = text.indexOf(closer, i + 2);
+  return end < 0 ? text.length - 1 : end + 1;
+}
+
 function tokenizeLine(state: State, text: string, file: string, line: number): void {
   let i = 0;
   const col = (): number => i + 1;
@@ -95,7 +107,7 @@ function tokenizeLine(state: State, text: string, file: string, line: number): v
       i++;
     } else if (c === '#' || c === '!') {
       break;
-    } else if (c === '{' || c === '}') {
+    } else if ((c === '{' || c === '}') && !templateAt(text, i)) {
       push(c === '{' ? 'open' : 'close', c, col());
       i++;
     } else if (c === '"') {
@@ -105,9 +117,10 @@ function tokenizeLine(state: State, text: string, file: string, line: number): v
       i = end + 1;
     } else {
       const start = i;
-      while (i < text.length && !/[\s{}"#!]/.test(text[i] ?? '')) {
-        // An undefined ${NAME} stays as written, braces included.
-        const close = text.startsWith('${', i) ? text.indexOf('}', i) : -1;
+      while (i < text.length && (!/[\s{}"#!]/.test(text[i] ?? '') || templateAt(text, i))) {
+        // An undefined ${NAME} stays as written, braces included; so does a template expression ({{ VIP }}/24, {% if %}),
+        // so that it is reported as a placeholder where it is.
+        const close = text.startsWith('${', i) ? text.indexOf('}', i) : templateAt(text, i) ? templateEnd(text, i) : -1;
         i = close > 0 ? close + 1 : i + 1;
       }
       push('word', text.slice(start, i), start + 1);

@@ -9,7 +9,7 @@
  */
 import type { YamlMap, YamlValue } from './model.js';
 import type { Loc, Stmt } from './types.js';
-import { arg, blockWords, type Collector, dispatch, durationText, intArg, secondsArg, splitArgv } from './values.js';
+import { addressArg, arg, blockWords, type Collector, commandArgv, dispatch, durationText, kaNumber, kaSeconds, secondsArg } from './values.js';
 
 /** Timing and host settings inherited virtual_server -> real_server -> checker. */
 export interface CheckDefaults {
@@ -44,10 +44,10 @@ type Handler<S> = (s: Stmt, state: S) => void;
 /** Handlers for the timing keywords shared by virtual_server, real_server and the checkers. */
 export function defaultsHandlers(cx: Collector): Readonly<Record<string, Handler<CheckDefaults>>> {
   return {
-    delay_loop: (s, d) => { d.delayLoopMs = secondsArg(cx, s) ?? d.delayLoopMs; },
-    connect_timeout: (s, d) => { d.connectTimeoutMs = secondsArg(cx, s) ?? d.connectTimeoutMs; },
-    retry: (s, d) => { d.retry = intArg(cx, s, 0, 999) ?? d.retry; },
-    nb_get_retry: (s, d) => { d.retry = intArg(cx, s, 0, 999) ?? d.retry; },
+    // Keepalived: "delay loop '0' invalid - ignoring", "connect_timeout 0 invalid - ignoring", "Invalid retry connection value '-1'".
+    delay_loop: (s, d) => { d.delayLoopMs = kaSeconds(cx, s, { min: 0.001, max: 86_400, invalid: { ignore: 'the inherited or default delay_loop applies' } }) ?? d.delayLoopMs; },
+    connect_timeout: (s, d) => { d.connectTimeoutMs = kaSeconds(cx, s, { min: 0.001, max: 4294, invalid: { ignore: 'the inherited or default connect_timeout applies' } }) ?? d.connectTimeoutMs; },
+    retry: (s, d) => { d.retry = kaNumber(cx, s, { min: 0, max: 999, invalid: { ignore: 'the inherited or default retry applies' } }) ?? d.retry; },
     delay_before_retry: (s, d) => { d.delayBeforeRetryMs = secondsArg(cx, s) ?? d.delayBeforeRetryMs; },
     virtualhost: (s, d) => { d.virtualhost = arg(cx, s) ?? d.virtualhost; },
   };
@@ -56,16 +56,15 @@ export function defaultsHandlers(cx: Collector): Readonly<Record<string, Handler
 export function checkerHandlers(cx: Collector): Readonly<Record<string, Handler<CheckerAcc>>> {
   return {
     ...defaultsHandlers(cx),
-    connect_ip: (s, c) => { c.connectIp = arg(cx, s) ?? c.connectIp; },
-    connect_port: (s, c) => { c.connectPort = intArg(cx, s, 1, 65535) ?? c.connectPort; },
-    bindto: (s, c) => { c.bindto = arg(cx, s) ?? c.bindto; },
+    nb_get_retry: (s, c) => { c.retry = kaNumber(cx, s, { min: 0, max: 999, invalid: { ignore: 'the inherited or default retry applies' } }) ?? c.retry; },
+    connect_ip: (s, c) => { c.connectIp = addressArg(cx, s) ?? c.connectIp; },
+    // Keepalived: "Invalid checker connect_port '70000'" (ignored: the real server's port is checked).
+    connect_port: (s, c) => { c.connectPort = kaNumber(cx, s, { min: 1, max: 65535, invalid: { ignore: "the real server's port is checked" } }) ?? c.connectPort; },
+    bindto: (s, c) => { c.bindto = addressArg(cx, s) ?? c.bindto; },
     url: (s, c) => { c.urls.push(s); },
     enable_sni: (_s, c) => { c.sni = true; },
     misc_path: (s, c) => {
-      const line = s.args.join(' ');
-      const { argv, shell } = splitArgv(line);
-      if (shell) cx.warn(s.loc, `misc_path '${line}' uses shell syntax, but lvs-ha runs commands without a shell`);
-      c.command = argv;
+      c.command = commandArgv(cx, s, 'misc_path') ?? c.command;
     },
     misc_timeout: (s, c) => { c.miscTimeoutMs = secondsArg(cx, s) ?? c.miscTimeoutMs; },
     misc_dynamic: (_s, c) => { c.dynamic = true; },
@@ -86,8 +85,13 @@ const MD5_HEX = /^[0-9a-fA-F]{32}$/;
 export function urlHandlers(cx: Collector): Readonly<Record<string, Handler<UrlAcc>>> {
   return {
     path: (s, u) => { u.path = arg(cx, s) ?? u.path; },
+    // Keepalived ignores a code outside 100..599 ("Invalid HTTP_GET status code '700'").
     status_code: (s, u) => {
-      for (const code of s.args) u.status.push(/^\d+$/.test(code) ? Number(code) : code);
+      s.args.forEach((code, i) => {
+        const bad = code.split('-').some((c) => !/^\d{3}$/.test(c) || Number(c) < 100 || Number(c) > 599);
+        if (bad) cx.warn(s.argLocs[i] ?? s.loc, `status_code ${code}: Keepalived ignores it ("Invalid HTTP_GET status code"), and so does the conversion; write codes 100..599 or ranges such as 200-299`);
+        else u.status.push(/^\d+$/.test(code) ? Number(code) : code);
+      });
     },
     regex: (s, u) => { u.regex = s.args.join(' '); },
     digest: (s, u) => {
@@ -164,8 +168,8 @@ function smtp(cx: Collector, c: CheckerAcc): YamlMap {
 export function buildCheck(cx: Collector, s: Stmt, inherited: CheckDefaults): YamlMap | null {
   const type = s.keyword as CheckerType;
   const c: CheckerAcc = { type, loc: s.loc, urls: [], sni: false, dynamic: false, hosts: [] };
-  dispatch(cx, 'checker', s.block ?? [], checkerHandlers(cx), c);
-  const out: YamlMap = {};
+  dispatch(cx, 'checker', s.block ?? [], checkerHandlers(cx), c, type);
+  const out: YamlMap = cx.origin({}, s.loc);
   const t = timing(cx, c, inherited, out);
   switch (type) {
     case 'TCP_CHECK':

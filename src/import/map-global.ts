@@ -1,7 +1,8 @@
 /** `global_defs`: the node name, script user, strict mode, sync daemon, IPVS timeouts. */
+import { garpRepeat } from './map-instance.js';
 import type { Globals, YamlMap } from './model.js';
 import type { Stmt } from './types.js';
-import { arg, type Collector, dispatch, intArg, parseInt10, parseUint, secondsArg } from './values.js';
+import { arg, badValue, type Collector, dispatch, nameArg, parseInt10, parseUint, secondsArg } from './values.js';
 
 type Handler = (s: Stmt, g: Globals) => void;
 
@@ -20,8 +21,13 @@ export function parseSyncDaemon(cx: Collector, s: Stmt): Globals['sync'] {
       instance = rest[++i] ?? null;
     } else if (key !== undefined) {
       const v = rest[++i];
+      const n = parseUint(v);
       if (v === undefined) cx.warn(s.loc, `lvs_sync_daemon '${word}' needs a value; ignored`);
-      else extra[key] = key === 'group' ? v : (parseUint(v) ?? v);
+      else if (key === 'sync_id' && n !== null && n > 255) {
+        // Keepalived: "Invalid syncid (300) - defaulting to vrid"; lvs-ha's sync_id defaults to the followed instance's vrid too.
+        cx.warn(s.argLocs[i] ?? s.loc, `lvs_sync_daemon id ${v}: Keepalived accepts 0..255 only and uses the instance's virtual_router_id instead ("Invalid syncid - defaulting to vrid"), and so does the conversion (no sync_id)`);
+      } else if (key !== 'group' && n === null) badValue(cx, `lvs_sync_daemon ${word}`, v, 'a number', s.argLocs[i] ?? s.loc);
+      else extra[key] = key === 'group' ? v : (n ?? v);
     } else if (instance === null && i === 0) {
       instance = word;
     } else {
@@ -49,7 +55,7 @@ function timeouts(cx: Collector, s: Stmt, g: Globals): void {
 export function globalHandlers(cx: Collector): Readonly<Record<string, Handler>> {
   return {
     router_id: (s, g) => {
-      const v = arg(cx, s);
+      const v = nameArg(cx, s);
       if (v !== undefined) g.routerId = { value: v, loc: s.loc };
     },
     vrrp_version: (s, g) => {
@@ -89,7 +95,7 @@ export function globalHandlers(cx: Collector): Readonly<Record<string, Handler>>
       timeouts(cx, s, g);
     },
     vrrp_garp_master_repeat: (s, g) => {
-      const v = intArg(cx, s, 1, 100);
+      const v = garpRepeat(cx, s);
       if (v !== undefined) g.announce.repeat = v;
     },
     vrrp_garp_master_refresh: (s, g) => {

@@ -1,12 +1,14 @@
 /** `vrrp_instance` and `vrrp_script` blocks, read into accumulators (finished in map-vrrp.ts). */
 import { isIP } from 'node:net';
 import type { Loc, Stmt } from './types.js';
-import { arg, blockWords, type Collector, dispatch, intArg, parseInt10, secondsArg, splitArgv } from './values.js';
+import { addressArg, arg, argLoc, blockWords, checkAddress, type Collector, commandArgv, dispatch, kaNumber, kaSeconds, parseInt10, secondsArg } from './values.js';
 
 export interface ScriptDef {
   readonly name: string;
   readonly loc: Loc;
   command: string[] | null;
+  /** A script line was read (its command may have been refused: an error already). */
+  scriptSeen?: boolean;
   intervalMs: number;
   timeoutMs: number | null;
   weight: number;
@@ -25,12 +27,14 @@ export interface InstanceAcc {
   readonly loc: Loc;
   iface?: string | undefined;
   vrid?: number | undefined;
+  vridSeen?: boolean;
   priority?: number | undefined;
   priorityLoc?: Loc | undefined;
   advertMs?: number | undefined;
   advertText?: string | undefined;
   advertLoc?: Loc | undefined;
   preempt: boolean;
+  nopreemptLoc?: Loc | undefined;
   preemptDelayMs?: number | undefined;
   preemptDelayLoc?: Loc | undefined;
   accept?: boolean | undefined;
@@ -42,6 +46,7 @@ export interface InstanceAcc {
   notify?: string[] | undefined;
   announce: { repeat?: number; refreshMs?: number; intervalMs?: number };
   state?: string | undefined;
+  stateLoc?: Loc | undefined;
   version?: string | undefined;
   syncInterface?: { iface: string; loc: Loc };
 }
@@ -53,32 +58,37 @@ type Handler<S> = (s: Stmt, state: S) => void;
 export function scriptHandlers(cx: Collector): Readonly<Record<string, Handler<ScriptDef>>> {
   return {
     script: (s, d) => {
-      const line = s.args.join(' ');
-      if (line === '') {
-        cx.warn(s.loc, "vrrp_script 'script' needs a command; ignored");
-        return;
-      }
-      const { argv, shell } = splitArgv(line);
-      if (shell) cx.warn(s.loc, `vrrp_script ${d.name}: '${line}' uses shell syntax, but lvs-ha runs commands without a shell; write a small script instead`);
-      d.command = argv;
+      d.scriptSeen = true;
+      d.command = commandArgv(cx, s, `vrrp_script ${d.name} script`) ?? d.command;
     },
+    // Keepalived: "vrrp script interval must be greater than 0, setting to 1" (timeout: the same).
     interval: (s, d) => {
-      d.intervalMs = secondsArg(cx, s) ?? d.intervalMs;
+      d.intervalMs = scriptSeconds(cx, s) ?? d.intervalMs;
     },
     timeout: (s, d) => {
-      d.timeoutMs = secondsArg(cx, s) ?? d.timeoutMs;
+      d.timeoutMs = scriptSeconds(cx, s) ?? d.timeoutMs;
     },
+    // Keepalived: "vrrp_script X weight N must be in [-253, 253]".
     weight: (s, d) => {
-      d.weight = intArg(cx, s, -254, 254) ?? d.weight;
-      if (s.args[1] === 'reverse') cx.warn(s.loc, `vrrp_script ${d.name}: weight ... reverse is not supported; the weight is used as written`);
+      d.weight = kaNumber(cx, s, { min: -253, max: 253, invalid: { refuse: 'rejects it ("must be in [-253, 253]")' } }) ?? d.weight;
+      if (s.args[1] === 'reverse') cx.error(argLoc(s, 1), `vrrp_script ${d.name}: weight ... reverse (priority raised on failure) is not supported by lvs-ha; write the weight without reverse, and check what the pair should do`);
     },
+    // Keepalived: "vrrp script rise value '0' invalid, defaulting to 1" (fall: the same).
     rise: (s, d) => {
-      d.rise = intArg(cx, s, 1, 1000);
+      d.rise = kaNumber(cx, s, { min: 1, max: 1000, invalid: { set: 1 } }) ?? d.rise;
     },
     fall: (s, d) => {
-      d.fall = intArg(cx, s, 1, 1000);
+      d.fall = kaNumber(cx, s, { min: 1, max: 1000, invalid: { set: 1 } }) ?? d.fall;
     },
   };
+}
+
+/** A vrrp_script interval or timeout: 0 becomes 1 s, as in Keepalived. */
+function scriptSeconds(cx: Collector, s: Stmt): number | undefined {
+  const ms = kaSeconds(cx, s, { min: 0, max: 86_400, lvsHaLimit: true, invalid: { refuse: '(at most a day)' } });
+  if (ms !== 0) return ms;
+  cx.warn(argLoc(s), `vrrp_script ${s.keyword} 0: Keepalived uses 1 s instead ("must be greater than 0, setting to 1"), and so does the conversion; write 1 to say so`);
+  return 1000;
 }
 
 export function readScript(cx: Collector, s: Stmt): ScriptDef {
@@ -94,9 +104,10 @@ function trackedList(cx: Collector, s: Stmt): Tracked[] {
     let weight: number | undefined;
     if (kw === 'weight') {
       const n = parseInt10(value);
-      if (n === null || n < -254 || n > 254) cx.warn(loc, `${s.keyword} ${name}: weight '${value ?? ''}' is not an integer -254..254; ignored`);
+      // Keepalived: "weight must be between [-253..253] inclusive, ignoring..."
+      if (n === null || n < -253 || n > 253) cx.error(loc, `${s.keyword} ${name}: weight '${value ?? ''}' is not an integer -253..253: Keepalived rejects it ("weight must be between [-253..253] inclusive"); write a weight in that range`);
       else weight = n;
-      if (rev === 'reverse') cx.warn(loc, `${s.keyword} ${name}: 'reverse' is not supported; the weight is used as written`);
+      if (rev === 'reverse') cx.error(loc, `${s.keyword} ${name}: 'reverse' (priority raised on failure) is not supported by lvs-ha; write the weight without reverse, and check what the pair should do`);
     } else if (kw !== undefined) {
       cx.warn(loc, `${s.keyword} ${name}: unknown option '${kw}'; ignored`);
     }
@@ -120,30 +131,58 @@ function readVips(cx: Collector, s: Stmt, acc: InstanceAcc, excluded: boolean): 
       const why = o === 'dev' ? '; lvs-ha adds every virtual address on the instance interface' : '';
       cx.warn(loc, `virtual address ${addr}: '${shown}' has no lvs-ha equivalent${why}; dropped`);
     }
-    acc.vips.push({ text: addr, loc, excluded });
+    const text = vipPrefix(cx, addr, loc);
+    if (text !== null) acc.vips.push({ text, loc, excluded });
   }
+}
+
+/**
+ * A virtual address, checked: not an address is an error (Keepalived skips it:
+ * "VRRP parsed invalid IP"); a prefix longer than the family allows is cut to
+ * the full length, as Keepalived does ("Invalid address prefix len 33 ... - using 32").
+ */
+function vipPrefix(cx: Collector, text: string, loc: Loc): string | null {
+  const [addr = '', len] = text.split('/');
+  const family = isIP(addr);
+  if (family === 0 || (len !== undefined && !/^\d{1,3}$/.test(len))) {
+    checkAddress(cx, 'virtual_ipaddress', text, loc, true, 'Keepalived skips it ("VRRP parsed invalid IP")');
+    return null;
+  }
+  const max = family === 4 ? 32 : 128;
+  if (len !== undefined && Number(len) > max) {
+    cx.warn(loc, `virtual address ${text}: prefix length ${len} is longer than ${max}; Keepalived uses ${max} ("Invalid address prefix len"), and so does the conversion`);
+    return `${addr}/${max}`;
+  }
+  return text;
 }
 
 function unicastPeers(cx: Collector, s: Stmt, acc: InstanceAcc): void {
   for (const { words, loc } of blockWords(s)) {
     const [addr = '', ...opts] = words;
+    if (!checkAddress(cx, 'unicast_peer', addr, loc, false)) continue;
     if (opts.length > 0) cx.warn(loc, `unicast_peer ${addr}: '${opts.join(' ')}' has no lvs-ha equivalent; dropped`);
     acc.peers.push(addr);
   }
 }
 
+/** garp_master_repeat / vrrp_garp_master_repeat: Keepalived turns 0 into 1 ("must be greater than 0, setting to 1"); lvs-ha takes at most 100. */
+export function garpRepeat(cx: Collector, s: Stmt): number | undefined {
+  const n = kaNumber(cx, s, { min: 0, max: 100, lvsHaLimit: true, invalid: { refuse: '(announce.repeat 1..100; 0 is taken as 1, as Keepalived does)' } });
+  if (n !== 0) return n;
+  cx.warn(argLoc(s), `${s.keyword} 0: Keepalived uses 1 instead ("must be greater than 0, setting to 1"), and so does the conversion; write 1 to say so`);
+  return 1;
+}
+
 function announceSetter(key: 'repeat' | 'refreshMs' | 'intervalMs', cx: Collector): Handler<InstanceAcc> {
   return (s, a) => {
-    const v = key === 'repeat' ? intArg(cx, s, 1, 100) : secondsArg(cx, s);
+    const v = key === 'repeat' ? garpRepeat(cx, s) : secondsArg(cx, s);
     if (v !== undefined) a.announce[key] = v;
   };
 }
 
 function notify(cx: Collector, s: Stmt, a: InstanceAcc): void {
-  const line = s.args.join(' ');
-  const { argv, shell } = splitArgv(line);
-  if (argv.length === 0) return;
-  if (shell) cx.warn(s.loc, `notify '${line}' uses shell syntax, but lvs-ha runs commands without a shell`);
+  const argv = commandArgv(cx, s, 'notify');
+  if (argv === undefined) return;
   cx.warn(s.loc, `notify: lvs-ha runs ${argv[0] ?? ''} with its own arguments after yours (see docs/configuration.md), not Keepalived's "INSTANCE name state priority"; check the script`);
   a.notify = argv;
 }
@@ -151,27 +190,41 @@ function notify(cx: Collector, s: Stmt, a: InstanceAcc): void {
 export function instanceHandlers(cx: Collector): Readonly<Record<string, Handler<InstanceAcc>>> {
   return {
     interface: (s, a) => { a.iface = arg(cx, s) ?? a.iface; },
-    state: (s, a) => { a.state = s.args[0]; },
-    virtual_router_id: (s, a) => { a.vrid = intArg(cx, s, 1, 255) ?? a.vrid; },
-    priority: (s, a) => {
-      a.priority = intArg(cx, s, 1, 255) ?? a.priority;
-      a.priorityLoc = s.loc;
+    state: (s, a) => {
+      a.state = s.args[0];
+      a.stateLoc = s.argLocs[0] ?? s.loc;
     },
+    // Keepalived: "VRID not valid - must be between 1 & 255", and the instance is refused ("the virtual router id must be set").
+    virtual_router_id: (s, a) => { a.vridSeen = true; a.vrid = kaNumber(cx, s, { min: 1, max: 255, invalid: { refuse: 'refuses the whole instance ("the virtual router id must be set")' } }) ?? a.vrid; },
+    // Keepalived: "Priority not valid! must be between 1 & 255. Using default 100".
+    priority: (s, a) => {
+      const p = kaNumber(cx, s, { min: 1, max: 255, invalid: { ignore: 'the default priority 100 applies' } });
+      if (p !== undefined) {
+        a.priority = p;
+        a.priorityLoc = s.loc;
+      }
+    },
+    // Keepalived: "Advert interval (X) not valid! Must be > 0 - ignoring" outside 0.01..255 s.
     advert_int: (s, a) => {
-      a.advertMs = secondsArg(cx, s) ?? a.advertMs;
+      const ms = kaSeconds(cx, s, { min: 0.01, max: 255, invalid: { ignore: 'the default 1 s applies' } });
+      if (ms === undefined) return;
+      a.advertMs = ms;
       a.advertText = s.args[0];
       a.advertLoc = s.loc;
     },
-    nopreempt: (_s, a) => { a.preempt = false; },
-    no_preempt: (_s, a) => { a.preempt = false; },
+    nopreempt: (s, a) => {
+      a.preempt = false;
+      a.nopreemptLoc = s.loc;
+    },
     preempt: (_s, a) => { a.preempt = true; },
+    // Keepalived: "Preempt_delay not valid! must be between 0-1000", and the line is ignored.
     preempt_delay: (s, a) => {
-      a.preemptDelayMs = secondsArg(cx, s) ?? a.preemptDelayMs;
+      a.preemptDelayMs = kaSeconds(cx, s, { min: 0, max: 1000, invalid: { ignore: 'no preempt delay' } }) ?? a.preemptDelayMs;
       a.preemptDelayLoc = s.loc;
     },
     accept: (_s, a) => { a.accept = true; },
     no_accept: (_s, a) => { a.accept = false; },
-    unicast_src_ip: (s, a) => { a.unicastSource = arg(cx, s) ?? a.unicastSource; },
+    unicast_src_ip: (s, a) => { a.unicastSource = addressArg(cx, s) ?? a.unicastSource; },
     unicast_peer: (s, a) => { unicastPeers(cx, s, a); },
     virtual_ipaddress: (s, a) => { readVips(cx, s, a, false); },
     virtual_ipaddress_excluded: (s, a) => { readVips(cx, s, a, true); },
@@ -184,8 +237,6 @@ export function instanceHandlers(cx: Collector): Readonly<Record<string, Handler
     },
     garp_master_repeat: announceSetter('repeat', cx),
     garp_master_refresh: announceSetter('refreshMs', cx),
-    garp_interval: announceSetter('intervalMs', cx),
-    gna_interval: announceSetter('intervalMs', cx),
     version: (s, a) => { a.version = arg(cx, s) ?? a.version; },
   };
 }

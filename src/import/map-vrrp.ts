@@ -54,11 +54,12 @@ function trackScript(cx: Collector, t: Tracked, def: ScriptDef | undefined, weig
     cx.warn(t.loc, `track_script ${t.name}: no vrrp_script of that name; dropped`);
     return null;
   }
+  if (def.command === null && def.scriptSeen === true) return null; // refused at its line already
   if (def.command === null) {
     cx.warn(def.loc, `vrrp_script ${def.name}: no script line applies (check @conditional lines and --config-id); not tracked`);
     return null;
   }
-  const out: YamlMap = { name: toName(def.name), command: def.command, interval: durationText(def.intervalMs) };
+  const out: YamlMap = cx.origin({ name: toName(def.name), command: def.command, interval: durationText(def.intervalMs) }, def.loc);
   if (def.timeoutMs !== null) {
     if (def.timeoutMs > def.intervalMs) {
       cx.warn(def.loc, `vrrp_script ${def.name}: timeout ${durationText(def.timeoutMs)} is longer than the interval ${durationText(def.intervalMs)}; lvs-ha never overlaps runs, so the timeout is cut to the interval`);
@@ -121,10 +122,27 @@ function announce(g: Globals, a: InstanceAcc, family: 'ipv4' | 'ipv6'): YamlMap 
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
+/**
+ * nopreempt, as Keepalived 2.2.7 applies it: cleared with state MASTER ("nopreempt
+ * will not work with initial state MASTER - clearing") and with priority 255
+ * ("nopreempt is incompatible with priority 255. resetting nopreempt").
+ */
+function preempt(cx: Collector, a: InstanceAcc): boolean {
+  if (a.preempt || a.nopreemptLoc === undefined) return a.preempt;
+  const why = a.state === 'MASTER' ? ['with state MASTER', 'nopreempt will not work with initial state MASTER - clearing'] : a.priority === 255 ? ['with priority 255', 'nopreempt is incompatible with priority 255. resetting nopreempt'] : null;
+  if (why === null) return false;
+  cx.warn(a.nopreemptLoc, `nopreempt ${why[0]}: Keepalived clears nopreempt ("${why[1]}"), so the instance preempts; so does the conversion (preempt: true). For a non-preempting pair, write state BACKUP (and a priority below 255) on both directors`);
+  return true;
+}
+
 function stateNote(cx: Collector, a: InstanceAcc, out: YamlMap): void {
   if (a.state === undefined) return;
+  if (!['MASTER', 'BACKUP'].includes(a.state)) {
+    cx.warn(a.stateLoc ?? a.loc, `vrrp_instance ${a.name}: state ${a.state}: Keepalived does not know it ("unknown state, defaulting to BACKUP"); lvs-ha has no initial state and starts every instance as BACKUP anyway`);
+    return;
+  }
   cx.note(out, `Keepalived initial state ${a.state}: lvs-ha has no initial state; it starts as BACKUP and the highest priority becomes master`);
-  if (a.state.toUpperCase() === 'MASTER' && (a.priority ?? DEFAULT_PRIORITY) < 255) {
+  if (a.state === 'MASTER' && (a.priority ?? DEFAULT_PRIORITY) < 255) {
     cx.warn(a.loc, `vrrp_instance ${a.name}: state MASTER has no lvs-ha equivalent; the instance starts as BACKUP and becomes master by priority (${a.priority ?? DEFAULT_PRIORITY}) after the master-down interval`);
   }
 }
@@ -144,16 +162,17 @@ export function finishInstance(cx: Collector, a: InstanceAcc, scripts: ReadonlyM
   if (name !== a.name) cx.warn(a.loc, `vrrp_instance '${a.name}' is named '${name}' (lvs-ha names use letters, digits, _ . -)`);
   names.instances.set(a.name, name);
   if (a.iface === undefined) cx.warn(a.loc, `vrrp_instance ${a.name}: no interface; lvs-ha needs one`);
-  if (a.vrid === undefined) cx.warn(a.loc, `vrrp_instance ${a.name}: no virtual_router_id; lvs-ha needs one`);
-  const out: YamlMap = { name, interface: a.iface, vrid: a.vrid };
+  if (a.vrid === undefined && a.vridSeen !== true) cx.error(a.loc, `vrrp_instance ${a.name}: no virtual_router_id: Keepalived refuses such an instance ("the virtual router id must be set"); write virtual_router_id 1..255`);
+  const out: YamlMap = cx.origin({ name, interface: a.iface, vrid: a.vrid }, a.loc);
   stateNote(cx, a, out);
   const { family, list } = addresses(cx, a);
   const t = tracks(cx, a, scripts, a.priority === 255);
   out.priority = priority(cx, a, t.raise, out);
   out.advert_interval = advertInterval(cx, a);
-  out.preempt = a.preempt;
+  const preempts = preempt(cx, a);
+  out.preempt = preempts;
   if (a.preemptDelayMs !== undefined) {
-    if (a.preempt) out.preempt_delay = durationText(a.preemptDelayMs);
+    if (preempts) out.preempt_delay = durationText(a.preemptDelayMs);
     else cx.warn(a.preemptDelayLoc ?? a.loc, 'preempt_delay has no effect with nopreempt; dropped');
   }
   out.accept_mode = a.accept ?? !g.strict;
@@ -201,7 +220,7 @@ export function finishSyncGroup(cx: Collector, g: GroupAcc, names: NameMap): Yam
     cx.warn(g.loc, `vrrp_sync_group ${g.name}: no members (members go inside group { }); dropped`);
     return null;
   }
-  return { name: toName(g.name), instances: members };
+  return cx.origin({ name: toName(g.name), instances: members }, g.loc);
 }
 
 /** ipvs_sync from `lvs_sync_daemon` (global_defs) or the old per-instance `lvs_sync_daemon_interface`. */
@@ -219,7 +238,7 @@ export function finishSyncDaemon(cx: Collector, g: Globals, instances: readonly 
     }
     const out: YamlMap = { interface: g.sync.iface };
     if (follow !== null) out.follow = names.instances.get(follow) ?? follow;
-    return { ...out, ...g.sync.extra };
+    return cx.origin({ ...out, ...g.sync.extra }, g.sync.loc);
   }
   const [first] = old;
   if (first === undefined) return undefined;

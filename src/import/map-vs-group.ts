@@ -2,19 +2,22 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { VsKey } from './map-vs.js';
 import type { Loc, Stmt } from './types.js';
-import { blockWords, type Collector, parseUint } from './values.js';
+import { badValue, blockWords, type Collector, parseUint } from './values.js';
 
 /** Most addresses one range entry may expand to. */
 const MAX_RANGE = 256;
 
-function addressKey(cx: Collector, loc: Loc, address: string, portText: string | undefined): VsKey[] {
+/** Keepalived skips such a virtual server ("Invalid virtual server IP address/port ... - skipping"): the conversion refuses it. */
+const SKIPPED = 'Keepalived skips this virtual server ("Invalid virtual server IP address/port")';
+
+function addressKey(cx: Collector, loc: Loc, address: string, portText: string | undefined, portLoc: Loc = loc): VsKey[] {
   if (!isIPv4(address) && !isIPv6(address)) {
-    cx.warn(loc, `virtual_server '${address}': not an IP address; skipped`);
+    badValue(cx, 'virtual_server', address, 'an IP address', loc, SKIPPED);
     return [];
   }
   const port = portText === undefined ? 0 : parseUint(portText);
   if (port === null || port > 65535) {
-    cx.warn(loc, `virtual_server ${address} '${portText ?? ''}': not a port 0..65535; skipped`);
+    badValue(cx, `virtual_server ${address}`, portText ?? '', 'a port 0..65535', portLoc, SKIPPED);
     return [];
   }
   return [{ kind: 'address', address, port }];
@@ -23,7 +26,7 @@ function addressKey(cx: Collector, loc: Loc, address: string, portText: string |
 function fwmarkKey(cx: Collector, loc: Loc, text: string | undefined): VsKey[] {
   const fwmark = parseUint(text);
   if (fwmark === null || fwmark < 1) {
-    cx.warn(loc, `fwmark '${text ?? ''}': not a mark 1..4294967295; skipped`);
+    badValue(cx, 'fwmark', text ?? '', 'a mark 1..4294967295', loc, SKIPPED);
     return [];
   }
   return [{ kind: 'fwmark', fwmark }];
@@ -33,10 +36,10 @@ function fwmarkKey(cx: Collector, loc: Loc, text: string | undefined): VsKey[] {
 export function vsKeys(cx: Collector, s: Stmt): VsKey[] {
   const [a, b] = s.args;
   if (a === undefined) {
-    cx.warn(s.loc, 'virtual_server without an address, fwmark or group; skipped');
+    cx.error(s.loc, 'virtual_server without an address, fwmark or group');
     return [];
   }
-  return a === 'fwmark' ? fwmarkKey(cx, s.loc, b) : addressKey(cx, s.loc, a, b);
+  return a === 'fwmark' ? fwmarkKey(cx, s.argLocs[1] ?? s.loc, b) : addressKey(cx, s.argLocs[0] ?? s.loc, a, b, s.argLocs[1]);
 }
 
 /** `A.B.C.D-E` or `X::Y-Z` (the last part is the range end, in hex for IPv6). */
@@ -63,7 +66,7 @@ function expandRange(cx: Collector, loc: Loc, text: string): string[] {
 }
 
 function bad(cx: Collector, loc: Loc, text: string): string[] {
-  cx.warn(loc, `virtual_server_group entry '${text}': not an address or address range; skipped`);
+  badValue(cx, 'virtual_server_group entry', text, 'an address or address range', loc);
   return [];
 }
 

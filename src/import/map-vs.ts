@@ -3,7 +3,7 @@ import { ipFamily } from './map-instance.js';
 import { buildCheck, type CheckDefaults, CHECKER_TYPES, type CheckerType, defaultsHandlers } from './map-check.js';
 import type { YamlMap } from './model.js';
 import type { Loc, Stmt } from './types.js';
-import { arg, type Collector, dispatch, intArg, parseUint, secondsArg } from './values.js';
+import { addressArg, arg, argLoc, checkAddress, type Collector, dispatch, intArg, kaNumber, nameArg, parseUint, portValue } from './values.js';
 
 export type VsKey = { kind: 'address'; address: string; port: number } | { kind: 'fwmark'; fwmark: number };
 
@@ -46,13 +46,30 @@ const FLAG_NAMES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
 };
 const DEFAULT_PERSISTENCE_MS = 360_000;
 
-function method(cx: Collector, s: Stmt, v: VsAcc): void {
-  const m = (arg(cx, s) ?? '').toLowerCase();
-  if (!['nat', 'dr', 'tun'].includes(m)) {
-    cx.warn(s.loc, `${s.keyword} '${s.args[0] ?? ''}': expected NAT, DR or TUN; ignored`);
+/** Keepalived's schedulers; it matches the name case-sensitively ("Invalid lvs_scheduler 'RR' - ignoring"). */
+const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh', 'twos'];
+
+function scheduler(cx: Collector, s: Stmt, v: VsAcc): void {
+  const name = nameArg(cx, s);
+  if (name === undefined) return;
+  if (SCHEDULERS.includes(name)) {
+    v.scheduler = name;
     return;
   }
-  v.method = m;
+  const hint = SCHEDULERS.includes(name.toLowerCase()) ? `; write '${name.toLowerCase()}' (Keepalived reads scheduler names in lower case only)` : `; the schedulers are ${SCHEDULERS.join(', ')}`;
+  cx.warn(argLoc(s), `${s.keyword} ${name}: Keepalived ignores it ("Invalid lvs_scheduler"), so the service uses its default wlc; so does the conversion${hint}`);
+}
+
+function method(cx: Collector, s: Stmt, v: VsAcc): void {
+  const m = nameArg(cx, s);
+  if (m === undefined) return;
+  // Keepalived matches NAT, DR and TUN in upper case only: "PARSER : unknown [dr] routing method", and the service keeps NAT.
+  if (!['NAT', 'DR', 'TUN'].includes(m)) {
+    const hint = ['NAT', 'DR', 'TUN'].includes(m.toUpperCase()) ? `; write '${m.toUpperCase()}' (Keepalived reads it in upper case only)` : '; write NAT, DR or TUN';
+    cx.warn(argLoc(s), `${s.keyword} ${m}: Keepalived does not know this method ("unknown [${m}] routing method") and keeps its default NAT; so does the conversion${hint}`);
+    return;
+  }
+  v.method = m.toLowerCase();
   const rest = s.args.slice(1);
   for (let i = 0; i < rest.length; i++) {
     const w = rest[i];
@@ -70,8 +87,8 @@ export function vsHandlers(cx: Collector): Readonly<Record<string, Handler<VsAcc
   const flag: Handler<VsAcc> = (s, v) => { v.flags.push(s.keyword); };
   return {
     ...defaultsHandlers(cx),
-    lb_algo: (s, v) => { v.scheduler = arg(cx, s)?.toLowerCase() ?? v.scheduler; },
-    lvs_sched: (s, v) => { v.scheduler = arg(cx, s)?.toLowerCase() ?? v.scheduler; },
+    lb_algo: (s, v) => { scheduler(cx, s, v); },
+    lvs_sched: (s, v) => { scheduler(cx, s, v); },
     lb_kind: (s, v) => { method(cx, s, v); },
     lvs_method: (s, v) => { method(cx, s, v); },
     'flag-1': flag,
@@ -80,23 +97,41 @@ export function vsHandlers(cx: Collector): Readonly<Record<string, Handler<VsAcc
     'sh-fallback': flag,
     'mh-port': flag,
     'mh-fallback': flag,
+    // Keepalived: "number '0' outside range [1, 2678400]" / "persistence_timeout invalid": the service is not persistent.
     persistence_timeout: (s, v) => {
-      v.persistenceMs = s.args.length === 0 ? DEFAULT_PERSISTENCE_MS : (secondsArg(cx, s) ?? v.persistenceMs);
+      if (s.args.length === 0) {
+        v.persistenceMs = DEFAULT_PERSISTENCE_MS;
+        return;
+      }
+      const sec = kaNumber(cx, s, { min: 1, max: 2_678_400, what: 'a whole number of seconds', invalid: { ignore: 'the service is not persistent' } });
+      v.persistenceMs = sec === undefined ? v.persistenceMs : sec * 1000;
     },
     persistence_granularity: (s, v) => { v.granularity = arg(cx, s) ?? v.granularity; },
-    protocol: (s, v) => { v.protocol = arg(cx, s)?.toLowerCase() ?? v.protocol; },
-    ip_family: (s, v) => {
-      const f = arg(cx, s);
-      v.family = f === 'inet6' ? 'ipv6' : f === 'inet' ? 'ipv4' : v.family;
+    // Keepalived reads TCP, UDP and SCTP in any case; anything else: "Unknown protocol BOGUS - ignoring".
+    protocol: (s, v) => {
+      const p = nameArg(cx, s);
+      if (p === undefined) return;
+      if (['tcp', 'udp', 'sctp'].includes(p.toLowerCase())) v.protocol = p.toLowerCase();
+      else cx.warn(argLoc(s), `protocol ${p}: Keepalived ignores it ("Unknown protocol ${p} - ignoring"), so the line does not count; so does the conversion (write TCP, UDP or SCTP)`);
     },
-    quorum: (s, v) => { v.quorum = intArg(cx, s, 0, 65535) ?? v.quorum; },
+    // Keepalived reads inet and inet6 in lower case only: "unknown address family INET", ignored.
+    ip_family: (s, v) => {
+      const f = nameArg(cx, s);
+      if (f === 'inet6' || f === 'inet') v.family = f === 'inet6' ? 'ipv6' : 'ipv4';
+      else if (f !== undefined) cx.warn(argLoc(s), `ip_family ${f}: Keepalived ignores it ("unknown address family"), and so does the conversion; write inet or inet6 (lower case)`);
+    },
+    // Keepalived: "Quorum 0 must be in [1, 4294967295]. Setting to 1."
+    quorum: (s, v) => { v.quorum = kaNumber(cx, s, { min: 1, max: 65535, invalid: { set: 1 } }) ?? v.quorum; },
     hysteresis: (s, v) => { v.hysteresis = intArg(cx, s, 0, 65535) ?? v.hysteresis; },
     sorry_server: (s, v) => {
-      const address = arg(cx, s);
-      if (address !== undefined) v.sorry = { address, port: parseUint(s.args[1]) ?? undefined };
+      const address = addressArg(cx, s);
+      if (address !== undefined) v.sorry = { address, port: portValue(cx, s.keyword, s.args[1], argLoc(s, 1)) };
     },
     inhibit_on_failure: (s, v) => { v.inhibit = s.args[0] !== 'false' && s.args[0] !== 'no'; },
-    real_server: (s, v) => { addRealServer(cx, v, readRealServer(cx, s)); },
+    real_server: (s, v) => {
+      const r = readRealServer(cx, s);
+      if (r) addRealServer(cx, v, r);
+    },
     alpha: (s) => { warnAlpha(cx, s); },
   };
 }
@@ -107,7 +142,8 @@ export function rsHandlers(cx: Collector): Readonly<Record<string, Handler<RsAcc
   return {
     ...defaultsHandlers(cx),
     ...Object.fromEntries(entries),
-    weight: (s, r) => { r.weight = intArg(cx, s, 0, 65535) ?? r.weight; },
+    // Keepalived: "Real server weight -3 is outside range 0-2147483647" (ignored); lvs-ha (IPVS via ipvsadm) takes 0..65535.
+    weight: (s, r) => { r.weight = realServerWeight(cx, s) ?? r.weight; },
     uthreshold: (s, r) => { r.upper = intArg(cx, s, 0, 65535) ?? r.upper; },
     lthreshold: (s, r) => { r.lower = intArg(cx, s, 0, 65535) ?? r.lower; },
     inhibit_on_failure: (s, r) => { r.inhibit = s.args[0] !== 'false' && s.args[0] !== 'no'; },
@@ -115,9 +151,27 @@ export function rsHandlers(cx: Collector): Readonly<Record<string, Handler<RsAcc
   };
 }
 
-function readRealServer(cx: Collector, s: Stmt): RsAcc {
-  const r: RsAcc = { loc: s.loc, address: s.args[0] ?? '', port: parseUint(s.args[1]) ?? undefined, inhibit: false, checkers: [], unsupported: [] };
-  if (s.args[0] === undefined) cx.warn(s.loc, 'real_server without an address');
+function realServerWeight(cx: Collector, s: Stmt): number | undefined {
+  const raw = s.args[0];
+  if (raw !== undefined && /^-\d+$/.test(raw)) {
+    cx.warn(argLoc(s), `weight ${raw}: Keepalived ignores it ("Real server weight ${raw} is outside range 0-2147483647"), so the weight stays 1; so does the conversion`);
+    return undefined;
+  }
+  return kaNumber(cx, s, { min: 0, max: 65535, lvsHaLimit: true, invalid: { refuse: '(IPVS weights as ipvsadm writes them; Keepalived would take it)' } });
+}
+
+function readRealServer(cx: Collector, s: Stmt): RsAcc | null {
+  const address = s.args[0];
+  if (address === undefined) {
+    cx.error(s.loc, 'real_server without an address');
+    return null;
+  }
+  // Keepalived skips it: "Invalid real server ip address/port ... - skipping".
+  const why = 'Keepalived skips this real server ("Invalid real server ip address/port")';
+  if (!checkAddress(cx, 'real_server', address, argLoc(s), false, why)) return null;
+  const port = s.args[1] === undefined ? undefined : portValue(cx, 'real_server', s.args[1], argLoc(s, 1));
+  if (s.args[1] !== undefined && port === undefined) return null;
+  const r: RsAcc = { loc: s.loc, address, port, inhibit: false, checkers: [], unsupported: [] };
   dispatch(cx, 'real_server', s.block ?? [], rsHandlers(cx), r);
   r.unsupported = (s.block ?? []).map((c) => c.keyword).filter((k) => /_(CHECK|GET)$/.test(k) && !CHECKER_TYPES.includes(k as CheckerType));
   return r;
@@ -218,7 +272,7 @@ function programmedPort(cx: Collector, v: VsAcc, loc: Loc, what: string, port: n
 }
 
 function realServerOut(cx: Collector, v: VsAcc, r: RsAcc, key: VsKey): YamlMap {
-  const out: YamlMap = { address: r.address };
+  const out: YamlMap = cx.origin({ address: r.address }, r.loc);
   const port = programmedPort(cx, v, r.loc, `real_server ${r.address}`, r.port, key);
   if (port !== undefined && (key.kind === 'fwmark' || port !== key.port)) out.port = port;
   else if (port === undefined && key.kind === 'fwmark') out.port = 0;
@@ -271,14 +325,14 @@ function fwmarkFamily(v: VsAcc): string {
 
 /** One lvs-ha virtual server for one key (a group yields several). */
 export function finishVirtualServer(cx: Collector, v: VsAcc, key: VsKey, name: string): YamlMap {
-  const out: YamlMap = { name };
+  const out: YamlMap = cx.origin({ name }, v.loc);
   const protocol = vsProtocol(v);
   const family = key.kind === 'address' ? (ipFamily(key.address) ?? 'ipv4') : fwmarkFamily(v);
   if (key.kind === 'address') Object.assign(out, { address: key.address, port: key.port, protocol });
   else Object.assign(out, { fwmark: key.fwmark }, family === 'ipv6' ? { family: 'ipv6' } : {});
   const scheduler = v.scheduler ?? 'wlc';
   out.scheduler = scheduler;
-  if (v.scheduler === undefined) cx.noteKey(out, 'scheduler', 'no lb_algo: the IPVS default');
+  if (v.scheduler === undefined) cx.noteKey(out, 'scheduler', "Keepalived's default");
   const flags = schedulerFlags(cx, v, scheduler);
   if (flags.length > 0) out.scheduler_flags = flags;
   out.persistence = persistence(v, family);
@@ -299,6 +353,5 @@ export function finishVirtualServer(cx: Collector, v: VsAcc, key: VsKey, name: s
   const rs = v.realServers.map((r) => realServerOut(cx, v, r, key));
   hoistCheck(out, rs);
   out.real_servers = rs;
-  if (rs.length === 0) cx.warn(v.loc, 'virtual_server without real servers; lvs-ha needs at least one');
   return out;
 }

@@ -33,6 +33,9 @@ type Row = readonly [keyword: string, kind: MappingKind, target: string, note: s
 const SMTP = 'e-mail alerts: use an alerts entry (webhook or exec)';
 const SNMP = 'lvs-ha has no SNMP agent; use the metrics listener (control.metrics_listen)';
 
+/** Notes shared by several dropped keywords: one warning per file for all of them. */
+export const SHARED_TOPICS: ReadonlySet<string> = new Set([SMTP, SNMP]);
+
 const TOP: readonly Row[] = [
   ['global_defs', 'mapped', '(several)', 'see the global_defs rows'],
   ['vrrp_script', 'mapped', 'vrrp.instances[].track.scripts[]', 'copied into every instance that tracks it'],
@@ -86,6 +89,7 @@ const GLOBAL: readonly Row[] = [
   ['vrrp_notify_fifo', 'dropped', '', 'use the notify command or an exec alert'],
   ['notify_fifo', 'dropped', '', 'use the notify command or an exec alert'],
   ['dynamic_interfaces', 'dropped', '', 'lvs-ha has no such option'],
+  ['max_auto_priority', 'dropped', '', 'lvs-ha runs VRRP at a real-time priority of its own (vrrp.realtime_priority, default 10)'],
 ];
 
 const SCRIPT: readonly Row[] = [
@@ -106,7 +110,7 @@ const INSTANCE: readonly Row[] = [
   ['priority', 'mapped', 'priority', 'raised by positive tracking weights (see the notes)'],
   ['advert_int', 'changed', 'advert_interval', 'seconds -> whole centiseconds; a warning when rounding changes the value'],
   ['nopreempt', 'mapped', 'preempt: false', ''],
-  ['no_preempt', 'mapped', 'preempt: false', ''],
+  ['no_preempt', 'dropped', '', 'Keepalived 2.2.7 ignores it in this block (Unknown keyword), so the conversion does too: write nopreempt'],
   ['preempt', 'mapped', 'preempt: true', ''],
   ['preempt_delay', 'mapped', 'preempt_delay', 'dropped with nopreempt (it has no effect there)'],
   ['accept', 'mapped', 'accept_mode: true', 'also the default when neither accept, no_accept nor vrrp_strict is set'],
@@ -126,8 +130,8 @@ const INSTANCE: readonly Row[] = [
   ['lvs_sync_daemon_interface', 'mapped', 'ipvs_sync', 'the old per-instance form: ipvs_sync follows this instance'],
   ['garp_master_repeat', 'mapped', 'announce.repeat', ''],
   ['garp_master_refresh', 'mapped', 'announce.refresh', ''],
-  ['garp_interval', 'mapped', 'announce.interval', ''],
-  ['gna_interval', 'mapped', 'announce.interval', ''],
+  ['garp_interval', 'dropped', '', 'Keepalived 2.2.7 ignores it in this block (Unknown keyword), so the conversion does too: write vrrp_garp_interval in global_defs'],
+  ['gna_interval', 'dropped', '', 'Keepalived 2.2.7 ignores it in this block (Unknown keyword), so the conversion does too: write vrrp_gna_interval in global_defs'],
   ['version', 'changed', '', 'lvs-ha speaks VRRPv3 only'],
   ['garp_master_delay', 'dropped', '', 'no delayed second burst; use announce.refresh'],
   ['authentication', 'dropped', '', 'VRRPv3 has no authentication (RFC 5798); use unicast peers or a dedicated VLAN'],
@@ -184,7 +188,7 @@ const VS: readonly Row[] = [
   ['connect_timeout', 'mapped', 'check.timeout', CHECK_DEFAULTS_NOTE],
   ['retry', 'changed', 'check.fall', CHECK_DEFAULTS_NOTE],
   ['delay_before_retry', 'changed', '', CHECK_DEFAULTS_NOTE],
-  ['nb_get_retry', 'changed', 'check.fall', 'old name of retry'],
+  ['nb_get_retry', 'dropped', '', 'Keepalived 2.2.7 ignores it in this block (Unknown keyword), so the conversion does too: write retry'],
   ['virtualhost', 'mapped', 'check.host', CHECK_DEFAULTS_NOTE],
   ['real_server', 'mapped', 'real_servers[]', ''],
   ['alpha', 'changed', '', 'no per-service start-up mode: lvs-ha real servers start with unknown health until their first check result'],
@@ -215,7 +219,7 @@ const RS: readonly Row[] = [
   ['connect_timeout', 'mapped', 'check.timeout', CHECK_DEFAULTS_NOTE],
   ['retry', 'changed', 'check.fall', CHECK_DEFAULTS_NOTE],
   ['delay_before_retry', 'changed', '', CHECK_DEFAULTS_NOTE],
-  ['nb_get_retry', 'changed', 'check.fall', 'old name of retry'],
+  ['nb_get_retry', 'dropped', '', 'Keepalived 2.2.7 ignores it in this block (Unknown keyword), so the conversion does too: write retry'],
   ['virtualhost', 'mapped', 'check.host', CHECK_DEFAULTS_NOTE],
   ['alpha', 'changed', '', 'see virtual_server alpha'],
   ['DNS_CHECK', 'dropped', '', 'no DNS check: use an exec check'],
@@ -239,7 +243,7 @@ const CHECKER: readonly Row[] = [
   ['delay_loop', 'mapped', 'check.interval', 'Keepalived default 60s'],
   ['retry', 'changed', 'check.fall', 'fall = retry + 1 (the failed check plus its retries); rise is 1'],
   ['delay_before_retry', 'changed', '', 'lvs-ha probes every interval: a failure is declared after fall x interval'],
-  ['nb_get_retry', 'changed', 'check.fall', 'old name of retry'],
+  ['nb_get_retry', 'changed', 'check.fall', 'old name of retry; read by Keepalived only inside HTTP_GET and SSL_GET'],
   ['url', 'mapped', 'check.path, expect_status, expect_body, expect_digest_md5', 'the first url only (warned when there are more)'],
   ['virtualhost', 'mapped', 'check.host', ''],
   ['enable_sni', 'mapped', 'check.tls_server_name', 'the virtualhost'],

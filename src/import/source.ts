@@ -3,7 +3,8 @@
  * directories for `include` globs. The lexer only sees this interface, so
  * tests run on an in-memory tree.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describeError } from '../core/errors.js';
 
@@ -107,4 +108,19 @@ export function expandGlob(fs: SourceFs, pattern: string): string[] {
     paths = next;
   }
   return paths.sort();
+}
+
+/** The first executable file `name` in the directories of `pathEnv` (like `command -v`), or null. */
+export function whichOnPath(name: string, pathEnv: string = process.env.PATH ?? ''): string | null {
+  for (const dir of pathEnv.split(':')) {
+    if (!dir.startsWith('/')) continue;
+    const full = join(dir, name);
+    try {
+      accessSync(full, constants.X_OK);
+      if (statSync(full).isFile()) return full;
+    } catch {
+      // not here
+    }
+  }
+  return null;
 }

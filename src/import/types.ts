@@ -18,6 +18,8 @@ export interface Stmt {
   readonly keyword: string;
   readonly args: readonly string[];
   readonly loc: Loc;
+  /** Where each argument starts (same length as args). */
+  readonly argLocs: readonly Loc[];
   readonly block: readonly Stmt[] | null;
 }
 

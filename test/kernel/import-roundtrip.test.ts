@@ -18,7 +18,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { assertBuilt, describeRun, runInVm, type VmRunResult } from '../helpers/vm/index.js';
 
 const BUILT = ['dist/cli/main.js', 'dist/cli/verbs/import-keepalived.js', 'dist/cli/verbs/plan.js', 'dist/import/convert.js'];
-const FIXTURES = ['methods', 'ipv6', 'failure'] as const;
+const FIXTURES = ['methods', 'ipv6', 'failure', 'vsrules'] as const;
 type Fixture = (typeof FIXTURES)[number];
 
 // The CLI runs in one Node process (Node starts slowly under TCG): the same
@@ -146,6 +146,10 @@ describe('import-keepalived round trip: the converted config programs the IPVS t
     expect(dests).toEqual(expect.arrayContaining(['10.20.0.1:9080 Masq 2', '10.20.0.3:53 Tunnel 5', '10.20.0.1:80 Route 0', '10.20.0.5:80 Route 2', '10.20.0.6:0 Route 1']));
     // quorum 5 > total weight 2 is lowered to 2 by Keepalived: held, no sorry server.
     expect(all.find((b) => b.service === 'TCP 10.10.0.3:83 rr')?.dests).toEqual(['10.20.0.1:83 Route 1', '10.20.0.2:83 Route 1']);
+    // Issue 17, vsrules.conf: 'RR' and 'dr' are unknown to Keepalived (wlc, NAT), persistence_timeout 0 is not
+    // persistent, weight -3 is ignored (1), and the service without real servers is not programmed.
+    expect(all.find((b) => b.service.startsWith('TCP 10.10.0.9:80'))).toEqual({ service: 'TCP 10.10.0.9:80 wlc', dests: ['10.40.0.1:80 Masq 1', '10.40.0.2:8080 Masq 2'] });
+    expect(svc.filter((x) => x.startsWith('TCP 10.10.0.9:443'))).toEqual([]);
   });
 
   test('negative half: a hand-altered converted config is detected as different, exactly where it was altered', () => {
@@ -176,6 +180,8 @@ const KNOWN_DIFFERENCES: Readonly<Record<Fixture, { keepalivedOnly: string[]; pl
   methods: { keepalivedOnly: [], planOnly: [] },
   ipv6: { keepalivedOnly: [], planOnly: [] },
   failure: { keepalivedOnly: ['TCP 10.10.0.3:84 rr: 10.30.0.1:84 Route 1'], planOnly: [] },
+  // issue 17: lb_algo RR, lb_kind dr, persistence_timeout 0, weight -3 and a service without real servers, as Keepalived programs them
+  vsrules: { keepalivedOnly: [], planOnly: [] },
 };
 
 // --- normalisation: both sides to the words of `ipvsadm -Ln` ---

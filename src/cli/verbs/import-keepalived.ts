@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { formatIssue } from '../../config/format.js';
 import { describeError, UsageError } from '../../core/errors.js';
 import { importKeepalived } from '../../import/convert.js';
-import { nodeSourceFs } from '../../import/source.js';
+import { nodeSourceFs, whichOnPath } from '../../import/source.js';
 import { formatLoc } from '../../import/types.js';
 import type { CliIo, Verb } from '../verb.js';
 
@@ -23,9 +23,13 @@ an lvs-ha configuration, and check the result like check-config does.
 
   Exit status:
     0  converted, and the result passes check-config (warnings may exist)
-    1  FILE cannot be read or parsed (the error names FILE:LINE:COLUMN), or
-       the converted configuration does not pass check-config (the output is
-       still written, and the problems are listed on stderr)
+    1  FILE cannot be read or parsed, or something it asks for cannot be
+       converted: a value Keepalived would not accept there, a template
+       placeholder ({{ VIP }}, \${vip}, $LAN_IP, <ip>, __VIP__, or a bare word
+       where an address or number belongs: render the template first), a
+       program not found on this host's PATH, or a result check-config
+       refuses. Every error names the input FILE:LINE:COLUMN. The output is
+       still written, with the errors listed in its header.
 
 Options:
   -o, --output OUT.yaml  write the YAML there instead of stdout
@@ -73,6 +77,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     configId: args.configId,
     defaultNode: args.node ?? (hostname().split('.')[0] ?? 'director'),
     outputName,
+    resolveProgram: (name) => whichOnPath(name),
   });
   if (!result.ok) {
     io.stderr(`${formatLoc(result.error.loc)}: error: ${result.error.message}\n`);
@@ -90,9 +95,10 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     }
   }
   const n = result.warnings.length;
-  if (!result.validation.ok) {
-    const lines = result.validation.errors.map((issue) => `${formatIssue(issue)}\n`).join('');
-    io.stderr(`${lines}${outputName}: the converted configuration does not pass check-config (${result.validation.errors.length} problem(s)); fix them by hand\n`);
+  if (result.errors.length > 0) {
+    for (const e of result.errors) io.stderr(`${formatLoc(e.loc)}: error: ${e.message}\n`);
+    const also = result.validation.ok ? '' : ` (check-config on ${outputName}: ${result.validation.errors.length} problem(s): ${result.validation.errors.map((issue) => formatIssue(issue)).join('; ')})`;
+    io.stderr(`${args.file}: not converted: ${result.errors.length} error(s) above, each at its input line${also}\n`);
     return 1;
   }
   io.stderr(`${args.file}: converted with ${n} ${n === 1 ? 'warning' : 'warnings'}; the result passes check-config\n`);

@@ -58,13 +58,23 @@ describe('lvs-ha import-keepalived', () => {
     expect(() => readFileSync(outFile)).toThrow();
   });
 
-  it('exits 1 but still writes the YAML when the conversion does not pass check-config', async () => {
+  it('exits 1 with the error at the input line (not in the generated YAML), and still writes the YAML with the errors in its header', async () => {
     const outFile = join(tmp, 'shell.yaml');
     const r = await run(join(FIXTURES, 'shell-script.conf'), '-o', outFile);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/shell\.yaml:\d+:\d+: vrrp\.instances\[0\]\.track\.scripts\[0\]\.command\[0\]: must be an absolute path/);
-    expect(r.err).toContain('does not pass check-config');
-    expect(readFileSync(outFile, 'utf8')).toContain('- killall');
+    expect(r.err).toMatch(/shell-script\.conf:6:11: error: vrrp_script chk script 'killall -0 sshd && echo ok' uses shell syntax/);
+    expect(r.err).toContain('not converted: 1 error(s) above, each at its input line');
+    expect(r.err).not.toMatch(/shell\.yaml:\d+/);
+    expect(readFileSync(outFile, 'utf8')).toMatch(/^# ERROR .*shell-script\.conf:6:11: vrrp_script chk script/m);
+  });
+
+  it('exits 1 for an unrendered template: a placeholder as a virtual server address is an error at its place, not skipped with exit 0', async () => {
+    const outFile = join(tmp, 'template.yaml');
+    const r = await run(join(FIXTURES, 'classes/template.conf'), '-o', outFile);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/classes\/template\.conf:19:16: error: virtual_server 'VIP': not an IP address; a bare word where an IP address belongs: if it is a placeholder, the file looks like a template: render it first/);
+    expect(r.err).toMatch(/classes\/template\.conf:14:9: error: virtual_ipaddress entry '\{\{ VIP \}\}\/24': a \{\{ \}\} template expression/);
+    expect(r.err).not.toContain('passes check-config');
   });
 
   it('exits 1 for a missing file and refuses bad usage', async () => {

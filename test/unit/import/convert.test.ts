@@ -24,7 +24,16 @@ function convert(text: string, configId?: string, extra: Record<string, string> 
 }
 
 function valid(c: Converted): void {
+  if (c.result.errors.length > 0) expect.fail(`conversion errors:\n${c.result.errors.map((e) => `${e.loc.line}:${e.loc.column} ${e.message}`).join('\n')}`);
   if (!c.result.validation.ok) expect.fail(`converted config refused:\n${c.result.validation.errors.map((e) => `${e.line}:${e.column} ${e.path}: ${e.message}`).join('\n')}\n${c.yaml}`);
+}
+
+/** Convert, whatever the outcome: warnings and errors as "line:column message". */
+function convertAny(text: string, resolveProgram?: (name: string) => string | null): { warnings: string[]; errors: string[]; yaml: string } {
+  const result = importKeepalived(FILE, memorySourceFs({ [FILE]: text }), { defaultNode: 'test-node', outputName: 'out.yaml', resolveProgram });
+  if (!result.ok) return { warnings: [], errors: [`${result.error.loc.line}:${result.error.loc.column} ${result.error.message}`], yaml: '' };
+  const fmt = (f: { loc: { line: number; column: number }; message: string }): string => `${f.loc.line}:${f.loc.column} ${f.message}`;
+  return { warnings: result.warnings.map(fmt), errors: result.errors.map(fmt), yaml: result.yaml };
 }
 
 /** Path lookup into the parsed YAML: get(doc, 'vrrp.instances.0.priority'). */
@@ -186,10 +195,21 @@ describe('VRRP details', () => {
     expect(high.warnings).toContainEqual(expect.stringContaining('cut to 254'));
   });
 
-  it('warns about shell syntax in a script and the result is refused when the program is not absolute', () => {
-    const c = convert(`vrrp_script s {\n script "</dev/tcp/127.0.0.1/80"\n}\n${base('track_script {\n s\n}')}`);
-    expect(c.warnings).toContainEqual(expect.stringMatching(/^2: vrrp_script s: .* uses shell syntax/));
-    expect(c.result.validation.ok).toBe(false);
+  it('lvs_sync_daemon id outside 0..255: Keepalived defaults to the vrid, and so does the conversion (no sync_id)', () => {
+    const c = convert(base('', 'vrrp_version 3\n lvs_sync_daemon eth1 V id 300'));
+    valid(c);
+    expect(c.doc.ipvs_sync).toEqual({ interface: 'eth1', follow: 'V' });
+    expect(c.warnings).toContainEqual(expect.stringMatching(/^4: lvs_sync_daemon id 300: Keepalived accepts 0\.\.255 only/));
+  });
+
+  it('does not take a password or an e-mail address for a template placeholder (neither is converted)', () => {
+    const c = convertAny(`global_defs {\n notification_email {\n  <ops@example.org>\n }\n}\n${base('authentication {\n auth_type PASS\n auth_pass $ecret1\n}')}`);
+    expect(c.errors).toEqual([]);
+  });
+
+  it('refuses shell syntax in a script at its line: lvs-ha runs no shell', () => {
+    const c = convertAny(`vrrp_script s {\n script "</dev/tcp/127.0.0.1/80"\n}\n${base('track_script {\n s\n}')}`);
+    expect(c.errors).toEqual([expect.stringMatching(/^2:9 vrrp_script s script '<\/dev\/tcp\/127.0.0.1\/80' uses shell syntax/)]);
   });
 
   it('converts sync groups and lvs_sync_daemon (global form) into sync_groups and ipvs_sync', () => {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { KEEPALIVED_KEYWORDS } from '../../../src/import/keepalived-keywords.js';
 import { describe, expect, it } from 'vitest';
 import { topHandlers } from '../../../src/import/convert.js';
 import { checkerHandlers, urlHandlers } from '../../../src/import/map-check.js';
@@ -50,6 +51,16 @@ describe('the mapping list and the converter agree', () => {
   it.each(Object.keys(handlers) as Context[])('%s: every converted keyword has a handler and every handler a row', (context) => {
     const listed = MAPPING.filter((r) => r.context === context && r.kind !== 'dropped').map((r) => r.keyword).sort();
     expect(Object.keys(handlers[context]).sort()).toEqual(listed);
+  });
+
+  it('converts only keywords Keepalived 2.2.7 accepts in that block (measured by the keyword probe); the others are ignored, as Keepalived does', () => {
+    const blocks: Readonly<Record<string, readonly string[]>> = { checker: ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'SMTP_CHECK'] };
+    for (const r of MAPPING.filter((m) => m.kind !== 'dropped')) {
+      const accepting = (blocks[r.context] ?? [r.context]).filter((b) => KEEPALIVED_KEYWORDS[b]?.includes(r.keyword));
+      expect(accepting.length, `${r.context} ${r.keyword}`).toBeGreaterThan(0);
+    }
+    expect(KEEPALIVED_KEYWORDS.global_defs).toContain('max_auto_priority');
+    expect(KEEPALIVED_KEYWORDS.vrrp_instance).not.toContain('no_preempt');
   });
 
   it('has no duplicate rows and a note for every dropped keyword that needs one', () => {

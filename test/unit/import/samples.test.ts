@@ -46,8 +46,8 @@ const SAMPLES: Readonly<Record<string, Expected>> = {
   'keepalived.conf.vrrp': { outcome: 'valid', why: 'four instances; authentication, smtp_alert, garp_master_delay and the duplicate labelled address dropped', mentions: ["'garp_master_delay 10'", 'listed twice', "'label eth0:1'"] },
   'keepalived.conf.vrrp.localcheck': {
     outcome: 'refused',
-    why: "track scripts are shell lines ('killall -0 sshd', '</dev/tcp/...'): lvs-ha runs no shell and needs an absolute program path",
-    mentions: ['must be an absolute path to the program'],
+    why: "track scripts are shell lines ('</dev/tcp/...') and bare program names ('killall -0 sshd', refused here: the test resolves no PATH): lvs-ha runs no shell and needs an absolute program path",
+    mentions: ['uses shell syntax', "'killall' is not an absolute path and is not on this host's PATH"],
   },
   'keepalived.conf.vrrp.lvs_syncd': { outcome: 'valid', why: 'old per-instance lvs_sync_daemon_interface becomes ipvs_sync; the sync group lists members outside group { }, so it is empty (as for Keepalived) and dropped', mentions: ['old per-instance form', 'no members'] },
   'keepalived.conf.vrrp.routes': { outcome: 'valid', why: 'static and virtual routes dropped', mentions: ["'static_routes'", "'virtual_routes'"] },
@@ -85,14 +85,17 @@ describe(`Debian keepalived samples (${DIR})`, () => {
     if (expected === undefined) expect.fail(`new sample ${file}: add it to the table with its outcome`);
     const r = importKeepalived(`${DIR}/${file}`, nodeSourceFs, { defaultNode: 'director', outputName: 'out.yaml' });
     if (!r.ok) expect.fail(`${file} does not parse: ${r.error.loc.line}:${r.error.loc.column} ${r.error.message}`);
-    const v = r.validation;
-    const found = v.ok ? r.warnings.map((w) => w.message) : v.errors.map((e) => e.message);
-    const summary = v.ok ? 'valid' : `refused:\n${v.errors.map((e) => `  ${e.line}:${e.column} ${e.path}: ${e.message}`).join('\n')}`;
-    expect(v.ok ? 'valid' : 'refused', `${file}: ${expected.why}\n${summary}`).toBe(expected.outcome);
+    const ok = r.errors.length === 0;
+    expect(ok, 'no error, yet check-config refuses the result').toBe(ok && r.validation.ok);
+    const found = ok ? r.warnings.map((w) => w.message) : r.errors.map((e) => e.message);
+    const summary = ok ? 'valid' : `refused:\n${r.errors.map((e) => `  ${e.loc.line}:${e.loc.column} ${e.message}`).join('\n')}`;
+    expect(ok ? 'valid' : 'refused', `${file}: ${expected.why}\n${summary}`).toBe(expected.outcome);
     for (const m of expected.mentions) {
-      expect(found.some((f) => f.includes(m)), `${file}: expected a ${v.ok ? 'warning' : 'validation error'} mentioning "${m}"; got:\n${found.join('\n')}`).toBe(true);
+      expect(found.some((f) => f.includes(m)), `${file}: expected a ${ok ? 'warning' : 'error'} mentioning "${m}"; got:\n${found.join('\n')}`).toBe(true);
     }
-    for (const w of r.warnings) expect(w.loc.file).toContain(file);
+    // Every warning and every error is located in the input (never in the generated YAML, never unlocated).
+    for (const w of [...r.warnings, ...r.errors]) expect(w.loc.file).toContain(file);
+    for (const e of r.errors) expect(e.loc.line, e.message).toBeGreaterThan(0);
   });
 
   it.each(Object.entries(DIGESTS))('%s: its MD5 digests reach the validated config, without a digest warning', (name, digests) => {

@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { importKeepalived } from '../../../src/import/convert.js';
 import { memorySourceFs, nodeSourceFs } from '../../../src/import/source.js';
-import { durationText, secondsToMs, splitArgv, toName } from '../../../src/import/values.js';
+import { didYouMean, durationText, editDistance, placeholderKind, secondsToMs, splitArgv, toName } from '../../../src/import/values.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lvsha-import-values-'));
 afterAll(() => { rmSync(tmp, { recursive: true, force: true }); });
@@ -54,6 +54,22 @@ describe('reading files', () => {
   it('warns about unknown keywords (a misspelling is not silently ignored)', () => {
     const file = '/k.conf';
     const r = importKeepalived(file, memorySourceFs({ [file]: 'global_defs {\n router_id a\n rotuer_id b\n}\n' }), { defaultNode: 'n', outputName: 'o' });
-    expect(r.ok && r.warnings.map((w) => `${w.loc.line}:${w.loc.column} ${w.message}`)).toEqual(["3:2 global_defs 'rotuer_id': unknown keyword, not converted"]);
+    expect(r.ok && r.warnings.map((w) => `${w.loc.line}:${w.loc.column} ${w.message}`)).toEqual([
+      '0:0 nothing was converted: no vrrp_instance and no virtual_server (is this the right file? its includes may not match)',
+      `3:2 global_defs 'rotuer_id': Keepalived 2.2.7 does not know this keyword in global_defs (it logs "Unknown keyword" and ignores the line, so its default applies); so does the conversion; did you mean 'router_id'?`,
+    ]);
+  });
+
+  it('recognises template placeholders, and only those', () => {
+    for (const p of ['{{ VIP }}', '{{VIP}}/24', '{% if x %}', '${vip}', '$LAN_IP', '<ip>', '__VIRTUAL_IP__', '%VIP%', '@VIP@']) expect(placeholderKind(p), p).not.toBeNull();
+    for (const v of ['10.0.0.1', '10.0.0.1/24', 'eth0', 'VI_1', '/usr/bin/check', 'fe80::1', 'a$', '_x_']) expect(placeholderKind(v), v).toBeNull();
+  });
+
+  it('suggests the nearest keyword of the block for a misspelling', () => {
+    expect(editDistance('priorty', 'priority')).toBe(1);
+    expect(didYouMean('vrrp_instance', 'priorty')).toBe('priority');
+    expect(didYouMean('vrrp_instance', 'virtual_ipadress')).toBe('virtual_ipaddress');
+    expect(didYouMean('global_defs', 'rotuer_id')).toBe('router_id');
+    expect(didYouMean('vrrp_instance', 'completely_different')).toBeNull();
   });
 });
