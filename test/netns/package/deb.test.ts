@@ -149,6 +149,34 @@ describe('the .deb', () => {
     expect(status.stderr).toMatch(/control\.sock/);
   });
 
+  it('runs the director on the installed sample: MASTER with its VIP, status answers, SIGTERM takes the VIP away', () => {
+    // The sample's interface eth0 with its address, in a network namespace of this test only
+    // (a veth pair: the host kernel may have no dummy module); the daemon runs in the chroot.
+    writeFileSync(join(root, 'tmp', 'daemon-check.sh'), `lvs-ha run --config /etc/lvs-ha/lvs-ha.yaml > /tmp/run.log 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 60 ]; do
+  sleep 0.5; i=$((i+1))
+  lvs-ha status --json 2>/dev/null | grep -q '"state": "MASTER"' && break
+done
+lvs-ha status
+echo "vip while running: $(grep -q 192.0.2.100 /proc/net/fib_trie && echo yes || echo no)"
+kill -TERM $pid
+wait $pid
+echo "exit: $?"
+`);
+    const env = 'env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8';
+    const setup = 'ip link set lo up && ip link add eth0 type veth peer name eth0p && ip addr add 192.0.2.2/24 dev eth0 && ip link set eth0 up && ip link set eth0p up';
+    const r = sh(['unshare', '--mount', '--net', '--fork', 'sh', '-c',
+      `${setup} && mount -t proc proc "$1/proc" && chroot "$1" ${env} sh /tmp/daemon-check.sh && echo "after stop: $(ip -4 -o addr show dev eth0 | awk '{print $4}' | tr '\\n' ' ')"`, 'sh', root], 2 * MINUTE);
+    const out = ok(r, 'the daemon in the chroot');
+    expect(out).toMatch(/^\s+web\s+MASTER\s+150\s+150\s+eth0\s+51\s+192\.0\.2\.2\s+192\.0\.2\.100\/24$/m);
+    expect(out).toMatch(/vrrp isolate:\s+\{"running":true/);
+    expect(out).toMatch(/^vip while running: yes$/m);
+    expect(out).toMatch(/^exit: 0$/m);
+    expect(out).toMatch(/^after stop: 192\.0\.2\.2\/24 $/m);
+  });
+
   it('has its man pages, bash completion and units that systemd-analyze verify accepts', () => {
     expect(ok(inRoot('man -w lvs-ha'), 'man -w lvs-ha').trim()).toBe('/usr/share/man/man8/lvs-ha.8.gz');
     expect(ok(inRoot('man -w 5 lvs-ha.yaml'), 'man -w lvs-ha.yaml').trim()).toBe('/usr/share/man/man5/lvs-ha.yaml.5.gz');
