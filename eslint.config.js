@@ -10,7 +10,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'bench/health/*.js'] },
+        projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'bench/health/*.js', 'packaging/deb/*.js'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },

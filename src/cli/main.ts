@@ -1,11 +1,16 @@
 import { describeError, UsageError } from '../core/errors.js';
 import type { CliIo, Verb } from './verb.js';
+import { runComplete } from './completion.js';
+import { renderManPage } from './manpage.js';
 import { verbs } from './verbs/index.js';
 
 const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
 };
+
+/** The version `--version` prints and the package carries (package.json's, checked by a unit test). */
+export const LVS_HA_VERSION = '0.1.0';
 
 export function topLevelHelp(all: readonly Verb[]): string {
   const width = Math.max(...all.map((v) => v.name.length));
@@ -30,7 +35,14 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     return verbName === undefined ? 2 : 0;
   }
   if (verbName === '--version') {
-    io.stdout('lvs-ha 0.1.0\n');
+    io.stdout(`lvs-ha ${LVS_HA_VERSION}\n`);
+    return 0;
+  }
+  // Hidden verbs for the package build and the shell completion (not in --help):
+  // `__complete bash|zsh|names KIND` (completion.ts) and `__man DATE` (lvs-ha(8), manpage.ts).
+  if (verbName === '__complete') return runComplete(rest, verbs, io);
+  if (verbName === '__man') {
+    io.stdout(renderManPage(verbs, LVS_HA_VERSION, rest[0] ?? new Date().toISOString().slice(0, 10)));
     return 0;
   }
   const verb = verbs.find((v) => v.name === verbName);

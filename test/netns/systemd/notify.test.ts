@@ -50,7 +50,9 @@ scripts: { user: nobody }
 function shippedUnit(config: string): string {
   const text = readFileSync(join(repo, 'systemd', 'lvs-ha.service'), 'utf8');
   expect(text).toMatch(/^NotifyAccess=main$/m);
-  return text.replace(/^ExecStart=\/usr\/bin\/lvs-ha run --config \/etc\/lvs-ha\/lvs-ha\.yaml$/m, `ExecStart=${process.execPath} ${launcher} run --config ${config}`);
+  return text
+    .replace(/^ExecStartPre=\/usr\/bin\/lvs-ha check-config \/etc\/lvs-ha\/lvs-ha\.yaml$/m, `ExecStartPre=${process.execPath} ${launcher} check-config ${config}`)
+    .replace(/^ExecStart=\/usr\/bin\/lvs-ha run --config \/etc\/lvs-ha\/lvs-ha\.yaml$/m, `ExecStart=${process.execPath} ${launcher} run --config ${config}`);
 }
 
 /** Test-only settings: no default dependencies (the container has no sysinit.target), short watchdog, a log file. */

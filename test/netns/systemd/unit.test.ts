@@ -35,7 +35,8 @@ function verify(unitText: string): Verdict {
 function testableUnit(): string {
   const text = readFileSync(unitSource, 'utf8');
   expect(text).toMatch(/^ExecStart=\/usr\/bin\/lvs-ha run --config \/etc\/lvs-ha\/lvs-ha\.yaml$/m);
-  return text.replace(/^ExecStart=\/usr\/bin\/lvs-ha /m, `ExecStart=${launcher} `);
+  expect(text).toMatch(/^ExecStartPre=\/usr\/bin\/lvs-ha check-config \/etc\/lvs-ha\/lvs-ha\.yaml$/m);
+  return text.replace(/^(ExecStart|ExecStartPre)=\/usr\/bin\/lvs-ha /gm, `$1=${launcher} `);
 }
 
 function directive(text: string, key: string): string[] {

@@ -1,0 +1,148 @@
+/**
+ * lvs-ha(8) and the shell completion are generated from the verb table: every
+ * verb and every flag of its --help is in both, the completion really
+ * completes them in bash, and the packaged sample config is valid.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { bashCompletion, namesFromStatus, runComplete } from '../../../src/cli/completion.js';
+import { flagValues, verbFlags, verbSubcommands } from '../../../src/cli/introspect.js';
+import { LVS_HA_VERSION, main } from '../../../src/cli/main.js';
+import { renderManPage } from '../../../src/cli/manpage.js';
+import { verbs } from '../../../src/cli/verbs/index.js';
+import { loadConfigFile } from '../../../src/config/load.js';
+
+const repo = resolve(import.meta.dirname, '../../..');
+
+function capture(): { io: { stdout: (t: string) => void; stderr: (t: string) => void }; out: () => string } {
+  let text = '';
+  return { io: { stdout: (t) => { text += t; }, stderr: (t) => { text += t; } }, out: () => text };
+}
+
+/** What bash completes for the words typed so far (the last one is being completed). */
+function complete(script: string, typed: readonly string[]): string[] {
+  const words = ['lvs-ha', ...typed].map((w) => `'${w}'`).join(' ');
+  const program = `${script}\nCOMP_WORDS=(${words}); COMP_CWORD=${typed.length}; _lvs_ha; printf '%s\\n' "\${COMPREPLY[@]}"`;
+  const r = spawnSync('/bin/bash', ['--norc', '--noprofile', '-c', program], { encoding: 'utf8', env: { PATH: '/nonexistent' } });
+  expect(r.status, r.stderr).toBe(0);
+  return r.stdout.split('\n').filter((l) => l !== '');
+}
+
+describe('the verb table, read from each --help', () => {
+  it('finds the flags and subcommands the help texts name', () => {
+    const byName = new Map(verbs.map((v) => [v.name, v]));
+    const v = (name: string) => { const verb = byName.get(name); if (!verb) throw new Error(name); return verb; };
+    expect(verbFlags(v('status'))).toEqual(['--connections', '--json', '--socket']);
+    expect(verbFlags(v('import-keepalived'))).toEqual(['-o', '--config-id', '--output', '--node']);
+    expect(verbSubcommands(v('lab'))).toEqual(['up', 'status', 'drill', 'down']);
+    expect(verbSubcommands(v('maintenance'))).toEqual(['on', 'off']);
+    expect(verbSubcommands(v('drill'))).toEqual(['failover']);
+    expect(flagValues(v('lab')).get('--mode')?.choices).toEqual(['dr', 'nat', 'tun']);
+    expect(flagValues(v('run')).get('--config')?.placeholders).toEqual(['FILE']);
+    // A flag named in a description ("the director's --tun-port") is not one of the verb's.
+    expect(verbFlags(v('real-server'))).not.toContain('--tun-port');
+  });
+
+  it('the version is package.json\'s', async () => {
+    const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string };
+    expect(LVS_HA_VERSION).toBe(pkg.version);
+    const c = capture();
+    expect(await main(['--version'], c.io)).toBe(0);
+    expect(c.out()).toBe(`lvs-ha ${pkg.version}\n`);
+  });
+});
+
+describe('lvs-ha(8)', () => {
+  const page = renderManPage(verbs, '9.9.9', '2026-01-02');
+  const unescaped = page.replace(/\\-/g, '-').replace(/\\e/g, '\\');
+
+  it('has every verb as a section and in the verb list, with every flag of its help', () => {
+    for (const verb of verbs) {
+      expect(page).toContain(`.SS ${verb.name.replace(/-/g, '\\-')}\n`);
+      expect(page).toContain(`\\fB${verb.name.replace(/-/g, '\\-')}\\fR\n`);
+      for (const flag of verbFlags(verb)) expect(unescaped, `${verb.name} ${flag}`).toContain(flag);
+      expect(unescaped).toContain(verb.help.trimEnd().split('\n')[0]);
+    }
+  });
+
+  it('is well-formed roff: a TH line, NAME, no line starting with a stray control character', () => {
+    expect(page.startsWith('.TH LVS\\-HA 8 "2026-01-02" "lvs\\-ha 9.9.9"')).toBe(true);
+    expect(page).toMatch(/^\.SH NAME\nlvs\\-ha \\- /m);
+    for (const line of page.split('\n')) {
+      if (line.startsWith('.')) expect(line, line).toMatch(/^\.(TH|SH|SS|PP|RS|RE|nf|fi|TP|br|B|I)( |$)/);
+      expect(line.startsWith("'"), line).toBe(false);
+    }
+  });
+
+  it('is what the hidden __man verb prints; __man and __complete stay out of --help', async () => {
+    const c = capture();
+    expect(await main(['__man', '2026-01-02'], c.io)).toBe(0);
+    expect(c.out()).toBe(renderManPage(verbs, LVS_HA_VERSION, '2026-01-02'));
+    const h = capture();
+    await main(['--help'], h.io);
+    expect(h.out()).not.toMatch(/__man|__complete/);
+  });
+});
+
+describe('bash completion', () => {
+  const script = bashCompletion(verbs);
+
+  it('passes bash -n', () => {
+    const r = spawnSync('bash', ['-n'], { input: script, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+  });
+
+  it('completes every verb, then every flag and subcommand of each', () => {
+    expect(complete(script, [''])).toEqual(expect.arrayContaining([...verbs.map((v) => v.name), '--help', '--version']));
+    expect(complete(script, ['dr'])).toEqual(['drain', 'drill']);
+    for (const verb of verbs) {
+      const flags = complete(script, [verb.name, '-']);
+      for (const flag of verbFlags(verb)) expect(flags, `${verb.name} ${flag}`).toContain(flag);
+      expect(flags).toContain('--help');
+      const subs = verbSubcommands(verb);
+      if (subs.length > 0) expect(complete(script, [verb.name, ''])).toEqual(subs);
+    }
+  });
+
+  it('completes flag values: choices, and names from the daemon (none when it does not answer)', () => {
+    expect(complete(script, ['lab', 'up', '--mode', ''])).toEqual(['dr', 'nat', 'tun']);
+    expect(complete(script, ['real-server', 'up', '--tun-type', ''])).toEqual([]);
+    expect(complete(script, ['drain', '--virtual-server', ''])).toEqual([]);
+  });
+
+  it('is what `lvs-ha __complete bash` prints; zsh wraps it', async () => {
+    const c = capture();
+    expect(await runComplete(['bash'], verbs, c.io)).toBe(0);
+    expect(c.out()).toBe(script);
+    const z = capture();
+    expect(await runComplete(['zsh'], verbs, z.io)).toBe(0);
+    expect(z.out()).toMatch(/^#compdef lvs-ha\n/);
+    const bad = capture();
+    expect(await runComplete(['fish'], verbs, bad.io)).toBe(2);
+  });
+
+  it('names from a status result: virtual servers, real servers as ADDRESS:PORT, instances', async () => {
+    const status = {
+      instances: [{ name: 'web' }],
+      virtual_servers: [
+        { name: 'http', real_servers: [{ address: '10.0.0.11', port: 80 }, { address: '2001:db8::1', port: 80 }] },
+        { name: 'https', real_servers: [{ address: '10.0.0.11', port: 443 }] },
+      ],
+    };
+    expect(namesFromStatus(status, 'virtual-servers')).toEqual(['http', 'https']);
+    expect(namesFromStatus(status, 'real-servers')).toEqual(['10.0.0.11:80', '[2001:db8::1]:80', '10.0.0.11:443']);
+    expect(namesFromStatus(status, 'instances')).toEqual(['web']);
+    const c = capture();
+    expect(await runComplete(['names', 'virtual-servers', '--socket', '/nonexistent/control.sock'], verbs, c.io)).toBe(0);
+    expect(c.out()).toBe('');
+  });
+});
+
+describe('the packaged sample /etc/lvs-ha/lvs-ha.yaml', () => {
+  it('passes check-config as shipped', async () => {
+    const result = await loadConfigFile(join(repo, 'packaging', 'deb', 'lvs-ha.yaml'));
+    expect(result.ok, JSON.stringify(result)).toBe(true);
+  });
+});
