@@ -22,7 +22,7 @@ const PAYLOAD = `
 r=$LVK_RESULTS
 lvs() { "$LVK_NODE" bin/lvs-ha.js "$@"; }
 waitfor() { i=0; while ! eval "$1" && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done; eval "$1"; }
-lvs run --config $r/c.yaml --socket $r/c.sock > $r/daemon.log 2>&1 &
+lvs run --config $r/c.yaml --socket /run/lvf-c.sock > $r/daemon.log 2>&1 &
 daemon=$!
 trap 'kill $daemon 2>/dev/null' EXIT
 waitfor "ipvsadm -Ln | grep -q '10.50.2.2:8080'" || exit 10
@@ -33,10 +33,10 @@ ipvsadm -C
 modprobe -r ip_vs_rr ip_vs > $r/unload.txt 2>&1; echo $? > $r/unload.rc
 [ -e /sys/module/ip_vs ] && echo loaded > $r/after-unload.txt || echo gone > $r/after-unload.txt
 modprobe ip_vs || exit 11
-lvs reload --socket $r/c.sock > $r/reload.txt 2>&1; echo $? > $r/reload.rc
+lvs reload --socket /run/lvf-c.sock > $r/reload.txt 2>&1; echo $? > $r/reload.rc
 waitfor "ipvsadm -Ln | grep -q '10.50.2.2:8080'"; echo $? > $r/restored.rc
 ipvsadm -Ln > $r/table2.txt
-lvs status --json --socket $r/c.sock > $r/status.json 2> $r/status.err
+lvs status --json --socket /run/lvf-c.sock > $r/status.json 2> $r/status.err
 exit 0
 `;
 

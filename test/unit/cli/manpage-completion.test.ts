@@ -34,7 +34,7 @@ describe('the verb table, read from each --help', () => {
   it('finds the flags and subcommands the help texts name', () => {
     const byName = new Map(verbs.map((v) => [v.name, v]));
     const v = (name: string) => { const verb = byName.get(name); if (!verb) throw new Error(name); return verb; };
-    expect(verbFlags(v('status'))).toEqual(['--connections', '--json', '--socket']);
+    expect(verbFlags(v('status'))).toEqual(['--json', '--socket', '--connections', '--virtual-server', '--state', '--limit']);
     expect(verbFlags(v('import-keepalived'))).toEqual(['-o', '--config-id', '--output', '--node']);
     expect(verbSubcommands(v('lab'))).toEqual(['up', 'status', 'drill', 'down']);
     expect(verbSubcommands(v('maintenance'))).toEqual(['on', 'off']);

@@ -29,7 +29,7 @@ const fullStatus = {
   }],
   health_checks: { checks: 10, check_failures: 1, transitions: 2, scheduled: 1 },
   check_latency: { bounds_ms: [1, 10], series: [{ type: 'tcp', result: 'ok', sum_ms: 5, bucket_counts: [1, 2, 0] }] },
-  reconcile: { ipvs: 'connected', connect_errors: 0, runs: 4, failed_runs: 0, ops_applied: 5, ops_failed: 1, errors_by_kind: { exists: 1 } },
+  reconcile: { ipvs: 'connected', connect_errors: 0, family_lost: 0, runs: 4, failed_runs: 0, ops_applied: 5, ops_failed: 1, errors_by_kind: { exists: 1 } },
   ipvs_sync: { master: { sync_id: 1 }, backup: null },
   alerts: [{ name: 'ops', sent: 3, failed: 1, dropped: 0, deduplicated: 2, retries: 1, queued: 0 }],
 };
