@@ -25,7 +25,7 @@ export const KEYS = {
   trackScript: ['name', 'command', 'interval', 'timeout', 'rise', 'fall', 'weight'],
   trackVirtualServer: ['name', 'weight'],
   announce: ['repeat', 'interval', 'refresh'],
-  notify: ['command'],
+  notify: ['command', 'master', 'backup', 'fault', 'stop'],
   syncGroup: ['name', 'instances'],
   ipvsSync: ['interface', 'sync_id', 'follow', 'group', 'port', 'ttl', 'max_len', 'backup_while_master'],
   ipvs: ['timeouts', 'sloppy_tcp', 'sloppy_sctp'],

@@ -89,6 +89,16 @@ export function readAnnounce(m: MapReader | undefined): AnnounceConfig {
 
 export function readNotify(m: MapReader | undefined): VrrpInstanceConfig['notify'] {
   if (!m) return null;
-  const command = m.req('command', argv);
-  return command === undefined ? null : { command };
+  const notify = {
+    command: m.opt('command', argv) ?? null,
+    master: m.opt('master', argv) ?? null,
+    backup: m.opt('backup', argv) ?? null,
+    fault: m.opt('fault', argv) ?? null,
+    stop: m.opt('stop', argv) ?? null,
+  };
+  if (Object.values(notify).every((v) => v === null)) {
+    m.ctx.report(m.node, m.path, 'notify needs at least one of command, master, backup, fault, stop');
+    return null;
+  }
+  return notify;
 }

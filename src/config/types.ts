@@ -83,7 +83,12 @@ export interface VrrpInstanceConfig {
     readonly virtualServers: readonly TrackVirtualServer[];
   };
   readonly announce: AnnounceConfig;
-  readonly notify: { readonly command: readonly string[] } | null;
+  /**
+   * `command`: every transition, with INSTANCE FROM TO PRIORITY appended. `master`, `backup`,
+   * `fault`, `stop`: on entering that state (stop: the instance stopping), argv as written
+   * (Keepalived's notify_master & co.). Null when none is set.
+   */
+  readonly notify: NotifyConfig | null;
 }
 
 export interface SyncGroupConfig {
@@ -113,6 +118,14 @@ export interface IpvsSyncConfig {
    * so a director that was briefly master keeps the connections its peer syncs.
    */
   readonly backupWhileMaster: boolean;
+}
+
+export interface NotifyConfig {
+  readonly command: readonly string[] | null;
+  readonly master: readonly string[] | null;
+  readonly backup: readonly string[] | null;
+  readonly fault: readonly string[] | null;
+  readonly stop: readonly string[] | null;
 }
 
 export interface IpvsTimeouts {

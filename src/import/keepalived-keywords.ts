@@ -9,6 +9,10 @@
 export const KEEPALIVED_VERSION = '2.2.7';
 
 export const KEEPALIVED_KEYWORDS: Readonly<Record<string, readonly string[]>> = {
+  DNS_CHECK: [
+    'alpha', 'bind_if', 'bind_port', 'bindto', 'connect_ip', 'connect_port', 'connect_timeout', 'delay_before_retry',
+    'delay_loop', 'fwmark', 'log_all_failures', 'name', 'retry', 'type', 'warmup',
+  ],
   HTTP_GET: [
     'alpha', 'bind_if', 'bind_port', 'bindto', 'connect_ip', 'connect_port', 'connect_timeout', 'delay_before_retry',
     'delay_loop', 'enable_sni', 'fast_recovery', 'fwmark', 'http_protocol', 'log_all_failures', 'nb_get_retry', 'retry',
@@ -17,6 +21,10 @@ export const KEEPALIVED_KEYWORDS: Readonly<Record<string, readonly string[]>> = 
   MISC_CHECK: [
     'alpha', 'delay_before_retry', 'delay_loop', 'log_all_failures', 'misc_dynamic', 'misc_path', 'misc_timeout',
     'retry', 'user', 'warmup',
+  ],
+  PING_CHECK: [
+    'alpha', 'bind_if', 'bind_port', 'bindto', 'connect_ip', 'connect_port', 'connect_timeout', 'delay_before_retry',
+    'delay_loop', 'fwmark', 'log_all_failures', 'retry', 'warmup',
   ],
   SMTP_CHECK: [
     'alpha', 'bind_if', 'bind_port', 'bindto', 'connect_ip', 'connect_port', 'connect_timeout', 'delay_before_retry',
@@ -30,6 +38,11 @@ export const KEEPALIVED_KEYWORDS: Readonly<Record<string, readonly string[]>> = 
   TCP_CHECK: [
     'alpha', 'bind_if', 'bind_port', 'bindto', 'connect_ip', 'connect_port', 'connect_timeout', 'delay_before_retry',
     'delay_loop', 'fwmark', 'log_all_failures', 'retry', 'warmup',
+  ],
+  UDP_CHECK: [
+    'alpha', 'bind_if', 'bind_port', 'bindto', 'connect_ip', 'connect_port', 'connect_timeout', 'delay_before_retry',
+    'delay_loop', 'fwmark', 'log_all_failures', 'max_reply_length', 'min_reply_length', 'payload', 'require_reply',
+    'retry', 'warmup',
   ],
   global_defs: [
     'bfd_cpu_affinity', 'bfd_no_swap', 'bfd_priority', 'bfd_process_name', 'bfd_rlimit_rtime', 'bfd_rlimit_rttime',

@@ -1,6 +1,6 @@
 /**
- * Real-server checkers: TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK and
- * SMTP_CHECK (as a TCP connect) into one lvs-ha `check`.
+ * Real-server checkers: TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK, SMTP_CHECK,
+ * DNS_CHECK, UDP_CHECK and PING_CHECK into one lvs-ha `check`.
  *
  * Timing: interval = delay_loop; timeout = connect_timeout (misc_timeout);
  * fall = retry + 1 (the failed check and its retries); rise = 1.
@@ -22,8 +22,12 @@ export interface CheckDefaults {
 
 export const KEEPALIVED_CHECK_DEFAULTS = { delayLoopMs: 60_000, connectTimeoutMs: 5000, retry: 1, miscRetry: 0, httpDelayBeforeRetryMs: 3000, delayBeforeRetryMs: 1000 } as const;
 
-export type CheckerType = 'TCP_CHECK' | 'HTTP_GET' | 'SSL_GET' | 'MISC_CHECK' | 'SMTP_CHECK';
-export const CHECKER_TYPES: readonly CheckerType[] = ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'SMTP_CHECK'];
+export type CheckerType = 'TCP_CHECK' | 'HTTP_GET' | 'SSL_GET' | 'MISC_CHECK' | 'SMTP_CHECK' | 'DNS_CHECK' | 'UDP_CHECK' | 'PING_CHECK';
+export const CHECKER_TYPES: readonly CheckerType[] = ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK'];
+
+/** DNS_CHECK types lvs-ha's dns check asks (Keepalived knows A NS CNAME SOA MX TXT AAAA). */
+const DNS_TYPES = new Set(['A', 'AAAA', 'CAA', 'CNAME', 'MX', 'NAPTR', 'NS', 'PTR', 'SOA', 'SRV', 'TXT']);
+const HEX = /^(?:[0-9a-fA-F]{2})+$/;
 
 interface CheckerAcc extends CheckDefaults {
   readonly type: CheckerType;
@@ -37,6 +41,11 @@ interface CheckerAcc extends CheckDefaults {
   miscTimeoutMs?: number | undefined;
   dynamic: boolean;
   hosts: Stmt[];
+  dnsType?: Stmt | undefined;
+  dnsName?: string | undefined;
+  payload?: Stmt | undefined;
+  requireReply?: Stmt | undefined;
+  heloName?: string | undefined;
 }
 
 type Handler<S> = (s: Stmt, state: S) => void;
@@ -69,6 +78,14 @@ export function checkerHandlers(cx: Collector): Readonly<Record<string, Handler<
     misc_timeout: (s, c) => { c.miscTimeoutMs = secondsArg(cx, s) ?? c.miscTimeoutMs; },
     misc_dynamic: (_s, c) => { c.dynamic = true; },
     host: (s, c) => { c.hosts.push(s); },
+    // DNS_CHECK
+    type: (s, c) => { c.dnsType = s; },
+    name: (s, c) => { c.dnsName = arg(cx, s) ?? c.dnsName; },
+    // UDP_CHECK
+    payload: (s, c) => { c.payload = s; },
+    require_reply: (s, c) => { c.requireReply = s; },
+    // SMTP_CHECK
+    helo_name: (s, c) => { c.heloName = arg(cx, s) ?? c.heloName; },
   };
 }
 
@@ -150,7 +167,6 @@ function http(cx: Collector, c: CheckerAcc, inherited: CheckDefaults, target: Ya
 }
 
 function smtp(cx: Collector, c: CheckerAcc): YamlMap {
-  cx.warn(c.loc, 'SMTP_CHECK: converted to a TCP connect check; the SMTP dialogue (220/250/221) is not checked');
   const [first, ...more] = c.hosts;
   for (const h of more) cx.warn(h.loc, 'SMTP_CHECK host: lvs-ha checks one address per real server; dropped');
   const out = connect(c);
@@ -161,6 +177,44 @@ function smtp(cx: Collector, c: CheckerAcc): YamlMap {
     else if (kw === 'bindto' && v !== undefined) out.bind_address = v;
     else cx.warn(loc, `SMTP_CHECK host '${words.join(' ')}': not converted`);
   }
+  if (c.heloName !== undefined) out.helo_name = c.heloName;
+  return out;
+}
+
+function dns(cx: Collector, c: CheckerAcc): YamlMap {
+  const out = connect(c);
+  if (c.dnsType !== undefined) {
+    const t = arg(cx, c.dnsType)?.toUpperCase();
+    if (t !== undefined && DNS_TYPES.has(t)) out.query_type = t;
+    else if (t !== undefined) cx.warn(c.dnsType.loc, `DNS_CHECK type ${t}: not a type lvs-ha's dns check asks (${[...DNS_TYPES].join(' ')}); the default SOA is asked`);
+  }
+  if (c.dnsName !== undefined) out.query_name = c.dnsName;
+  return out;
+}
+
+function udp(cx: Collector, c: CheckerAcc): YamlMap {
+  const out = connect(c);
+  if (c.payload !== undefined) {
+    const hex = arg(cx, c.payload);
+    if (hex !== undefined && HEX.test(hex)) out.payload_hex = hex.toLowerCase();
+    // keepalived -t: "Invalid hex string for UDP_CHECK payload", and the line does not count.
+    else if (hex !== undefined) cx.warn(c.payload.loc, `UDP_CHECK payload '${hex}': Keepalived ignores it ("Invalid hex string"), and so does the conversion (an empty datagram is sent); write hexadecimal bytes such as 0a1b`);
+  }
+  if (c.requireReply !== undefined) {
+    const hex = c.requireReply.args[0];
+    if (hex === undefined) out.require_reply = true;
+    else if (HEX.test(hex)) out.expect_reply_hex = hex.toLowerCase();
+    // keepalived -t: "Invalid hex string for UDP_CHECK reply", and the line does not count.
+    else cx.warn(c.requireReply.loc, `UDP_CHECK require_reply '${hex}': Keepalived ignores it ("Invalid hex string"), and so does the conversion (no reply is required); write hexadecimal bytes such as 6f6b`);
+  }
+  return out;
+}
+
+function ping(cx: Collector, c: CheckerAcc): YamlMap {
+  if (c.connectPort !== undefined) cx.warn(c.loc, 'PING_CHECK connect_port: an echo request has no port; dropped');
+  const out: YamlMap = {};
+  if (c.connectIp !== undefined) out.connect_address = c.connectIp;
+  if (c.bindto !== undefined) out.bind_address = c.bindto;
   return out;
 }
 
@@ -175,7 +229,13 @@ export function buildCheck(cx: Collector, s: Stmt, inherited: CheckDefaults): Ya
     case 'TCP_CHECK':
       return Object.assign(out, { type: 'tcp', ...t, ...connect(c) });
     case 'SMTP_CHECK':
-      return Object.assign(out, { type: 'tcp', ...t, ...smtp(cx, c) });
+      return Object.assign(out, { type: 'smtp', ...t, ...smtp(cx, c) });
+    case 'DNS_CHECK':
+      return Object.assign(out, { type: 'dns', ...t, ...dns(cx, c) });
+    case 'UDP_CHECK':
+      return Object.assign(out, { type: 'udp', ...t, ...udp(cx, c) });
+    case 'PING_CHECK':
+      return Object.assign(out, { type: 'icmp', ...t, ...ping(cx, c) });
     case 'HTTP_GET':
     case 'SSL_GET':
       return Object.assign(out, { type: type === 'HTTP_GET' ? 'http' : 'https', ...t, ...connect(c), ...http(cx, c, inherited, out) });

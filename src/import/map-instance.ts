@@ -44,6 +44,8 @@ export interface InstanceAcc {
   trackIfs: Tracked[];
   trackScripts: Tracked[];
   notify?: string[] | undefined;
+  /** notify_master, notify_backup, notify_fault, notify_stop: run as written, as in Keepalived. */
+  notifyState: { master?: string[]; backup?: string[]; fault?: string[]; stop?: string[] };
   announce: { repeat?: number; refreshMs?: number; intervalMs?: number };
   state?: string | undefined;
   stateLoc?: Loc | undefined;
@@ -187,6 +189,12 @@ function notify(cx: Collector, s: Stmt, a: InstanceAcc): void {
   a.notify = argv;
 }
 
+/** notify_<state>: Keepalived runs it with no arguments of its own, and so does lvs-ha's notify.<state>. */
+function notifyState(cx: Collector, s: Stmt, a: InstanceAcc, state: 'master' | 'backup' | 'fault' | 'stop'): void {
+  const argv = commandArgv(cx, s, s.keyword);
+  if (argv !== undefined) a.notifyState[state] = argv;
+}
+
 export function instanceHandlers(cx: Collector): Readonly<Record<string, Handler<InstanceAcc>>> {
   return {
     interface: (s, a) => { a.iface = arg(cx, s) ?? a.iface; },
@@ -231,6 +239,10 @@ export function instanceHandlers(cx: Collector): Readonly<Record<string, Handler
     track_interface: (s, a) => { a.trackIfs.push(...trackedList(cx, s)); },
     track_script: (s, a) => { a.trackScripts.push(...trackedList(cx, s)); },
     notify: (s, a) => { notify(cx, s, a); },
+    notify_master: (s, a) => { notifyState(cx, s, a, 'master'); },
+    notify_backup: (s, a) => { notifyState(cx, s, a, 'backup'); },
+    notify_fault: (s, a) => { notifyState(cx, s, a, 'fault'); },
+    notify_stop: (s, a) => { notifyState(cx, s, a, 'stop'); },
     lvs_sync_daemon_interface: (s, a) => {
       const iface = arg(cx, s);
       if (iface !== undefined) a.syncInterface = { iface, loc: s.loc };
@@ -242,7 +254,7 @@ export function instanceHandlers(cx: Collector): Readonly<Record<string, Handler
 }
 
 export function readInstance(cx: Collector, s: Stmt): InstanceAcc {
-  const acc: InstanceAcc = { name: s.args[0] ?? '', loc: s.loc, preempt: true, peers: [], vips: [], trackIfs: [], trackScripts: [], announce: {} };
+  const acc: InstanceAcc = { name: s.args[0] ?? '', loc: s.loc, preempt: true, peers: [], vips: [], trackIfs: [], trackScripts: [], announce: {}, notifyState: {} };
   const block = s.block ?? [];
   // The interface first, so that `dev IFACE` on a virtual address can be recognised wherever it is written.
   const ifaceStmt = block.find((c) => c.keyword === 'interface');

@@ -185,7 +185,13 @@ export function finishInstance(cx: Collector, a: InstanceAcc, scripts: ReadonlyM
   if (t.scripts.length > 0) track.scripts = t.scripts;
   if (Object.keys(track).length > 0) out.track = track;
   out.announce = announce(g, a, family);
-  if (a.notify) out.notify = { command: a.notify };
+  const notifyOut: YamlMap = {};
+  if (a.notify) notifyOut.command = a.notify;
+  for (const state of ['master', 'backup', 'fault', 'stop'] as const) {
+    const argv = a.notifyState[state];
+    if (argv !== undefined) notifyOut[state] = argv;
+  }
+  if (Object.keys(notifyOut).length > 0) out.notify = notifyOut;
   return out;
 }
 

@@ -35,6 +35,8 @@ export interface VsAcc extends CheckDefaults {
   hysteresis?: number | undefined;
   sorry?: { address: string; port: number | undefined };
   inhibit: boolean;
+  /** Where `ops` (one-packet scheduling) was given. */
+  ops?: Loc | undefined;
   realServers: RsAcc[];
 }
 
@@ -97,6 +99,7 @@ export function vsHandlers(cx: Collector): Readonly<Record<string, Handler<VsAcc
     'sh-fallback': flag,
     'mh-port': flag,
     'mh-fallback': flag,
+    ops: (s, v) => { v.ops = s.loc; },
     // Keepalived: "number '0' outside range [1, 2678400]" / "persistence_timeout invalid": the service is not persistent.
     persistence_timeout: (s, v) => {
       if (s.args.length === 0) {
@@ -335,6 +338,11 @@ export function finishVirtualServer(cx: Collector, v: VsAcc, key: VsKey, name: s
   if (v.scheduler === undefined) cx.noteKey(out, 'scheduler', "Keepalived's default");
   const flags = schedulerFlags(cx, v, scheduler);
   if (flags.length > 0) out.scheduler_flags = flags;
+  if (v.ops !== undefined) {
+    // The kernel honours one-packet scheduling for UDP datagrams only; lvs-ha refuses it elsewhere.
+    if (key.kind === 'fwmark' || protocol === 'udp') out.ops = true;
+    else cx.warn(v.ops, `ops on a ${protocol.toUpperCase()} virtual server: Keepalived sets the flag, but the kernel schedules one packet at a time for UDP only, so it changed nothing; dropped (lvs-ha accepts ops on UDP and fwmark services)`);
+  }
   out.persistence = persistence(v, family);
   if (out.persistence === undefined && key.kind === 'address' && key.port === 0) {
     cx.warn(v.loc, 'virtual_server with port 0 and no persistence_timeout: Keepalived makes it persistent for 360 s, and so does the conversion');

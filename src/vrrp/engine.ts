@@ -19,7 +19,7 @@ import type { LinkEvent } from '../os/links.js';
 import { instanceKey } from './instance-setup.js';
 import { InstanceSlot, type SlotContext } from './instance-slot.js';
 import type { VrrpEvent } from './machine-types.js';
-import { NotifyQueue } from './notify.js';
+import { NotifyQueue, notifyRuns } from './notify.js';
 import type { TransitionNotice } from './runner.js';
 import type { RunnerOs } from './runner-os.js';
 import { syncGroupFollowUps } from './sync-group.js';
@@ -197,10 +197,8 @@ export class VrrpEngine {
 
   private onTransition(notice: TransitionNotice): void {
     const slot = this.slots.get(notice.instance);
-    const command = slot?.config.notify?.command;
-    if (command) {
-      this.notify.enqueue({ command, instance: notice.instance, from: notice.record.from, to: notice.record.to, priority: notice.priority });
-    }
+    const runs = notifyRuns(slot?.config.notify ?? null, { instance: notice.instance, from: notice.record.from, to: notice.record.to, priority: notice.priority });
+    for (const run of runs) this.notify.enqueue(run);
     try {
       this.options.onTransition?.(notice);
     } catch (err) {

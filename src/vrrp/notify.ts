@@ -1,12 +1,15 @@
 /**
  * notify.command on every transition (docs/configuration.md `notify`): the configured argv with
- * `INSTANCE FROM TO PRIORITY` appended, run as the script user, never through a shell.
+ * `INSTANCE FROM TO PRIORITY` appended; notify.master / backup / fault / stop on entering that
+ * state, argv as written (Keepalived's notify_master & co.). Run as the script user, never
+ * through a shell; for one transition the per-state command first, then `command`, as Keepalived.
  *
  * Runs are serialised in transition order on one queue for the whole engine (so the scripts of a
  * sync group see the group's moves in the order they happened), and they never block the state
  * machine: enqueue() returns at once. A run that exceeds NOTIFY_TIMEOUT_MS has its process group
  * killed, and the next one starts. The queue is bounded; beyond it, runs are dropped and counted.
  */
+import type { NotifyConfig } from '../config/types.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { describeOutcome, runScript, type ScriptUser } from './track/exec.js';
@@ -20,11 +23,24 @@ export interface NotifyRequest {
   readonly from: string;
   readonly to: string;
   readonly priority: number;
+  /** A per-state command: run as written, nothing appended. */
+  readonly bare?: boolean;
 }
 
 /** The argv of one notify run. Pure. */
 export function notifyArgv(req: NotifyRequest): string[] {
+  if (req.bare === true) return [...req.command];
   return [...req.command, req.instance, req.from, req.to, String(req.priority)];
+}
+
+/** The runs one transition asks for, in order: the per-state command, then `command`. Pure. */
+export function notifyRuns(notify: NotifyConfig | null, base: Omit<NotifyRequest, 'command' | 'bare'>): NotifyRequest[] {
+  if (notify === null) return [];
+  const perState = base.to === 'MASTER' ? notify.master : base.to === 'BACKUP' ? notify.backup : base.to === 'FAULT' ? notify.fault : base.to === 'INIT' ? notify.stop : null;
+  const out: NotifyRequest[] = [];
+  if (perState !== null) out.push({ ...base, command: perState, bare: true });
+  if (notify.command !== null) out.push({ ...base, command: notify.command });
+  return out;
 }
 
 export type UserLookup = () => Promise<ScriptUser | null>;

@@ -126,6 +126,7 @@ describe('import-keepalived round trip: the converted config programs the IPVS t
     const all = FIXTURES.flatMap((f) => listing(result(`${f}.ln-b.txt`)));
     const svc = all.map((b) => b.service);
     expect(svc).toEqual(expect.arrayContaining([
+      'UDP 10.10.0.9:53 rr ops',
       'TCP 10.10.0.1:80 wrr',
       'TCP 10.10.0.1:443 wlc persistent 600 mask 255.255.255.0',
       'TCP 10.10.0.1:8001 sh (sh-fallback,sh-port)',

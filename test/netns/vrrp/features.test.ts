@@ -32,7 +32,8 @@ function config(l: VrrpLab, notifyLog: string, priority: number, vrid = 51): str
       name: 'web', vrid, priority, virtualAddresses: [`${VIP}/24`],
       extra: [
         'track: { interfaces: [{ name: trk0, weight: 0 }] }',
-        `notify: { command: [/bin/sh, -c, 'echo "$*" >> ${notifyLog}', notify] }`,
+        // command gets lvs-ha's arguments; master and fault (Keepalived's notify_master, notify_fault) run as written, first.
+        `notify: { command: [/bin/sh, -c, 'echo "$*" >> ${notifyLog}', notify], master: [/bin/sh, -c, 'echo MASTER! >> ${notifyLog}'], fault: [/bin/sh, -c, 'echo FAULT! >> ${notifyLog}'] }`,
       ],
     }],
   });
@@ -60,8 +61,8 @@ describe('notify, VIP ownership, interface tracking and reload', () => {
     l.writeConfig('a', config(l, notifyLog, 200));
     l.startDaemon('a');
     await l.waitForState('a', 'web', 'MASTER');
-    await l.until('two notify runs', () => (lines().length >= 2 ? true : undefined), 5000);
-    expect(lines()).toEqual(['web INIT BACKUP 200', 'web BACKUP MASTER 200']);
+    await l.until('three notify runs', () => (lines().length >= 3 ? true : undefined), 5000);
+    expect(lines()).toEqual(['web INIT BACKUP 200', 'MASTER!', 'web BACKUP MASTER 200']);
     expect(statSync(notifyLog).uid).toBe(65534); // written by the script user, not root
 
     // Someone removes the VIP: it comes back.
@@ -76,8 +77,8 @@ describe('notify, VIP ownership, interface tracking and reload', () => {
     expect((await l.instance('a', 'web')).last_transition).toMatchObject({ from: 'MASTER', to: 'FAULT', reason: 'fault' });
     l.netns.ip(l.router('a').ns, ['link', 'set', 'trk0', 'up']);
     await l.waitForState('a', 'web', 'MASTER', 3000);
-    await l.until('notify saw all', () => (lines().length >= 5 ? true : undefined), 5000);
-    expect(lines().slice(2)).toEqual(['web MASTER FAULT 200', 'web FAULT BACKUP 200', 'web BACKUP MASTER 200']);
+    await l.until('notify saw all', () => (lines().length >= 8 ? true : undefined), 5000);
+    expect(lines().slice(3)).toEqual(['FAULT!', 'web MASTER FAULT 200', 'web FAULT BACKUP 200', 'MASTER!', 'web BACKUP MASTER 200']);
 
     // SIGHUP, same instance: it keeps running (no transition).
     const before = counters(await l.instance('a', 'web')).transitions;
@@ -94,7 +95,7 @@ describe('notify, VIP ownership, interface tracking and reload', () => {
     expect(await l.instance('a', 'web')).toMatchObject({ state: 'MASTER', priority: 180, effective_priority: 180, master_priority: 180 });
     await sleep(500);
     expect(counters(await l.instance('a', 'web')).transitions).toBe(before);
-    expect(lines()).toHaveLength(5);
+    expect(lines()).toHaveLength(8);
 
     // SIGHUP, changed VRID (a new socket identity): the instance restarts with it.
     l.writeConfig('a', config(l, notifyLog, 180, 52));
@@ -102,7 +103,7 @@ describe('notify, VIP ownership, interface tracking and reload', () => {
     await l.until('reload applied', async () => ((await l.status('a')).reload_count === 3 ? true : undefined));
     await l.waitForState('a', 'web', 'MASTER', 3000);
     expect(await l.instance('a', 'web')).toMatchObject({ vrid: 52, priority: 180, effective_priority: 180 });
-    await l.until('restart notified', () => (lines().length >= 8 ? true : undefined), 5000);
-    expect(lines().slice(5)).toEqual(['web MASTER INIT 180', 'web INIT BACKUP 180', 'web BACKUP MASTER 180']);
+    await l.until('restart notified', () => (lines().length >= 12 ? true : undefined), 5000);
+    expect(lines().slice(8)).toEqual(['web MASTER INIT 180', 'web INIT BACKUP 180', 'MASTER!', 'web BACKUP MASTER 180']);
   });
 });

@@ -184,9 +184,11 @@ describe('track, announce, notify', () => {
   test('announce and notify', () => {
     const i = valid(withInstance('announce: { repeat: 3, interval: 50ms, refresh: 1m }\nnotify: { command: [/usr/local/bin/n, x] }')).vrrp.instances[0];
     expect(i?.announce).toEqual({ repeat: 3, intervalMs: 50, refreshMs: 60_000 });
-    expect(i?.notify).toEqual({ command: ['/usr/local/bin/n', 'x'] });
+    expect(i?.notify).toEqual({ command: ['/usr/local/bin/n', 'x'], master: null, backup: null, fault: null, stop: null });
+    const states = valid(withInstance('notify: { master: [/usr/local/bin/up], stop: [/usr/local/bin/down, now] }')).vrrp.instances[0];
+    expect(states?.notify).toEqual({ command: null, master: ['/usr/local/bin/up'], backup: null, fault: null, stop: ['/usr/local/bin/down', 'now'] });
     expect(oneIssue(withInstance('announce: { repeat: 0 }')).message).toBe('must be an integer 1..100');
-    expect(oneIssue(withInstance('notify: {}')).message).toBe("missing required key 'command'");
+    expect(oneIssue(withInstance('notify: {}')).message).toBe('notify needs at least one of command, master, backup, fault, stop');
   });
 });
 

@@ -118,14 +118,14 @@ describe('vrrp_instance', () => {
     expect(c.yaml).toMatch(/priority: 180 # Keepalived priority 150 \+ 30/);
   });
 
-  it('maps notify and warns about notify_master, state MASTER, dev/label and authentication, with lines', () => {
+  it('maps notify and notify_master, and warns about state MASTER, dev/label and authentication, with lines', () => {
     expect(vi('notify.command')).toEqual(['/usr/local/bin/notify', '--x']);
+    expect(vi('notify.master')).toEqual(['/usr/local/bin/master']);
     expect(c.warnings).toEqual(expect.arrayContaining([
       expect.stringMatching(/^18: vrrp_instance VI_1: state MASTER has no lvs-ha equivalent/),
       expect.stringMatching(/^30: virtual address 10\.0\.0\.101: 'label eth0:1' has no lvs-ha equivalent/),
       expect.stringMatching(/^31: virtual address 10\.0\.0\.102: 'dev eth1' has no lvs-ha equivalent/),
       expect.stringMatching(/^42: notify: lvs-ha runs \/usr\/local\/bin\/notify with its own arguments/),
-      expect.stringMatching(/^43: vrrp_instance 'notify_master \/usr\/local\/bin\/master': no lvs-ha equivalent/),
       expect.stringMatching(/^44: vrrp_instance 'authentication': no lvs-ha equivalent/),
     ]));
     expect(c.warnings.some((w) => w.includes('10.0.0.100'))).toBe(false);
@@ -354,11 +354,10 @@ describe('virtual_server', () => {
     expect(c.warnings).toContainEqual(expect.stringContaining('SSL_GET: timeout 9s is longer than delay_loop 5s'));
   });
 
-  it('SMTP_CHECK becomes a TCP check of its host; PING_CHECK leaves the server without a check, loudly', () => {
-    expect(vs('real_servers.3.check')).toMatchObject({ type: 'tcp', connect_address: '10.0.2.4', connect_port: 25 });
-    expect(c.warnings).toContainEqual(expect.stringContaining('SMTP dialogue'));
-    expect(vs('real_servers.4.check')).toBeUndefined();
-    expect(c.warnings).toContainEqual(expect.stringMatching(/^61: real_server 10\.0\.1\.5: none of its checkers \(PING_CHECK\) .* stays in service/));
+  it('SMTP_CHECK becomes an smtp check of its host; PING_CHECK an icmp check', () => {
+    expect(vs('real_servers.3.check')).toMatchObject({ type: 'smtp', connect_address: '10.0.2.4', connect_port: 25 });
+    expect(vs('real_servers.4.check')).toMatchObject({ type: 'icmp' });
+    expect(c.warnings.filter((w) => w.includes('none of its checkers'))).toEqual([]);
   });
 
   it('fwmark: port 0 real servers, NAT and remove by default, identical checks written once on the service', () => {
@@ -367,6 +366,44 @@ describe('virtual_server', () => {
     expect(fw.check).toEqual({ type: 'tcp', interval: '1m', timeout: '5s', rise: 1, fall: 2, connect_port: 80 });
     expect(fw.real_servers).toEqual([{ address: '10.0.1.1', port: 0, weight: 1 }, { address: '10.0.1.2', port: 0, weight: 1 }]);
     expect(fw.address).toBeUndefined();
+  });
+});
+
+describe('DNS_CHECK, UDP_CHECK, PING_CHECK, SMTP_CHECK and ops (issue 16)', () => {
+  const conf = (vsExtra: string, checker: string, protocol = 'UDP') => `global_defs {\n router_id r\n}\nvirtual_server 10.0.0.1 53 {\n lb_kind DR\n protocol ${protocol}\n${vsExtra}\n real_server 10.0.0.2 53 {\n${checker}\n }\n}\n`;
+  const checkOf = (c: Converted): unknown => get(c.doc, 'virtual_servers.0.real_servers.0.check') ?? get(c.doc, 'virtual_servers.0.check');
+  it('DNS_CHECK type and name become query_type (upper case) and query_name; an unknown type keeps SOA, warned', () => {
+    const c = convert(conf(' ops', '  DNS_CHECK {\n   type a\n   name example.org\n   connect_timeout 2\n  }'));
+    valid(c);
+    expect(checkOf(c)).toMatchObject({ type: 'dns', query_type: 'A', query_name: 'example.org', timeout: '2s' });
+    expect(get(c.doc, 'virtual_servers.0.ops')).toBe(true);
+    const bad = convert(conf('', '  DNS_CHECK {\n   type HINFO\n  }'));
+    valid(bad);
+    expect(checkOf(bad)).not.toHaveProperty('query_type');
+    expect(bad.warnings).toContainEqual(expect.stringMatching(/^\d+: DNS_CHECK type HINFO: .*the default SOA is asked/));
+  });
+  it('UDP_CHECK payload and require_reply [hex] become payload_hex and require_reply / expect_reply_hex', () => {
+    const plain = convert(conf('', '  UDP_CHECK {\n   payload 0A0B\n   require_reply\n  }'));
+    valid(plain);
+    expect(checkOf(plain)).toMatchObject({ type: 'udp', payload_hex: '0a0b', require_reply: true });
+    const hex = convert(conf('', '  UDP_CHECK {\n   require_reply 6f6b\n  }'));
+    valid(hex);
+    expect(checkOf(hex)).toMatchObject({ type: 'udp', expect_reply_hex: '6f6b' });
+    // keepalived -t: "Invalid hex string for UDP_CHECK payload": ignored there, ignored here.
+    const bad = convert(conf('', '  UDP_CHECK {\n   payload xyz\n  }'));
+    valid(bad);
+    expect(checkOf(bad)).not.toHaveProperty('payload_hex');
+    expect(bad.warnings).toContainEqual(expect.stringMatching(/^\d+: UDP_CHECK payload 'xyz': Keepalived ignores it/));
+  });
+  it('PING_CHECK becomes icmp; SMTP_CHECK keeps helo_name; ops on TCP is dropped with the reason', () => {
+    const ping = convert(conf('', '  PING_CHECK {\n   connect_ip 10.0.0.9\n  }'));
+    valid(ping);
+    expect(checkOf(ping)).toMatchObject({ type: 'icmp', connect_address: '10.0.0.9' });
+    const smtp = convert(conf(' ops', '  SMTP_CHECK {\n   helo_name lb.example.org\n  }', 'TCP'));
+    valid(smtp);
+    expect(checkOf(smtp)).toMatchObject({ type: 'smtp', helo_name: 'lb.example.org' });
+    expect(get(smtp.doc, 'virtual_servers.0.ops')).toBeUndefined();
+    expect(smtp.warnings).toContainEqual(expect.stringMatching(/^\d+: ops on a TCP virtual server: .*UDP only/));
   });
 });
 

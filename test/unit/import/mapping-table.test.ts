@@ -54,7 +54,7 @@ describe('the mapping list and the converter agree', () => {
   });
 
   it('converts only keywords Keepalived 2.2.7 accepts in that block (measured by the keyword probe); the others are ignored, as Keepalived does', () => {
-    const blocks: Readonly<Record<string, readonly string[]>> = { checker: ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'SMTP_CHECK'] };
+    const blocks: Readonly<Record<string, readonly string[]>> = { checker: ['TCP_CHECK', 'HTTP_GET', 'SSL_GET', 'MISC_CHECK', 'SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK'] };
     for (const r of MAPPING.filter((m) => m.kind !== 'dropped')) {
       const accepting = (blocks[r.context] ?? [r.context]).filter((b) => KEEPALIVED_KEYWORDS[b]?.includes(r.keyword));
       expect(accepting.length, `${r.context} ${r.keyword}`).toBeGreaterThan(0);

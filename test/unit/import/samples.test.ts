@@ -23,11 +23,11 @@ const SMTP = "global_defs 'notification_email'";
 
 const SAMPLES: Readonly<Record<string, Expected>> = {
   'keepalived.conf.HTTP_GET.port': { outcome: 'valid', why: 'SSL_GET with connect_port and an MD5 digest (converted); SMTP alerts dropped', mentions: [SMTP] },
-  'keepalived.conf.IPv6': { outcome: 'valid', why: 'IPv6 service; SMTP_CHECK becomes a TCP check; the unused virtual_server_group is reported', mentions: ['SMTP dialogue', 'virtual_server_group IPv6_group is not used'] },
-  'keepalived.conf.PING_CHECK': { outcome: 'valid', why: 'UDP service; PING_CHECK has no equivalent, so the real server has no check (warned)', mentions: ['none of its checkers (PING_CHECK)'] },
-  'keepalived.conf.SMTP_CHECK': { outcome: 'valid', why: 'SMTP_CHECK becomes TCP checks of the first host; extra hosts and helo_name dropped', mentions: ['SMTP dialogue', 'SMTP_CHECK host: lvs-ha checks one address'] },
+  'keepalived.conf.IPv6': { outcome: 'valid', why: 'IPv6 service; SMTP_CHECK becomes an smtp check; the unused virtual_server_group is reported', mentions: ['virtual_server_group IPv6_group is not used'] },
+  'keepalived.conf.PING_CHECK': { outcome: 'valid', why: 'UDP service; PING_CHECK becomes an icmp check', mentions: [] },
+  'keepalived.conf.SMTP_CHECK': { outcome: 'valid', why: 'SMTP_CHECK becomes smtp checks of the first host with helo_name; extra hosts dropped', mentions: ['SMTP_CHECK host: lvs-ha checks one address'] },
   'keepalived.conf.SSL_GET': { outcome: 'valid', why: 'https and http checks of the first url with its MD5 digest; AH authentication and second urls dropped', mentions: ["'authentication'", 'checks one URL per check', 'Keepalived speaks VRRPv2'] },
-  'keepalived.conf.UDP_CHECK': { outcome: 'valid', why: 'UDP_CHECK has no equivalent, so the real server has no check (warned)', mentions: ['none of its checkers (UDP_CHECK)'] },
+  'keepalived.conf.UDP_CHECK': { outcome: 'valid', why: 'UDP_CHECK becomes a udp check', mentions: [] },
   'keepalived.conf.conditional_conf': { outcome: 'valid', why: 'no router_id, so no config id: the @high/@low lines are skipped and the script has no command (not tracked); use_vmac dropped', mentions: ['conditional line(s)', 'no script line applies', "'use_vmac'"] },
   'keepalived.conf.fwmark': { outcome: 'valid', why: 'fwmark service with TCP checks on connect_port, written once on the service', mentions: [] },
   'keepalived.conf.inhibit': { outcome: 'valid', why: 'inhibit_on_failure on the only real server becomes on_failure: inhibit; the MD5 digest is converted', mentions: [] },

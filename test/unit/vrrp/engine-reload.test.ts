@@ -186,7 +186,7 @@ describe('reload in place', () => {
   it('the notify command changes in place (used by the next transition)', async () => {
     const t = await bothMaster([web]);
     const enqueue = vi.spyOn(t.engine.notify, 'enqueue').mockImplementation(() => undefined);
-    await t.engine.applyConfig(configWith([{ ...web, notify: { command: ['/bin/notify-me'] } }]));
+    await t.engine.applyConfig(configWith([{ ...web, notify: { command: ['/bin/notify-me'], master: null, backup: null, fault: null, stop: null } }]));
     expect(t.counters('web').transitions).toBe(2);
     expect(enqueue).not.toHaveBeenCalled();
     t.transportOf(51)?.deliver(peerAdvert(51, 250)); // a better master: MASTER -> BACKUP

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/log.js';
-import { notifyArgv, NotifyQueue } from '../../../src/vrrp/notify.js';
+import { notifyArgv, NotifyQueue, notifyRuns } from '../../../src/vrrp/notify.js';
 import { runScript } from '../../../src/vrrp/track/exec.js';
 import { findUser } from '../../../src/os/accounts.js';
 
@@ -23,6 +23,16 @@ describe('notify', () => {
   it('appends instance, from, to and priority after the configured argv', () => {
     expect(notifyArgv({ command: ['/usr/local/bin/n', 'web'], instance: 'web', from: 'BACKUP', to: 'MASTER', priority: 150 }))
       .toEqual(['/usr/local/bin/n', 'web', 'web', 'BACKUP', 'MASTER', '150']);
+  });
+
+  it('per-state commands run as written, before command; INIT is stop; nothing configured, nothing run', () => {
+    const notify = { command: ['/n'], master: ['/up', 'x'], backup: null, fault: ['/fault'], stop: ['/stop'] };
+    const base = { instance: 'web', from: 'BACKUP', priority: 150 };
+    expect(notifyRuns(notify, { ...base, to: 'MASTER' }).map(notifyArgv)).toEqual([['/up', 'x'], ['/n', 'web', 'BACKUP', 'MASTER', '150']]);
+    expect(notifyRuns(notify, { ...base, to: 'BACKUP' }).map(notifyArgv)).toEqual([['/n', 'web', 'BACKUP', 'BACKUP', '150']]);
+    expect(notifyRuns(notify, { ...base, to: 'FAULT' }).map(notifyArgv)).toEqual([['/fault'], ['/n', 'web', 'BACKUP', 'FAULT', '150']]);
+    expect(notifyRuns({ ...notify, command: null }, { ...base, to: 'INIT' }).map(notifyArgv)).toEqual([['/stop']]);
+    expect(notifyRuns(null, { ...base, to: 'MASTER' })).toEqual([]);
   });
 
   it('runs are serialised in transition order even when an earlier run is slower', async () => {

@@ -127,7 +127,7 @@ describe('instance setup', () => {
     const a = instanceConfig();
     const same = [
       { priority: 99 }, { advertIntervalMs: 200 }, { preempt: false }, { preemptDelayMs: 5000 }, { acceptMode: true },
-      { virtualAddresses: [] }, { notify: { command: ['/bin/true'] } }, { announce: { repeat: 5, intervalMs: 10, refreshMs: 0 } },
+      { virtualAddresses: [] }, { notify: { command: ['/bin/true'], master: null, backup: null, fault: null, stop: null } }, { announce: { repeat: 5, intervalMs: 10, refreshMs: 0 } },
       { track: { interfaces: [{ name: 'eth1', weight: 0 }], scripts: [], virtualServers: [] } },
     ];
     for (const over of same) expect(instanceKey(instanceConfig(over))).toBe(instanceKey(a));
