@@ -122,7 +122,7 @@ async function runLocal(a: LabArgs, io: CliIo): Promise<number> {
     case 'up': {
       try {
         const r = await labUpLocal(a.options, say);
-        print(io, a.json, r, `lab is up (${String(r.seconds)} s): ${r.mode.toUpperCase()}, VIP ${r.vip}, ${r.master} MASTER, ${r.backup} BACKUP; 6 new connections answered by ${JSON.stringify(r.answeredBy)}\nnext: lvs-ha lab status | lvs-ha lab drill | lvs-ha lab down\n`);
+        print(io, a.json, r, `lab is up (${String(r.seconds)} s): ${r.mode.toUpperCase()}, VIP ${r.vip}, ${r.master} MASTER, ${r.backup} BACKUP; ${String(Object.values(r.answeredBy).reduce((a, b) => a + b, 0))} new connections answered by ${JSON.stringify(r.answeredBy)}\nnext: lvs-ha lab status | lvs-ha lab drill | lvs-ha lab down\n`);
         return 0;
       } catch (err) {
         say('up failed; removing what it created');
