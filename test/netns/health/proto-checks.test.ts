@@ -51,8 +51,10 @@ async function flap(opts: { vsYaml: string; type: string; down: () => Promise<vo
     // the same results reached the metrics hook with the check's type, and the events were published
     const types = new Set(w.lines.flatMap((l) => ('result' in l ? [l.result.type] : [])));
     expect([...types]).toEqual([opts.type]);
-    const events = w.lines.flatMap((l) => ('event' in l ? [l.event] : []));
-    expect(events).toEqual(expect.arrayContaining(['real_server_down', 'real_server_up']) as unknown);
+    // The event line of the last change may follow its change line from the driver: wait for it (bounded).
+    const events = (): string[] => w.lines.flatMap((l) => ('event' in l ? [l.event] : []));
+    await waitFor(() => events().includes('real_server_up'), 5_000);
+    expect(events()).toEqual(expect.arrayContaining(['real_server_down', 'real_server_up']) as unknown);
     return w.lines;
   } finally {
     await w.stop();
