@@ -165,26 +165,32 @@ export type Forwarding =
 
 export type HttpStatusRange = readonly [number, number];
 
+/** What every check has: its schedule and hysteresis. */
+export interface CheckTiming {
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly rise: number;
+  readonly fall: number;
+}
+
+/** Where a network check connects from and to (null: the real server's address and port; the kernel's choice). */
+export interface CheckTarget {
+  readonly connectAddress: IpAddress | null;
+  readonly connectPort: number | null;
+  readonly bindAddress: IpAddress | null;
+}
+
+/** TLS of the https and smtp (STARTTLS) checks. */
+export interface CheckTls {
+  readonly tlsVerify: boolean;
+  readonly tlsServerName: string | null;
+  readonly caFile: string | null;
+}
+
 export type CheckConfig =
-  | {
-      readonly type: 'tcp';
-      readonly intervalMs: number;
-      readonly timeoutMs: number;
-      readonly rise: number;
-      readonly fall: number;
-      readonly connectAddress: IpAddress | null;
-      readonly connectPort: number | null;
-      readonly bindAddress: IpAddress | null;
-    }
-  | {
+  | (CheckTiming & CheckTarget & { readonly type: 'tcp' })
+  | (CheckTiming & CheckTarget & CheckTls & {
       readonly type: 'http' | 'https';
-      readonly intervalMs: number;
-      readonly timeoutMs: number;
-      readonly rise: number;
-      readonly fall: number;
-      readonly connectAddress: IpAddress | null;
-      readonly connectPort: number | null;
-      readonly bindAddress: IpAddress | null;
       readonly method: 'GET' | 'HEAD';
       readonly path: string;
       readonly host: string | null;
@@ -198,37 +204,20 @@ export type CheckConfig =
        * digests may be set; each must match. Absent means null (not set).
        */
       readonly expectDigestMd5?: string | null;
-      readonly tlsVerify: boolean;
-      readonly tlsServerName: string | null;
-      readonly caFile: string | null;
       readonly maxBodyBytes: number;
-    }
-  | {
+    })
+  | (CheckTiming & CheckTarget & {
       /** DNS query over UDP (TCP on truncation) to the real server; see docs/health-checks.md. */
       readonly type: 'dns';
-      readonly intervalMs: number;
-      readonly timeoutMs: number;
-      readonly rise: number;
-      readonly fall: number;
-      readonly connectAddress: IpAddress | null;
-      readonly connectPort: number | null;
-      readonly bindAddress: IpAddress | null;
       readonly queryName: string;
       readonly queryType: DnsQueryType;
       readonly expectRcode: DnsRcode;
       /** A regular expression source tested against each answer rendered as text; null: not checked. */
       readonly expectAnswer: string | null;
-    }
-  | {
+    })
+  | (CheckTiming & CheckTarget & {
       /** One datagram out; a reply (matching) or, without reply expectations, no ICMP error. */
       readonly type: 'udp';
-      readonly intervalMs: number;
-      readonly timeoutMs: number;
-      readonly rise: number;
-      readonly fall: number;
-      readonly connectAddress: IpAddress | null;
-      readonly connectPort: number | null;
-      readonly bindAddress: IpAddress | null;
       /** Lowercase hex of the bytes sent (from `payload` or `payload_hex`). */
       readonly payloadHex: string;
       readonly requireReply: boolean;
@@ -236,44 +225,26 @@ export type CheckConfig =
       readonly expectReply: string | null;
       /** Lowercase hex the reply must start with; null: not checked. */
       readonly expectReplyHex: string | null;
-    }
-  | {
+    })
+  | (CheckTiming & {
       /** ICMP / ICMPv6 echo over a raw socket. */
       readonly type: 'icmp';
-      readonly intervalMs: number;
-      readonly timeoutMs: number;
-      readonly rise: number;
-      readonly fall: number;
       readonly connectAddress: IpAddress | null;
       readonly count: number;
       readonly minReplies: number;
-    }
-  | {
+    })
+  | (CheckTiming & CheckTarget & CheckTls & {
       /** SMTP: banner 220, EHLO (HELO on 5xx), optional STARTTLS, QUIT. */
       readonly type: 'smtp';
-      readonly intervalMs: number;
-      readonly timeoutMs: number;
-      readonly rise: number;
-      readonly fall: number;
-      readonly connectAddress: IpAddress | null;
-      readonly connectPort: number | null;
-      readonly bindAddress: IpAddress | null;
       /** null: the director's host name. */
       readonly heloName: string | null;
       readonly starttls: boolean;
-      readonly tlsVerify: boolean;
-      readonly tlsServerName: string | null;
-      readonly caFile: string | null;
-    }
-  | {
+    })
+  | (CheckTiming & {
       readonly type: 'exec';
-      readonly intervalMs: number;
-      readonly timeoutMs: number;
-      readonly rise: number;
-      readonly fall: number;
       readonly command: readonly string[];
       readonly dynamicWeight: boolean;
-    };
+    });
 
 export type CheckType = CheckConfig['type'];
 
