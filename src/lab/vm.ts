@@ -12,7 +12,17 @@ import type { CliIo } from '../cli/verb.js';
 import { processStartTicks } from './procs.js';
 import type { LabMode } from './topology.js';
 
-export const LAB_VM_DIR = '/run/lvs-ha-lab-vm';
+/**
+ * The host folder of the lab's VM. `LVS_HA_LAB_VM_DIR` moves it, so two labs
+ * (say two checkouts under test at once) can run side by side, each in its VM.
+ */
+export const LAB_VM_DIR = labVmDir(process.env.LVS_HA_LAB_VM_DIR);
+
+export function labVmDir(fromEnv: string | undefined): string {
+  if (fromEnv === undefined || fromEnv === '') return '/run/lvs-ha-lab-vm';
+  if (!fromEnv.startsWith('/')) throw new Error(`LVS_HA_LAB_VM_DIR must be an absolute path, not ${JSON.stringify(fromEnv)}`);
+  return fromEnv;
+}
 
 /** Modules the lab's directors and real servers need inside the VM. */
 export function labVmModules(mode: LabMode): string[] {

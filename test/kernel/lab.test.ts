@@ -13,8 +13,9 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
 import { assertBuilt, REPO_ROOT } from '../helpers/vm/index.js';
+import { LAB_VM_DIR } from '../../src/lab/vm.js';
 
-const VM_DIR = '/run/lvs-ha-lab-vm';
+const VM_DIR = LAB_VM_DIR;
 
 interface Run { code: number; stdout: string; stderr: string }
 
