@@ -176,7 +176,7 @@ function parseReply(text: string): unknown {
 
 describe('failover under load', () => {
   test('crash and drill: connections broken, new-connection gap, takeover time', async () => {
-    assertBuilt(['dist/daemon/director.js', 'dist/daemon/operator.js']);
+    assertBuilt(['dist/director/engine.js', 'dist/daemon/operator.js']);
     const run = await runInVm({
       name: 'lvx-bench',
       script: PAYLOAD,

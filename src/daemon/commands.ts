@@ -10,7 +10,7 @@ import {
   type ControlCommand, type ControlReply, type ControlRequest, type JsonObject, type StreamedReply,
 } from '../control/protocol.js';
 import type { ReloadOutcome } from './config-state.js';
-import { QueueClosedError, type EventQueue } from './event-queue.js';
+import { QueueClosedError, type EventQueue } from '../core/event-queue.js';
 import { reloadErrorJson } from './status.js';
 
 /** Commands answered by the director engine (absent when the daemon runs without it). */

@@ -15,7 +15,7 @@ import type { Logger } from '../core/log.js';
 import { makeControlHandler, type ExtraCommands } from './commands.js';
 import { applyReload, initialConfigState, reloadFailure, withEngineFailures, type ConfigState, type EngineFailure, type ReloadOutcome } from './config-state.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
-import { EventQueue } from './event-queue.js';
+import { EventQueue } from '../core/event-queue.js';
 import { resolveGroup } from '../os/accounts.js';
 import { startWatchdog, type Notifier } from './sd-notify.js';
 import type { DaemonEngine } from './engines.js';

@@ -13,7 +13,7 @@ import type { VirtualServerConfig } from '../config/types.js';
 import type { DrainOverride } from '../lvs/desired.js';
 import { canonicalAddress } from '../lvs/model.js';
 import type { ExtraCommands } from './commands.js';
-import type { Director } from './director.js';
+import type { Director } from '../director/engine.js';
 import { DrillRefused, type Operator } from './operator.js';
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;

@@ -21,8 +21,8 @@ import { forkIsolate, removeVipsFailSafe, tuneIsolate } from '../vrrp/isolate/fo
 import { VrrpIsolate } from '../vrrp/isolate/host.js';
 import type { TransitionNotice } from '../vrrp/runner.js';
 import { openRunnerOs } from '../vrrp/runner-os.js';
-import { Director, type AlertsPort, type IpvsConnection } from './director.js';
-import { EventQueue } from './event-queue.js';
+import { Director, type AlertsPort, type IpvsConnection } from '../director/engine.js';
+import { EventQueue } from '../core/event-queue.js';
 import type { StatusProvider } from './status.js';
 import { procIpvsSysctls } from '../lvs/sysctls.js';
 

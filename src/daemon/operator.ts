@@ -11,7 +11,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { JsonObject, JsonValue } from '../control/protocol.js';
-import type { EventQueue } from './event-queue.js';
+import type { EventQueue } from '../core/event-queue.js';
 
 /** What the operator actions need of the VRRP engine. */
 export interface HoldPort {

@@ -11,7 +11,7 @@ import { createRootLogger, type Logger } from '../core/log.js';
 import { startDaemon, type Daemon } from './daemon.js';
 import { directorCommands } from './director-commands.js';
 import { defaultEngines, type DaemonEngine, type EngineContext } from './engines.js';
-import { EventQueue } from './event-queue.js';
+import { EventQueue } from '../core/event-queue.js';
 import { Operator } from './operator.js';
 import { addonNotifySend, notifierFromEnv, watchdogPingMs } from './sd-notify.js';
 import { installSignalHandlers, type SignalTarget } from './signals.js';

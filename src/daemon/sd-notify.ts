@@ -18,7 +18,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { loadLvshaNet, type LvshaNet } from '../native/lvsha-net.js';
-import type { EventQueue } from './event-queue.js';
+import type { EventQueue } from '../core/event-queue.js';
 
 /** Send one notification datagram to the socket named by NOTIFY_SOCKET; throws on failure. */
 export type NotifySend = (socketName: string, message: string) => void;

@@ -4,6 +4,9 @@
  * plans (./plan.ts) and applies the difference in order. It runs on request
  * (every desired-state change) and on a slow timer (drift repair: a
  * destination deleted or re-weighted by hand is put back on the next run).
+ * That timer is the one repair scheduler: it decides when the next repair or
+ * retry is due; `onDue` decides how it runs (the daemon queues it on its one
+ * event queue, so a repair never races another input).
  *
  * - Requests merge: a request while a run is in progress schedules exactly
  *   one more run, shared by every request made meanwhile.
@@ -56,7 +59,16 @@ export interface ReconcilerOptions {
   readonly intervalMs?: number;
   /** After a run with failures, the next run comes this soon (default 5 s). */
   readonly retryMs?: number;
+  /**
+   * A repair or retry is due ('timer' or 'retry'). Default: request() at
+   * once. The owner that serialises its inputs passes its queue here and
+   * calls request() from there.
+   */
+  readonly onDue?: (reason: 'timer' | 'retry') => void;
 }
+
+export const RECONCILE_INTERVAL_DEFAULT_MS = 60_000;
+export const RECONCILE_RETRY_DEFAULT_MS = 5_000;
 
 export interface RunResult {
   readonly ok: boolean;
@@ -154,20 +166,23 @@ export class Reconciler {
   private begin(reason: string): Promise<RunResult> {
     const run = this.runOnce(reason).then((result) => {
       this.current = null;
-      this.arm(result.failed > 0 || !result.ok ? (this.options.retryMs ?? 5000) : (this.options.intervalMs ?? 60_000));
+      const failed = result.failed > 0 || !result.ok;
+      if (failed) this.arm(this.options.retryMs ?? RECONCILE_RETRY_DEFAULT_MS, 'retry');
+      else this.arm(this.options.intervalMs ?? RECONCILE_INTERVAL_DEFAULT_MS, 'timer');
       return result;
     });
     this.current = run;
     return run;
   }
 
-  private arm(delayMs: number): void {
+  private arm(delayMs: number, reason: 'timer' | 'retry'): void {
     this.cancelTimer?.();
     this.cancelTimer = null;
     if (this.stopped) return;
     this.cancelTimer = this.options.clock.setTimer(delayMs, () => {
       this.cancelTimer = null;
-      void this.request('timer');
+      if (this.options.onDue) this.options.onDue(reason);
+      else void this.request(reason);
     });
   }
 

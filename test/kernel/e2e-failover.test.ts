@@ -255,7 +255,7 @@ describe('two lvs-ha directors end to end: balancing, health, failover with sess
   const held = (f: string): Held => JSON.parse(result(f)) as Held;
 
   beforeAll(async () => {
-    assertBuilt(['dist/daemon/director.js', 'dist/cli/main.js']);
+    assertBuilt(['dist/director/engine.js', 'dist/cli/main.js']);
     run = await runInVm({
       name: 'lvx-e2e',
       script: PAYLOAD,

@@ -45,7 +45,7 @@ describe('ip_vs unloaded and loaded again under a running daemon', () => {
   const result = (f: string): string => run.readResult(f).trim();
 
   beforeAll(async () => {
-    assertBuilt(['dist/daemon/director.js', 'dist/lvs/reconciler.js', 'dist/cli/main.js']);
+    assertBuilt(['dist/director/engine.js', 'dist/lvs/reconciler.js', 'dist/cli/main.js']);
     run = await runInVm({
       name: 'lvf-family',
       script: PAYLOAD,

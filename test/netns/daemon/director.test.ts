@@ -89,9 +89,9 @@ function fetchInNs(url: string): { status: number; body: string; type: string } 
 
 beforeAll(() => {
   expect(process.getuid?.(), 'the netns tier runs as root').toBe(0);
-  const built = join(repo, 'dist/daemon/director.js');
+  const built = join(repo, 'dist/director/engine.js');
   expect(existsSync(built), 'run `npm run build` first').toBe(true);
-  expect(statSync(built).mtimeMs).toBeGreaterThanOrEqual(statSync(join(repo, 'src/daemon/director.ts')).mtimeMs);
+  expect(statSync(built).mtimeMs).toBeGreaterThanOrEqual(statSync(join(repo, 'src/director/engine.ts')).mtimeMs);
   removeLeftovers(PREFIX);
   lab = new NetnsLab(PREFIX);
   ns = lab.addNamespace('d');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeControlHandler } from '../../../src/daemon/commands.js';
 import { applyReload, initialConfigState } from '../../../src/daemon/config-state.js';
-import { EventQueue } from '../../../src/daemon/event-queue.js';
+import { EventQueue } from '../../../src/core/event-queue.js';
 import { badResult, issue, okResult, testConfig } from './fixtures.js';
 
 const file = '/etc/lvs-ha/a.yaml';

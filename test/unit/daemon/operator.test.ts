@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'vitest';
 import { FakeClock } from '../../../src/core/clock.js';
 import type { JsonValue } from '../../../src/control/protocol.js';
-import { EventQueue } from '../../../src/daemon/event-queue.js';
+import { EventQueue } from '../../../src/core/event-queue.js';
 import { DrillRefused, Operator, type HoldPort } from '../../../src/daemon/operator.js';
 
 /** One instance whose state the test moves; setHold records calls. */

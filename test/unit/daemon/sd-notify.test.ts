@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../src/core/clock.js';
 import { createRootLogger, silentLogger } from '../../../src/core/log.js';
-import { EventQueue } from '../../../src/daemon/event-queue.js';
+import { EventQueue } from '../../../src/core/event-queue.js';
 import { monotonicUsec, notifierFromEnv, startWatchdog, watchdogPingMs } from '../../../src/daemon/sd-notify.js';
 
 /** A logger whose warn-level records (msg, err, socket) the test can read back. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventQueue, QueueClosedError } from '../../../src/daemon/event-queue.js';
+import { EventQueue, QueueClosedError } from '../../../src/core/event-queue.js';
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve: () => void = () => undefined;

@@ -32,17 +32,12 @@ import type { HealthState } from '../health/hysteresis.js';
 import type { QuorumState } from '../health/quorum.js';
 import type { VrrpStateName } from '../vrrp/machine-types.js';
 import type { TransitionNotice } from '../vrrp/runner.js';
-import { drainsStatus, ipvsSyncStatus, reconcileStatus, virtualServersStatus, type HealthVsStatus } from './director-status.js';
-import { QueueClosedError, type EventQueue } from './event-queue.js';
+import { drainsStatus, ipvsSyncStatus, reconcileStatus, virtualServersStatus, type HealthVsStatus } from './status.js';
+import { QueueClosedError, type EventQueue } from '../core/event-queue.js';
 import { directorRole } from './role.js';
 import type { IpvsSysctlApi } from '../lvs/sysctls.js';
 
 export const DEFAULT_RECONNECT_MS = 30_000;
-/** Drift repair (a destination changed by hand is put back) and the retry after a failed run. */
-export const DEFAULT_REPAIR_MS = 60_000;
-export const DEFAULT_RETRY_MS = 5_000;
-/** The longest timer Node accepts: the reconciler's own timers never fire. */
-const NEVER_MS = 2_147_483_647;
 
 export interface HealthPort {
   /** Before update(): whatever the new virtual servers need first (the script user of exec checks). */
@@ -114,7 +109,6 @@ export class Director {
   private familyLosses = 0;
   private lastConnectError: string | null = null;
   private cancelReconnect: (() => void) | null = null;
-  private cancelRepair: (() => void) | null = null;
   private lastFailures = 0;
   private stopped = false;
   private readonly log: Logger;
@@ -245,8 +239,6 @@ export class Director {
     this.stopped = true;
     this.cancelReconnect?.();
     this.cancelReconnect = null;
-    this.cancelRepair?.();
-    this.cancelRepair = null;
     this.health?.stop();
     await this.reconciler?.stop();
     if (this.conn && this.config?.ipvsSync) {
@@ -301,13 +293,14 @@ export class Director {
       clock: this.options.clock,
       log: this.log.child({ part: 'reconciler' }),
       desired: (live) => this.desired(live),
-      // Its own timers are pushed out of reach: drift repair and retries come through the queue.
-      intervalMs: NEVER_MS,
-      retryMs: NEVER_MS,
+      // The reconciler's timer is the one repair scheduler (drift repair, and the
+      // retry after a failed run); its runs come through the queue like every input.
+      ...(this.options.reconcileIntervalMs !== undefined ? { intervalMs: this.options.reconcileIntervalMs } : {}),
+      ...(this.options.retryMs !== undefined ? { retryMs: this.options.retryMs } : {}),
+      onDue: (reason) => { this.enqueue('ipvs:repair', async () => { await this.reconcile(reason); }); },
     });
-    const first = await this.reconciler.start();
+    await this.reconciler.start();
     this.checkReconcileErrors();
-    this.armRepair(first);
     await this.applySync();
   }
 
@@ -338,9 +331,7 @@ export class Director {
     this.checkReconcileErrors();
     if (!result.ok && result.errorKind === FAMILY_LOST_KIND) {
       await this.familyLost(result.error ?? 'ENOENT');
-      return result;
     }
-    this.armRepair(result);
     return result;
   }
 
@@ -354,26 +345,12 @@ export class Director {
   private async familyLost(reason: string): Promise<void> {
     this.familyLosses += 1;
     this.log.warn({ reason, family_lost: this.familyLosses }, 'the IPVS generic netlink family is gone (ip_vs unloaded?): reconnecting');
-    this.cancelRepair?.();
-    this.cancelRepair = null;
+    await this.reconciler?.stop();
     this.conn?.close();
     this.conn = null;
     this.reconciler = null;
     this.syncDaemons = null;
     await this.connect();
-  }
-
-  /** The next drift-repair run (sooner after a failure), queued like every other input. */
-  private armRepair(last: RunResult): void {
-    this.cancelRepair?.();
-    this.cancelRepair = null;
-    if (this.stopped) return;
-    const failed = !last.ok || last.failed > 0;
-    const delay = failed ? (this.options.retryMs ?? DEFAULT_RETRY_MS) : (this.options.reconcileIntervalMs ?? DEFAULT_REPAIR_MS);
-    this.cancelRepair = this.options.clock.setTimer(delay, () => {
-      this.cancelRepair = null;
-      this.enqueue('ipvs:repair', async () => { await this.reconcile(failed ? 'retry' : 'timer'); });
-    });
   }
 
   /** Raise reconcile_error when runs or operations failed since the last look. */

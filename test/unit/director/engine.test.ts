@@ -6,9 +6,9 @@ import { validateConfigText } from '../../../src/config/load.js';
 import type { Config } from '../../../src/config/types.js';
 import { FakeClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/log.js';
-import { Director, type HealthPort } from '../../../src/daemon/director.js';
-import type { HealthVsStatus } from '../../../src/daemon/director-status.js';
-import { EventQueue } from '../../../src/daemon/event-queue.js';
+import { Director, type HealthPort } from '../../../src/director/engine.js';
+import type { HealthVsStatus } from '../../../src/director/status.js';
+import { EventQueue } from '../../../src/core/event-queue.js';
 import type { VrrpStateName } from '../../../src/vrrp/machine-types.js';
 import { FakeIpvs } from '../lvs/ipvs/fake-ipvs.js';
 
@@ -276,5 +276,29 @@ describe('director: drift repair through the queue', () => {
     await t.settle();
     expect(t.weight(80, '10.0.0.12')).toBe(1);
     await t.director.stop();
+  });
+
+  test('one repair timer (the reconciler\'s), and its run waits its turn on the queue', async () => {
+    const t = setup();
+    await t.director.start(configOf(BASE));
+    t.health.set('10.0.0.11', 80, 'up');
+    await t.settle();
+    // Only the reconciler's repair timer is armed: no second scheduler beside it.
+    expect(t.clock.pendingTimers()).toBe(1);
+    for (const s of t.ipvs.services.values()) for (const [k, d] of s.dests) if (d.address === '10.0.0.11' && d.port === 80) s.dests.set(k, { ...d, weight: 9 });
+    let release = (): void => undefined;
+    const busy = t.queue.enqueue({ label: 'busy', run: () => new Promise<void>((resolve) => { release = resolve; }) });
+    t.clock.advance(60_000);
+    await Promise.resolve();
+    // The repair is due but queued behind the busy task: the hand-made weight is still there.
+    expect(t.weight(80, '10.0.0.11')).toBe(9);
+    release();
+    await busy;
+    await t.settle();
+    await t.settle();
+    expect(t.weight(80, '10.0.0.11')).toBe(2);
+    expect(t.clock.pendingTimers()).toBe(1);
+    await t.director.stop();
+    expect(t.clock.pendingTimers()).toBe(0);
   });
 });
