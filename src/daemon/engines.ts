@@ -6,6 +6,8 @@
  * first reconcile attempted), then VRRP; stop order is the reverse (VRRP
  * resigns and drops its VIPs first).
  */
+import { watchGenlFamily } from '../os/genl-family-watch.js';
+import { IPVS_GENL_NAME } from '../lvs/ipvs/constants.js';
 import type { Config } from '../config/types.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
@@ -137,6 +139,7 @@ export function defaultEngines(logger: Logger, clock: Clock, context: EngineCont
   const director = new Director({
     clock, logger, queue: context.queue,
     connectIpvs: connectKernelIpvs,
+    watchIpvsFamily: (onEvent, onError) => watchGenlFamily(IPVS_GENL_NAME, onEvent, onError),
     createHealth: (o) => createHealthService({
       clock, ...o, onHealthChange: () => { o.onHealthChange(); },
       onCheckResult: (type, result) => { checkLatency.observe(type, result.ok, result.latencyMs); },

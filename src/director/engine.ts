@@ -36,6 +36,7 @@ import { drainsStatus, ipvsSyncStatus, reconcileStatus, virtualServersStatus, ty
 import { QueueClosedError, type EventQueue } from '../core/event-queue.js';
 import { directorRole } from './role.js';
 import type { IpvsSysctlApi } from '../lvs/sysctls.js';
+import type { FamilyEvent, FamilyWatch } from '../os/genl-family-watch.js';
 
 export const DEFAULT_RECONNECT_MS = 30_000;
 
@@ -70,6 +71,12 @@ export interface DirectorOptions {
   readonly logger: Logger;
   readonly queue: EventQueue;
   readonly connectIpvs: () => Promise<IpvsConnection>;
+  /**
+   * Tells when the IPVS generic netlink family goes (ip_vs unloaded) and comes
+   * back (src/os/genl-family-watch.ts); absent = found out on the next run
+   * and by the reconnect timer only.
+   */
+  readonly watchIpvsFamily?: (onEvent: (e: FamilyEvent) => void, onError: (err: Error) => void) => FamilyWatch;
   readonly createHealth: (o: { scriptsUser: string | null; publish: (e: LvsHaEvent) => void; onHealthChange: () => void }) => Promise<HealthPort>;
   readonly createAlerts: (config: Config) => Promise<AlertsPort>;
   /** Quorum verdicts to VRRP tracking (VrrpEngine.setVirtualServerQuorum). */
@@ -109,6 +116,7 @@ export class Director {
   private familyLosses = 0;
   private lastConnectError: string | null = null;
   private cancelReconnect: (() => void) | null = null;
+  private familyWatch: FamilyWatch | null = null;
   private lastFailures = 0;
   private stopped = false;
   private readonly log: Logger;
@@ -145,7 +153,31 @@ export class Director {
     });
     await this.health.prepare?.(config.virtualServers);
     this.health.update(config.virtualServers);
+    this.watchFamily();
     await this.connect();
+  }
+
+  /** ip_vs unloaded: reconnect at once (not at the next run); loaded again: connect at once (not at the reconnect timer). */
+  private watchFamily(): void {
+    if (!this.options.watchIpvsFamily) return;
+    try {
+      this.familyWatch = this.options.watchIpvsFamily((e) => {
+        this.enqueue(`ipvs:family-${e}`, async () => {
+          if (this.stopped) return;
+          if (e === 'removed' && this.conn) await this.familyLost('nlctrl: the IPVS family was removed');
+          if (e === 'added' && !this.conn) {
+            this.cancelReconnect?.();
+            this.cancelReconnect = null;
+            this.log.info('nlctrl: the IPVS family is back: connecting');
+            await this.connect();
+          }
+        });
+      }, (err) => {
+        this.log.warn({ err: describeError(err) }, 'the IPVS family watch stopped; ip_vs reloads are found by the next reconcile');
+      });
+    } catch (err) {
+      this.log.warn({ err: describeError(err) }, 'cannot watch the IPVS family; ip_vs reloads are found by the next reconcile');
+    }
   }
 
   /** Inside the queue: a reload was applied. Unchanged checks keep their state (health.update). */
@@ -239,6 +271,8 @@ export class Director {
     this.stopped = true;
     this.cancelReconnect?.();
     this.cancelReconnect = null;
+    this.familyWatch?.close();
+    this.familyWatch = null;
     this.health?.stop();
     await this.reconciler?.stop();
     if (this.conn && this.config?.ipvsSync) {
@@ -331,7 +365,10 @@ export class Director {
     this.checkReconcileErrors();
     if (!result.ok && result.errorKind === FAMILY_LOST_KIND) {
       await this.familyLost(result.error ?? 'ENOENT');
+      return result;
     }
+    // Drift repair covers the sync daemons too: one stopped by hand (ipvsadm --stop-daemon) runs again.
+    if (reason === 'timer' || reason === 'retry') await this.applySync();
     return result;
   }
 

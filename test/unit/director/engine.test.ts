@@ -6,6 +6,7 @@ import { validateConfigText } from '../../../src/config/load.js';
 import type { Config } from '../../../src/config/types.js';
 import { FakeClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/log.js';
+import type { FamilyEvent } from '../../../src/os/genl-family-watch.js';
 import { Director, type HealthPort } from '../../../src/director/engine.js';
 import type { HealthVsStatus } from '../../../src/director/status.js';
 import { EventQueue } from '../../../src/core/event-queue.js';
@@ -48,7 +49,7 @@ class ScriptedHealth implements HealthPort {
   }
 }
 
-function setup(options: { ipvsAvailable?: () => boolean } = {}) {
+function setup(options: { ipvsAvailable?: () => boolean; family?: { emit: ((e: FamilyEvent) => void) | null; closed: boolean } } = {}) {
   const clock = new FakeClock();
   const queue = new EventQueue();
   const ipvs = new FakeIpvs();
@@ -75,6 +76,13 @@ function setup(options: { ipvsAvailable?: () => boolean } = {}) {
     }),
     setQuorum: (name, ok) => { quorum.push(`${name}=${String(ok)}`); },
     reconnectMs: 30_000,
+    ...(options.family ? {
+      watchIpvsFamily: (onEvent: (e: FamilyEvent) => void) => {
+        const f = options.family;
+        if (f) f.emit = onEvent;
+        return { close: () => { if (f) f.closed = true; } };
+      },
+    } : {}),
   });
   const settle = async (): Promise<void> => {
     await queue.enqueue({ label: 'test', run: () => undefined });
@@ -131,6 +139,29 @@ describe('director: IPVS from config and health', () => {
     await t.settle();
     expect(t.connects()).toBe(2);
     await t.director.stop();
+  });
+
+  test('nlctrl says the IPVS family went and came back: the director reconnects at once, without waiting for a run or the reconnect timer', async () => {
+    const family: { emit: ((e: FamilyEvent) => void) | null; closed: boolean } = { emit: null, closed: false };
+    let available = true;
+    const t = setup({ family, ipvsAvailable: () => available });
+    await t.director.start(configOf(BASE));
+    expect(t.connects()).toBe(1);
+    available = false;
+    t.ipvs.services.clear();
+    family.emit?.('removed');
+    await t.settle();
+    // Dropped and tried again at once (the module is gone: that connect fails).
+    expect(t.connects()).toBe(2);
+    expect((t.director.statusSections().reconcile?.() as { family_lost: number }).family_lost).toBe(1);
+    available = true;
+    family.emit?.('added');
+    await t.settle();
+    await t.settle();
+    expect(t.connects()).toBe(3);
+    expect(t.ipvs.services.size).toBe(2);
+    await t.director.stop();
+    expect(family.closed).toBe(true);
   });
 
   test('a reload with a changed weight edits only that destination', async () => {
@@ -195,6 +226,20 @@ describe('director: role drives the sync daemons', () => {
     t.transition('INIT', 'MASTER');
     await t.settle();
     expect(t.ipvs.daemons.map((d) => d.state).sort()).toEqual(['backup', 'master']);
+    await t.director.stop();
+  });
+
+  test('a sync daemon stopped by hand runs again after the next drift-repair run', async () => {
+    const t = setup();
+    await t.director.start(configOf(BASE));
+    t.transition('INIT', 'MASTER');
+    await t.settle();
+    expect(t.ipvs.daemons.map((d) => d.state)).toEqual(['master']);
+    t.ipvs.daemons = [];
+    t.clock.advance(60_000);
+    await t.settle();
+    await t.settle();
+    expect(t.ipvs.daemons.map((d) => d.state)).toEqual(['master']);
     await t.director.stop();
   });
 
