@@ -23,7 +23,7 @@ import { NotifyQueue, notifyRuns } from './notify.js';
 import type { TransitionNotice } from './runner.js';
 import type { RunnerOs } from './runner-os.js';
 import { syncGroupFollowUps } from './sync-group.js';
-import type { ScriptUser } from './track/exec.js';
+import type { ProcessUser } from '../os/process.js';
 
 /** How often an instance that could not start (missing interface, no address) is retried. */
 export const START_RETRY_MS = 2000;
@@ -38,7 +38,7 @@ export interface VrrpEngineOptions {
   /** Opens the OS side on first need (production: openRunnerOs). */
   readonly openOs: (log: Logger) => Promise<RunnerOs>;
   /** Resolves the script user (production: from /etc/passwd; refuses root). */
-  readonly resolveScriptUser: (name: string) => Promise<ScriptUser | null>;
+  readonly resolveScriptUser: (name: string) => Promise<ProcessUser | null>;
   /** Every transition, for the alert bus (routed by the daemon). */
   readonly onTransition?: (notice: TransitionNotice) => void;
   /** See RunnerPorts.afterIo (production: setImmediate). */
@@ -65,7 +65,7 @@ export class VrrpEngine {
     this.notify = new NotifyQueue(options.clock, this.log.child({ part: 'notify' }), () => this.scriptUser());
   }
 
-  private scriptUser(): Promise<ScriptUser | null> {
+  private scriptUser(): Promise<ProcessUser | null> {
     if (!this.config) return Promise.resolve(null);
     return this.options.resolveScriptUser(this.config.scripts.user);
   }

@@ -15,7 +15,7 @@ import type { VrrpEvent } from './machine-types.js';
 import { countersJson } from './runner-counters.js';
 import { InstanceRunner, type RunnerSetup, type TransitionNotice } from './runner.js';
 import type { RunnerOs } from './runner-os.js';
-import type { ScriptUser } from './track/exec.js';
+import type { ProcessUser } from '../os/process.js';
 import { ScriptSet } from './track/script-set.js';
 import { ScriptTracker } from './track/scripts.js';
 import { InstanceTracker, type TrackKind } from './track/tracker.js';
@@ -29,7 +29,7 @@ export interface SlotContext {
   readonly clock: Clock;
   readonly log: Logger;
   readonly os: RunnerOs;
-  readonly scriptUser: () => Promise<ScriptUser | null>;
+  readonly scriptUser: () => Promise<ProcessUser | null>;
   /** The engine's serialised dispatcher. */
   readonly dispatch: (instance: string, event: VrrpEvent) => void;
   readonly onTransition: (notice: TransitionNotice) => void;

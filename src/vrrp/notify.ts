@@ -12,7 +12,7 @@
 import type { NotifyConfig } from '../config/types.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
-import { describeOutcome, runScript, type ScriptUser } from './track/exec.js';
+import { describeProcessOutcome, runProcess, type ProcessUser } from '../os/process.js';
 
 export const NOTIFY_TIMEOUT_MS = 30_000;
 export const NOTIFY_QUEUE_MAX = 256;
@@ -43,7 +43,7 @@ export function notifyRuns(notify: NotifyConfig | null, base: Omit<NotifyRequest
   return out;
 }
 
-export type UserLookup = () => Promise<ScriptUser | null>;
+export type UserLookup = () => Promise<ProcessUser | null>;
 
 export class NotifyQueue {
   private chain: Promise<void> = Promise.resolve();
@@ -77,7 +77,7 @@ export class NotifyQueue {
 
   private async runOne(req: NotifyRequest): Promise<void> {
     const argv = notifyArgv(req);
-    let user: ScriptUser | null;
+    let user: ProcessUser | null;
     try {
       user = await this.user();
     } catch (err) {
@@ -89,11 +89,11 @@ export class NotifyQueue {
       this.dropped += 1;
       return;
     }
-    const outcome = await runScript(this.clock, { argv, user, timeoutMs: this.timeoutMs, signal: this.abort.signal });
+    const outcome = await runProcess({ argv, user, timeout: { clock: this.clock, ms: this.timeoutMs }, signal: this.abort.signal });
     this.runs += 1;
     const ok = outcome.kind === 'exit' && outcome.code === 0;
     if (!ok) this.failures += 1;
-    const fields = { instance: req.instance, from: req.from, to: req.to, argv, result: describeOutcome(outcome) };
+    const fields = { instance: req.instance, from: req.from, to: req.to, argv, result: describeProcessOutcome(outcome) };
     if (ok) this.log.info(fields, 'notify ran');
     else this.log.warn(fields, 'notify failed');
   }

@@ -1,14 +1,12 @@
 /**
- * Exec check: runs argv (never through a shell) as an unprivileged user, in
- * its own process group. On timeout the whole group is killed with SIGKILL;
- * after every run the group is killed too, so a check never leaves processes
- * behind. Exit 0 is up, anything else down; with dynamic weight, see
- * exitVerdict.
+ * Exec check: runs argv through src/os/process.ts (never a shell, as the
+ * unprivileged script user, in its own process group, killed whole at the
+ * check's timeout and after every run). Exit 0 is up, anything else down; with
+ * dynamic weight, see exitVerdict.
  */
-import { spawn } from 'node:child_process';
-import type { CheckResult } from '../hysteresis.js';
 import { abortText, type Checker, type NowMs } from './types.js';
 import type { UserIds } from '../../os/accounts.js';
+import { firstLine, runProcess } from '../../os/process.js';
 
 export interface ExecCheckSpec {
   readonly command: readonly string[];
@@ -21,10 +19,6 @@ export interface ExecCheckSpec {
   readonly maxOutputBytes?: number;
 }
 
-const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-/** After the leader exits, how long to wait for its pipes to close. */
-const CLOSE_GRACE_MS = 200;
-
 /**
  * Verdict from an exit status. Without dynamic weight: 0 up, else down.
  * With dynamic weight (the keepalived misc_dynamic convention): 0 up with the
@@ -36,97 +30,28 @@ export function exitVerdict(code: number, dynamicWeight: boolean): { ok: boolean
   return { ok: true, weight: code - 2 };
 }
 
-function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // ESRCH: the group is already gone
-  }
-}
-
-function collector(max: number) {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  return {
-    push(chunk: Buffer): void {
-      if (size >= max) return;
-      const part = chunk.subarray(0, max - size);
-      chunks.push(part);
-      size += part.length;
-    },
-    text: (): string => Buffer.concat(chunks).toString('utf8'),
-  };
-}
-
-function firstLine(text: string): string {
-  const line = text.split('\n').find((l) => l.trim() !== '') ?? '';
-  return line.trim().slice(0, 200);
-}
-
 export function execChecker(spec: ExecCheckSpec, now: NowMs): Checker {
-  return (signal) => runExec(spec, now, signal);
-}
-
-function runExec(spec: ExecCheckSpec, now: NowMs, signal: AbortSignal): Promise<CheckResult> {
-  const start = now();
-  const [file, ...args] = spec.command;
-  if (file === undefined) return Promise.resolve({ ok: false, latencyMs: 0, reason: 'empty command' });
-  if (signal.aborted) return Promise.resolve({ ok: false, latencyMs: 0, reason: abortText(signal) });
-  return new Promise<CheckResult>((resolve) => {
-    const child = spawn(file, args, {
-      shell: false,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      cwd: '/',
-      env: { PATH: SAFE_PATH, HOME: spec.user?.home ?? '/', ...spec.env },
-      ...(spec.user ? { uid: spec.user.uid, gid: spec.user.gid } : {}),
-    });
-    const max = spec.maxOutputBytes ?? 4096;
-    const out = collector(max);
-    const err = collector(max);
-    child.stdout.on('data', (c: Buffer) => { out.push(c); });
-    child.stderr.on('data', (c: Buffer) => { err.push(c); });
-    let exit: { code: number | null; sig: NodeJS.Signals | null } | null = null;
-    let done = false;
-    const finish = (result: CheckResult): void => {
-      if (done) return;
-      done = true;
-      signal.removeEventListener('abort', onAbort);
-      if (child.pid !== undefined) killGroup(child.pid);
-      child.stdout.destroy();
-      child.stderr.destroy();
-      resolve(result);
-    };
-    const onAbort = (): void => {
-      if (child.pid !== undefined) killGroup(child.pid);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    child.once('error', (e) => {
-      finish({ ok: false, latencyMs: now() - start, reason: `spawn ${file}: ${e.message}` });
-    });
-    child.once('exit', (code, sig) => {
-      exit = { code, sig };
-      if (child.pid !== undefined) killGroup(child.pid);
-      setTimeout(() => { finish(resultOf(spec, exit, signal, err.text(), now() - start)); }, CLOSE_GRACE_MS).unref();
-    });
-    child.once('close', () => {
-      finish(resultOf(spec, exit, signal, err.text(), now() - start));
-    });
-  });
-}
-
-function resultOf(
-  spec: ExecCheckSpec,
-  exit: { code: number | null; sig: NodeJS.Signals | null } | null,
-  signal: AbortSignal,
-  stderr: string,
-  latencyMs: number,
-): CheckResult {
-  if (signal.aborted) return { ok: false, latencyMs, reason: `${abortText(signal)}, process group killed` };
-  if (exit === null) return { ok: false, latencyMs, reason: 'no exit status' };
-  if (exit.code === null) return { ok: false, latencyMs, reason: `killed by ${exit.sig ?? 'signal'}` };
-  const v = exitVerdict(exit.code, spec.dynamicWeight);
-  const detail = firstLine(stderr);
-  if (v.ok) return v.weight === undefined ? { ok: true, latencyMs } : { ok: true, latencyMs, weight: v.weight };
-  return { ok: false, latencyMs, reason: `exit ${String(exit.code)}${detail ? `: ${detail}` : ''}` };
+  return async (signal) => {
+    const start = now();
+    const file = spec.command[0];
+    if (file === undefined) return { ok: false, latencyMs: 0, reason: 'empty command' };
+    if (signal.aborted) return { ok: false, latencyMs: 0, reason: abortText(signal) };
+    const outcome = await runProcess({ argv: spec.command, user: spec.user, env: spec.env, keepStderr: spec.maxOutputBytes ?? 4096, signal });
+    const latencyMs = now() - start;
+    switch (outcome.kind) {
+      case 'aborted':
+      case 'timeout':
+        return { ok: false, latencyMs, reason: `${abortText(signal)}, process group killed` };
+      case 'spawn_error':
+        return { ok: false, latencyMs, reason: `spawn ${file}: ${outcome.message}` };
+      case 'signal':
+        return { ok: false, latencyMs, reason: `killed by ${outcome.signal}` };
+      case 'exit': {
+        const v = exitVerdict(outcome.code, spec.dynamicWeight);
+        if (v.ok) return v.weight === undefined ? { ok: true, latencyMs } : { ok: true, latencyMs, weight: v.weight };
+        const detail = firstLine(outcome.stderr);
+        return { ok: false, latencyMs, reason: `exit ${String(outcome.code)}${detail ? `: ${detail}` : ''}` };
+      }
+    }
+  };
 }

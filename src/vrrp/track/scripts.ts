@@ -6,7 +6,7 @@
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 import type { TrackScript } from '../../config/types.js';
-import { describeOutcome, runScript, type ScriptOutcome, type ScriptUser } from './exec.js';
+import { describeProcessOutcome, runProcess, type ProcessOutcome, type ProcessRun, type ProcessUser } from '../../os/process.js';
 
 /** Rise/fall counting (pure): from unknown, whichever streak completes first decides. */
 export interface RiseFall {
@@ -26,13 +26,13 @@ export function applyRun(state: RiseFall, ok: boolean, rise: number, fall: numbe
   return { healthy, okStreak, failStreak };
 }
 
-export type RunScriptFn = (clock: Clock, run: { argv: readonly string[]; user: ScriptUser | null; timeoutMs: number; signal: AbortSignal }) => Promise<ScriptOutcome>;
+export type RunScriptFn = (run: ProcessRun) => Promise<ProcessOutcome>;
 
 export interface ScriptTrackerOptions {
   readonly clock: Clock;
   readonly log: Logger;
   readonly script: TrackScript;
-  readonly user: () => Promise<ScriptUser | null>;
+  readonly user: () => Promise<ProcessUser | null>;
   /** Called when the hysteresis decides a new state. */
   readonly onChange: (healthy: boolean) => void;
   readonly run?: RunScriptFn;
@@ -62,16 +62,16 @@ export class ScriptTracker {
   private async runOnce(): Promise<void> {
     const { clock, script, log } = this.options;
     const started = clock.nowMs();
-    let outcome: ScriptOutcome;
+    let outcome: ProcessOutcome;
     try {
       const user = await this.options.user();
-      outcome = await (this.options.run ?? runScript)(clock, { argv: script.command, user, timeoutMs: script.timeoutMs, signal: this.abort.signal });
+      outcome = await (this.options.run ?? runProcess)({ argv: script.command, user, timeout: { clock, ms: script.timeoutMs }, signal: this.abort.signal });
     } catch (err) {
       outcome = { kind: 'spawn_error', message: err instanceof Error ? err.message : String(err) };
     }
     if (this.stopped) return;
     const ok = outcome.kind === 'exit' && outcome.code === 0;
-    this.lastResult = ok ? 'ok' : describeOutcome(outcome);
+    this.lastResult = ok ? 'ok' : describeProcessOutcome(outcome);
     const before = this.state.healthy;
     this.state = applyRun(this.state, ok, script.rise, script.fall);
     if (this.state.healthy !== null && this.state.healthy !== before) {

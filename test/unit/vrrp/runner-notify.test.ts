@@ -5,7 +5,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/log.js';
 import { notifyArgv, NotifyQueue, notifyRuns } from '../../../src/vrrp/notify.js';
-import { runScript } from '../../../src/vrrp/track/exec.js';
 import { findUser } from '../../../src/os/accounts.js';
 
 let dir: string | undefined;
@@ -75,25 +74,6 @@ describe('notify', () => {
     await q.idle();
     expect(q.runs).toBe(0);
     expect(q.failures).toBe(1);
-  });
-});
-
-describe('runScript', () => {
-  it('kills the whole process group at the timeout', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'lve-exec-'));
-    const marker = join(dir, 'grandchild');
-    // The leader starts a grandchild that would write the marker after 600 ms, then hangs.
-    const grandchild = "setTimeout(() => require('fs').writeFileSync(process.argv[1], 'x'), 600)";
-    const script = `require('child_process').spawn(process.execPath, ['-e', ${JSON.stringify(grandchild)}, process.argv[1]], { stdio: 'ignore' }); setTimeout(() => {}, 5000);`;
-    const outcome = await runScript(systemClock, { argv: [process.execPath, '-e', script, marker], user: null, timeoutMs: 300 });
-    expect(outcome.kind).toBe('timeout');
-    await new Promise((r) => setTimeout(r, 600));
-    expect(() => readFileSync(marker)).toThrow();
-  });
-
-  it('reports exit codes and spawn errors', async () => {
-    expect(await runScript(systemClock, { argv: ['/bin/false'], user: null, timeoutMs: 2000 })).toMatchObject({ kind: 'exit', code: 1 });
-    expect(await runScript(systemClock, { argv: ['/nonexistent/x'], user: null, timeoutMs: 2000 })).toMatchObject({ kind: 'spawn_error' });
   });
 });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/log.js';
 import { advertAddresses, derivedLinkLocal, instanceKey, localVridsFor, ownSourceAddress } from '../../../src/vrrp/instance-setup.js';
-import type { ScriptOutcome } from '../../../src/vrrp/track/exec.js';
+import type { ProcessOutcome } from '../../../src/os/process.js';
 import { applyRun, initialRiseFall, ScriptTracker } from '../../../src/vrrp/track/scripts.js';
 import { InstanceTracker } from '../../../src/vrrp/track/tracker.js';
 import { configWith, FakeAddresses, instanceConfig } from './runner-fakes.js';
@@ -50,7 +50,7 @@ describe('rise/fall', () => {
 
   it('ScriptTracker runs every interval and reports changes only', async () => {
     const clock = new FakeClock();
-    const results: ScriptOutcome[] = [{ kind: 'exit', code: 0, stderr: '' }, { kind: 'exit', code: 0, stderr: '' }, { kind: 'timeout' }];
+    const results: ProcessOutcome[] = [{ kind: 'exit', code: 0, stdout: '', stderr: '' }, { kind: 'exit', code: 0, stdout: '', stderr: '' }, { kind: 'timeout' }];
     const argvs: string[][] = [];
     const changes: boolean[] = [];
     const tracker = new ScriptTracker({
@@ -59,9 +59,9 @@ describe('rise/fall', () => {
       script: { name: 'chk', command: ['/x', 'y'], intervalMs: 1000, timeoutMs: 500, rise: 1, fall: 1, weight: 0 },
       user: () => Promise.resolve(null),
       onChange: (h) => changes.push(h),
-      run: (_c, run) => {
+      run: (run) => {
         argvs.push([...run.argv]);
-        return Promise.resolve(results.shift() ?? { kind: 'exit', code: 0, stderr: '' });
+        return Promise.resolve(results.shift() ?? { kind: 'exit', code: 0, stdout: '', stderr: '' });
       },
     });
     tracker.start();
@@ -84,9 +84,9 @@ describe('rise/fall', () => {
       script: { name: 'chk', command: ['/x'], intervalMs: 1000, timeoutMs: 500, rise: 1, fall: 1, weight: 0 },
       user: () => Promise.resolve(null),
       onChange: () => undefined,
-      run: (_c, run) => {
+      run: (run) => {
         seen = run.signal;
-        return new Promise((resolve) => { run.signal.addEventListener('abort', () => { resolve({ kind: 'aborted' }); }); });
+        return new Promise((resolve) => { run.signal?.addEventListener('abort', () => { resolve({ kind: 'aborted' }); }); });
       },
     });
     tracker.start();
