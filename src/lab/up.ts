@@ -53,14 +53,20 @@ async function buildNetwork(t: LabTopology, state: LabState, dir: string): Promi
 }
 
 /** Prepares and starts the real servers in parallel (each `lvs-ha real-server` run is a node start). */
+/**
+ * One `lvs-ha real-server` run: a node start plus a few commands. Under
+ * software emulation on a loaded 2-core host three at once took over 120 s.
+ */
+const REAL_SERVER_COMMAND_MS = 300_000;
+
 async function startRealServers(t: LabTopology, state: LabState, paths: LabPaths): Promise<void> {
   const { mode } = t.options;
   await Promise.all(hostsOf(t, 'real_server').map(async (r) => {
     if (mode === 'nat') {
       // NAT needs no VIP on the real server, only the directors' gateway VIP as its route out.
-      await inNetnsArgv(r.netns, lvsHaArgv(['real-server', 'check', '--mode', 'nat', '--gateway', t.gatewayVip ?? '']), 120_000);
+      await inNetnsArgv(r.netns, lvsHaArgv(['real-server', 'check', '--mode', 'nat', '--gateway', t.gatewayVip ?? '']), REAL_SERVER_COMMAND_MS);
     } else {
-      await inNetnsArgv(r.netns, lvsHaArgv(['real-server', 'up', '--vip', t.vip, '--mode', mode, '--state-file', paths.rsState(r.name)]), 120_000);
+      await inNetnsArgv(r.netns, lvsHaArgv(['real-server', 'up', '--vip', t.vip, '--mode', mode, '--state-file', paths.rsState(r.name)]), REAL_SERVER_COMMAND_MS);
     }
     state.processes.push(startDetached(`${r.name}-http`, r.netns, labProgram('backend', [r.name, String(t.realPort)]), paths.log(`${r.name}-http`)));
     writeState(paths.dir, state);

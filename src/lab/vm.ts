@@ -35,9 +35,9 @@ export function vmLabState(dir: string): 'none' | 'running' | 'dead' {
 
 const EXEC_TIMEOUT_MS = 15 * 60_000;
 
-async function inVm(argv: readonly string[], io: CliIo, stream: boolean): Promise<{ exitCode: number; stdout: string }> {
+async function inVm(argv: readonly string[], io: CliIo, stream: boolean, timeoutMs = EXEC_TIMEOUT_MS): Promise<{ exitCode: number; stdout: string }> {
   const r = await execInVm(LAB_VM_DIR, ['lab', ...argv, '--local'], {
-    timeoutMs: EXEC_TIMEOUT_MS,
+    timeoutMs,
     ...(stream ? { onStdout: io.stdout } : {}),
     onStderr: io.stderr,
   });
@@ -61,12 +61,12 @@ export async function labUpInVm(passOn: readonly string[], mode: LabMode, reason
   return 1;
 }
 
-export async function labInVm(argv: readonly string[], io: CliIo): Promise<number> {
+export async function labInVm(argv: readonly string[], io: CliIo, timeoutMs = EXEC_TIMEOUT_MS): Promise<number> {
   if (vmLabState(LAB_VM_DIR) === 'dead') {
     io.stderr(`lab: the lab VM (${LAB_VM_DIR}) is no longer running; run 'lvs-ha lab down' to clean up\n`);
     return 1;
   }
-  return (await inVm(argv, io, true)).exitCode;
+  return (await inVm(argv, io, true, timeoutMs)).exitCode;
 }
 
 /** Alive and not a zombie (a powered-off qemu whose parent has not reaped it yet is gone). */

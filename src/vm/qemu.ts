@@ -42,7 +42,8 @@ export function qemuArgs(kernelImage: string, initrd: string, runDir: string, me
     '-accel', 'tcg,thread=multi', '-cpu', 'max', '-m', String(memoryMb), '-smp', '2',
     '-nographic', '-no-reboot', '-nic', 'none',
     '-kernel', kernelImage, '-initrd', initrd,
-    '-append', 'console=ttyS0 quiet panic=-1 rdinit=/init',
+    // lvsha_vm=1 tells code inside that this kernel is a throwaway VM's (lab chaos unloads ip_vs only there).
+    '-append', 'console=ttyS0 quiet panic=-1 rdinit=/init lvsha_vm=1',
     '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
     '-virtfs', runShareOption(runDir),
   ];

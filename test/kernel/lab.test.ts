@@ -3,7 +3,8 @@
  * (whose kernel has no IPVS, so the lab boots its own throwaway VM).
  *
  * - DR with connection sync: up, status, a drill that keeps 10 of 10
- *   established sessions across the failover and back, down leaving nothing.
+ *   established sessions across the failover and back, the chaos run (every
+ *   fault kind once, seed 7, every invariant held), down leaving nothing.
  * - NAT without sync (the negative half): the service works through NAT (up
  *   proves every real server answers), yet the drill breaks every held
  *   session while new connections work on the new master.
@@ -14,6 +15,7 @@ import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
 import { assertBuilt, REPO_ROOT } from '../helpers/vm/index.js';
 import { LAB_VM_DIR } from '../../src/lab/vm.js';
+import { CHAOS_FAULT_KINDS, renderChaos, type ChaosReport } from '../../src/lab/chaos-core.js';
 
 const VM_DIR = LAB_VM_DIR;
 
@@ -118,8 +120,20 @@ describe('lvs-ha lab (boots its own VM: the host kernel has no IPVS)', () => {
     // same real server. Before that: 0 or 1 (ECONNRESET) failed of about 118.
     expect(drill.new_connections.failed).toBe(0);
 
+    // The chaos run (issue 18) on the same pair: every fault kind once, in the order seed 7 gives.
+    const chaos = await lab(['chaos', '--json', '--seed', '7'], 1_500_000);
+    const report = json(chaos) as ChaosReport;
+    console.log(renderChaos(report));
+    expect(report.steps.map((x) => x.fault.kind).sort()).toEqual([...CHAOS_FAULT_KINDS].sort());
+    expect(report.steps.filter((x) => x.problems.length > 0)).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(chaos.code).toBe(0);
+    // Connections were held through every fault, and none that sync should keep was lost.
+    expect(report.steps.every((x) => x.held > 0)).toBe(true);
+    expect(report.totals.lost).toBe(0);
+
     await downAndCheck();
-  }));
+  }), 2_400_000);
 
   test('NAT without sync: the service works, and the drill breaks every held session (the negative half)', cleanly(async () => {
     const up = await upOrExplain(['--mode', 'nat', '--no-sync']);

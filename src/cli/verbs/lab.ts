@@ -5,6 +5,8 @@
  */
 import { UsageError } from '../../core/errors.js';
 import { parseDuration } from '../../config/values.js';
+import { labChaosLocal } from '../../lab/chaos.js';
+import { CHAOS_FAULT_KINDS, renderChaos } from '../../lab/chaos-core.js';
 import { labDownLocal } from '../../lab/down.js';
 import { labDrillLocal, renderDrill } from '../../lab/drill.js';
 import { preflight, whereToRun } from '../../lab/preflight.js';
@@ -17,6 +19,7 @@ import type { CliIo, Verb } from '../verb.js';
 const HELP = `Usage: lvs-ha lab up     [--mode dr|nat|tun] [--no-sync] [--advert-interval DURATION] [--vm] [--json]
        lvs-ha lab status [--json]
        lvs-ha lab drill  [--connections N] [--no-return] [--json]
+       lvs-ha lab chaos  [--seed N] [--faults N] [--connections N] [--json]
        lvs-ha lab down   [--json]
 
 A complete LVS director pair on this machine, as root: network namespaces for
@@ -36,6 +39,15 @@ created in the host's own network namespace.
           master runs 'drill failover'; reports the takeover time and how many
           established sessions were kept, then returns the VIP (--no-return
           leaves it on the peer).
+  chaos   faults one at a time, from a seeded schedule (every kind once, then
+          at random; the same --seed repeats the run; default: a random seed,
+          printed): link flaps, SIGKILL of a daemon and restart, SIGHUP with
+          and without a change, ip_vs unloaded and loaded (only inside the
+          lab's VM), control-socket floods, a real server killed and revived.
+          After each: exactly one MASTER, both kernels' IPVS tables as the
+          config asks, every held connection (--connections, default 8) kept
+          unless the fault itself must break it. --faults: default ${String(CHAOS_FAULT_KINDS.length)}.
+          Exit 1 when an invariant broke. Needs a lab with sync.
   down    removes every namespace and process the lab created, and nothing else.
 
 Where this kernel has no IPVS, the lab runs inside a throwaway qemu VM with
@@ -43,7 +55,7 @@ Debian's kernel (booted by 'up', powered off by 'down'); --vm forces that.
 Files: /run/lvs-ha-lab (configs, logs, state), /run/lvs-ha-lab-vm (the VM).
 See docs/operations.md.`;
 
-const SUBS = ['up', 'status', 'drill', 'down'] as const;
+const SUBS = ['up', 'status', 'drill', 'chaos', 'down'] as const;
 type Sub = (typeof SUBS)[number];
 
 interface LabArgs {
@@ -54,6 +66,8 @@ interface LabArgs {
   readonly options: LabOptions;
   readonly connections: number;
   readonly returnAfter: boolean;
+  readonly seed: number;
+  readonly faults: number;
   /** The arguments to pass on when the lab runs in the VM. */
   readonly passOn: string[];
 }
@@ -77,6 +91,12 @@ function parseAdvert(text: string): number {
   return r.value;
 }
 
+function parseWhole(text: string, name: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`${name} '${text}': expected a whole number from ${String(min)} to ${String(max)}`);
+  return n;
+}
+
 function parseConnections(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1 || n > 200) throw new UsageError(`--connections '${text}': expected a whole number from 1 to 200`);
@@ -87,11 +107,13 @@ export function parseLabArgs(args: readonly string[]): LabArgs {
   const sub = args[0];
   if (sub === undefined || !(SUBS as readonly string[]).includes(sub)) throw new UsageError(`expected one of: ${SUBS.map((s) => `lab ${s}`).join(', ')}`);
   let options = DEFAULT_LAB_OPTIONS;
-  let json = false, local = false, vm = false, returnAfter = true, connections = 10;
+  let json = false, local = false, vm = false, returnAfter = true, connections = sub === 'chaos' ? 8 : 10;
+  let seed: number | null = null, faults: number = CHAOS_FAULT_KINDS.length;
   const allowed: Record<Sub, readonly string[]> = {
     up: ['--mode', '--no-sync', '--advert-interval', '--vm', '--json', '--local'],
     status: ['--json', '--local'],
     drill: ['--connections', '--no-return', '--json', '--local'],
+    chaos: ['--seed', '--faults', '--connections', '--json', '--local'],
     down: ['--json', '--local'],
   };
   for (let i = 1; i < args.length; i++) {
@@ -104,10 +126,15 @@ export function parseLabArgs(args: readonly string[]): LabArgs {
     else if (a === '--no-return') returnAfter = false;
     else if (a === '--mode') options = { ...options, mode: parseMode(valueOf(args, i++, a)) };
     else if (a === '--advert-interval') options = { ...options, advertIntervalMs: parseAdvert(valueOf(args, i++, a)) };
+    else if (a === '--seed') seed = parseWhole(valueOf(args, i++, a), a, 0, 0xffffffff);
+    else if (a === '--faults') faults = parseWhole(valueOf(args, i++, a), a, 1, 1000);
     else connections = parseConnections(valueOf(args, i++, a));
   }
-  const passOn = args.slice(1).filter((x) => x !== '--local' && x !== '--vm');
-  return { sub: sub as Sub, json, local, vm, options, connections, returnAfter, passOn };
+  // A random seed is chosen here, so that the VM run and its report use the same one.
+  const chosenSeed = seed ?? Math.floor(Math.random() * 0xffffffff);
+  let passOn = args.slice(1).filter((x) => x !== '--local' && x !== '--vm');
+  if (sub === 'chaos' && seed === null) passOn = [...passOn, '--seed', String(chosenSeed)];
+  return { sub: sub as Sub, json, local, vm, options, connections, returnAfter, seed: chosenSeed, faults, passOn };
 }
 
 function print(io: CliIo, json: boolean, value: unknown, text: string): void {
@@ -140,6 +167,11 @@ async function runLocal(a: LabArgs, io: CliIo): Promise<number> {
       print(io, a.json, r, renderDrill(r));
       return 0;
     }
+    case 'chaos': {
+      const r = await labChaosLocal({ seed: a.seed, faults: a.faults, connections: a.connections, say });
+      print(io, a.json, r, renderChaos(r));
+      return r.ok ? 0 : 1;
+    }
     case 'down': {
       const r = await labDownLocal();
       const left = [...r.leftBehind.namespaces, ...r.leftBehind.processes];
@@ -152,7 +184,7 @@ async function runLocal(a: LabArgs, io: CliIo): Promise<number> {
 
 export const labVerb: Verb = {
   name: 'lab',
-  summary: 'a whole director pair on this machine: lab up | status | drill | down',
+  summary: 'a whole director pair on this machine: lab up | status | drill | chaos | down',
   help: HELP,
   async run(args, io) {
     const a = parseLabArgs(args);
@@ -162,6 +194,8 @@ export const labVerb: Verb = {
     if (where.kind === 'local') return runLocal(a, io);
     if (a.sub === 'up') return labUpInVm(a.passOn, a.options.mode, where.reason, io, a.json);
     if (a.sub === 'down') return labDownInVm(a.json, io);
-    return labInVm([a.sub, ...a.passOn], io);
+    // A chaos run may take a while: about half a minute per fault under emulation, 2 min allowed.
+    const timeoutMs = a.sub === 'chaos' ? (5 + 2 * a.faults) * 60_000 : undefined;
+    return labInVm([a.sub, ...a.passOn], io, timeoutMs);
   },
 };

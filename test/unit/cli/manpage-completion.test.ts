@@ -36,7 +36,7 @@ describe('the verb table, read from each --help', () => {
     const v = (name: string) => { const verb = byName.get(name); if (!verb) throw new Error(name); return verb; };
     expect(verbFlags(v('status'))).toEqual(['--json', '--socket', '--connections', '--virtual-server', '--state', '--limit']);
     expect(verbFlags(v('import-keepalived'))).toEqual(['-o', '--config-id', '--output', '--node']);
-    expect(verbSubcommands(v('lab'))).toEqual(['up', 'status', 'drill', 'down']);
+    expect(verbSubcommands(v('lab'))).toEqual(['up', 'status', 'drill', 'chaos', 'down']);
     expect(verbSubcommands(v('maintenance'))).toEqual(['on', 'off']);
     expect(verbSubcommands(v('drill'))).toEqual(['failover']);
     expect(flagValues(v('lab')).get('--mode')?.choices).toEqual(['dr', 'nat', 'tun']);
