@@ -7,10 +7,11 @@
 #   package tests (test/netns/package, test/unit/contrib): dpkg-dev binutils pandoc (build the .deb
 #     and its man pages), mmdebstrap (the clean Debian 12 root), lintian, man-db, prometheus (promtool;
 #     on a host booted with systemd it also starts a Prometheus server on :9090)
+#   zsh completion test (test/unit/cli): zsh
 set -euo pipefail
 packages=(iproute2 nftables tcpdump tshark keepalived qemu-system-x86 linux-image-amd64
           busybox-static kmod ipvsadm systemd iputils-ping procps psmisc dnsmasq-base
-          dpkg-dev binutils pandoc mmdebstrap lintian man-db prometheus)
+          dpkg-dev binutils pandoc mmdebstrap lintian man-db prometheus zsh)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,7 +1,7 @@
 /**
  * Shell completion, generated from the verb table (introspect.ts) so it covers
  * every verb and flag `--help` shows: `lvs-ha __complete bash` prints the bash
- * script the package installs, `lvs-ha __complete zsh` a zsh wrapper around it.
+ * script the package installs, `lvs-ha __complete zsh` the same run by zsh's bashcompinit.
  * `lvs-ha __complete names KIND` asks the running daemon for names to complete
  * (virtual servers, real servers, VRRP instances) and prints nothing when it
  * does not answer (no daemon, not root).
@@ -109,12 +109,20 @@ complete -F _lvs_ha lvs-ha
 `;
 }
 
-export function zshCompletion(): string {
+/**
+ * zsh: the bash completion through zsh's bashcompinit, embedded (no `lvs-ha` run to load it).
+ * zsh autoloads this file as the function `_lvs-ha` and runs it on the first TAB: it defines
+ * the bash functions, `complete` re-points lvs-ha at them for the next TABs, and the last line
+ * completes this first one (without it the first TAB completed nothing).
+ */
+export function zshCompletion(verbs: readonly Verb[]): string {
+  const bash = bashCompletion(verbs).replace(/^# bash completion for lvs-ha\(8\)\n# Generated[^\n]*\n/, '');
   return `#compdef lvs-ha
-# zsh completion for lvs-ha(8): the bash completion through zsh's bashcompinit.
+# zsh completion for lvs-ha(8): the bash completion run by zsh's bashcompinit.
+# Generated from the CLI's verb table by 'lvs-ha __complete zsh': do not edit.
 autoload -U +X bashcompinit && bashcompinit
-eval "$(lvs-ha __complete bash)"
-_lvs_ha "$@"
+${bash}
+_bash_complete -F _lvs_ha "$@"
 `;
 }
 
@@ -128,7 +136,7 @@ export async function runComplete(args: readonly string[], verbs: readonly Verb[
     return 0;
   }
   if (what === 'zsh') {
-    io.stdout(zshCompletion());
+    io.stdout(zshCompletion(verbs));
     return 0;
   }
   if (what === 'names' && (NAME_KINDS as readonly string[]).includes(kind ?? '')) {

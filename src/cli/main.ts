@@ -2,6 +2,7 @@ import { describeError, UsageError } from '../core/errors.js';
 import type { CliIo, Verb } from './verb.js';
 import { runComplete } from './completion.js';
 import { renderManPage } from './manpage.js';
+import { schemaText } from '../config/schema.js';
 import { verbs } from './verbs/index.js';
 
 const processIo: CliIo = {
@@ -39,8 +40,13 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     return 0;
   }
   // Hidden verbs for the package build and the shell completion (not in --help):
-  // `__complete bash|zsh|names KIND` (completion.ts) and `__man DATE` (lvs-ha(8), manpage.ts).
+  // `__complete bash|zsh|names KIND` (completion.ts), `__man DATE` (lvs-ha(8), manpage.ts) and
+  // `__schema` (the config's JSON Schema, config/schema.ts).
   if (verbName === '__complete') return runComplete(rest, verbs, io);
+  if (verbName === '__schema') {
+    io.stdout(schemaText());
+    return 0;
+  }
   if (verbName === '__man') {
     io.stdout(renderManPage(verbs, LVS_HA_VERSION, rest[0] ?? new Date().toISOString().slice(0, 10)));
     return 0;

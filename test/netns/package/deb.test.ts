@@ -183,12 +183,24 @@ echo "exit: $?"
     const page = ok(inRoot('MANWIDTH=100 man lvs-ha 2>&1 | cat'), 'man lvs-ha');
     expect(page).toMatch(/check-config/);
     expect(ok(inRoot('bash -c ". /usr/share/bash-completion/completions/lvs-ha && complete -p lvs-ha"'), 'completion')).toMatch(/-F _lvs_ha lvs-ha/);
+    expect(ok(inRoot('head -1 /usr/share/zsh/vendor-completions/_lvs-ha'), 'zsh completion')).toBe('#compdef lvs-ha\n');
     const verify = inRoot('systemd-analyze verify /lib/systemd/system/lvs-ha.service /lib/systemd/system/lvs-ha-real-server.service 2>&1');
     expect(verify.stdout.split('\n').filter((l) => l.includes('lvs-ha')), verify.stdout).toEqual([]);
     expect(verify.status, verify.stdout).toBe(0);
     const unit = ok(inRoot('cat /lib/systemd/system/lvs-ha.service'), 'unit');
     expect(unit).toMatch(/^ExecStartPre=\/usr\/bin\/lvs-ha check-config \/etc\/lvs-ha\/lvs-ha\.yaml$/m);
     expect(ok(inRoot('cat /var/lib/dpkg/info/lvs-ha.conffiles'), 'conffiles').split('\n').sort()).toEqual(['', '/etc/default/lvs-ha', '/etc/lvs-ha/lvs-ha.yaml']);
+  });
+
+  it('has the JSON Schema of the config where the sample and the examples point editors', () => {
+    const modeline = '# yaml-language-server: $schema=/usr/share/lvs-ha/lvs-ha.schema.json';
+    expect(ok(inRoot('head -1 /etc/lvs-ha/lvs-ha.yaml'), 'sample modeline').trim()).toBe(modeline);
+    const examples = ok(inRoot('grep -L -x -F "' + modeline.replace(/\$/g, '\\$') + '" /usr/share/doc/lvs-ha/examples/*.yaml; ls /usr/share/doc/lvs-ha/examples | wc -l'), 'examples modeline');
+    expect(examples.trim()).toMatch(/^\d+$/);
+    expect(Number(examples.trim())).toBeGreaterThanOrEqual(5);
+    const schema = JSON.parse(ok(inRoot('cat /usr/share/lvs-ha/lvs-ha.schema.json'), 'schema')) as { $schema: string; definitions: Record<string, unknown> };
+    expect(schema.$schema).toBe('http://json-schema.org/draft-07/schema#');
+    expect(readFileSync(join(repo, 'lvs-ha.schema.json'), 'utf8')).toBe(`${JSON.stringify(schema, null, 2)}\n`);
   });
 
   it('an upgrade (reinstall) neither starts nor restarts; a unit the operator enabled stays enabled', () => {
@@ -230,13 +242,18 @@ describe('npm pack + npm install -g of the tarball', () => {
     const packed = timed('npm pack', () => ok(sh(['npm', 'pack', repo, '--pack-destination', dir, '--loglevel=error'], 10 * MINUTE), 'npm pack'));
     const tgz = join(dir, packed.trim().split('\n').at(-1) ?? '');
     const list = ok(sh(['tar', '-tzf', tgz]), 'tar -t');
-    for (const f of ['package/binding.gyp', 'package/src/native/lvsha_net.c', 'package/bin/lvs-ha.js', 'package/dist/cli/main.js', 'package/systemd/lvs-ha.service']) expect(list).toContain(f);
+    for (const f of ['package/binding.gyp', 'package/src/native/lvsha_net.c', 'package/bin/lvs-ha.js', 'package/dist/cli/main.js', 'package/systemd/lvs-ha.service', 'package/lvs-ha.schema.json']) expect(list).toContain(f);
     const prefix = join(dir, 'prefix');
     timed('npm install -g', () => ok(sh(['npm', 'install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tgz], 10 * MINUTE), 'npm install -g'));
     expect(ok(sh([join(prefix, 'bin', 'lvs-ha'), '--version']), 'lvs-ha --version')).toBe(`lvs-ha ${pkg.version}\n`);
     const installed = join(prefix, 'lib', 'node_modules', 'lvs-ha');
     expect(readdirSync(join(installed, 'build', 'Release'))).toContain('lvsha_net.node');
     ok(sh([process.execPath, '-e', `require(${JSON.stringify(join(installed, 'build', 'Release', 'lvsha_net.node'))})`]), 'load the addon');
+    // The installed examples pass check-config and name a schema that is there (relative to configs/).
+    const example = join(installed, 'configs', 'director-a.yaml');
+    expect(ok(sh([join(prefix, 'bin', 'lvs-ha'), 'check-config', example]), 'check-config')).toMatch(/: ok: /);
+    const modeline = /^# yaml-language-server: \$schema=(\S+)$/m.exec(readFileSync(example, 'utf8'))?.[1] ?? '';
+    expect(existsSync(resolve(join(installed, 'configs'), modeline)), modeline).toBe(true);
     writeFileSync(join(dir, 'done'), '');
   }, 20 * MINUTE);
 });

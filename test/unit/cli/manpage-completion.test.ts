@@ -4,10 +4,11 @@
  * completes them in bash, and the packaged sample config is valid.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bashCompletion, namesFromStatus, runComplete } from '../../../src/cli/completion.js';
+import { bashCompletion, namesFromStatus, runComplete, zshCompletion } from '../../../src/cli/completion.js';
 import { flagValues, verbFlags, verbSubcommands } from '../../../src/cli/introspect.js';
 import { LVS_HA_VERSION, main } from '../../../src/cli/main.js';
 import { renderManPage } from '../../../src/cli/manpage.js';
@@ -112,12 +113,13 @@ describe('bash completion', () => {
     expect(complete(script, ['drain', '--virtual-server', ''])).toEqual([]);
   });
 
-  it('is what `lvs-ha __complete bash` prints; zsh wraps it', async () => {
+  it('is what `lvs-ha __complete bash` prints; `__complete zsh` prints the zsh file', async () => {
     const c = capture();
     expect(await runComplete(['bash'], verbs, c.io)).toBe(0);
     expect(c.out()).toBe(script);
     const z = capture();
     expect(await runComplete(['zsh'], verbs, z.io)).toBe(0);
+    expect(z.out()).toBe(zshCompletion(verbs));
     expect(z.out()).toMatch(/^#compdef lvs-ha\n/);
     const bad = capture();
     expect(await runComplete(['fish'], verbs, bad.io)).toBe(2);
@@ -137,6 +139,65 @@ describe('bash completion', () => {
     const c = capture();
     expect(await runComplete(['names', 'virtual-servers', '--socket', '/nonexistent/control.sock'], verbs, c.io)).toBe(0);
     expect(c.out()).toBe('');
+  });
+});
+
+/**
+ * An interactive zsh in a pseudo-terminal (zsh/zpty), with the completion file on its fpath and
+ * compinit: each line is typed, then a key bound to a widget that runs complete-word and records
+ * how many matches zsh found and the line after completion. Returns "MATCHES [BUFFER]" per line.
+ */
+const ZSH_DRIVER = String.raw`
+zmodload zsh/zpty
+dir=$1; out=$dir/out; : > $out
+zpty z 'zsh -f -i'
+zpty -w z "PS1='> '; fpath=($dir \$fpath); autoload -Uz compinit; compinit -u -D"
+zpty -w z "record() { print -r -- \"\$compstate[nmatches]\" >> $out; }; probe() { comppostfuncs=(record); zle complete-word; print -r -- \"[\$BUFFER]\" >> $out; BUFFER=''; }; zle -N probe; bindkey '^T' probe"
+for line in "$@[2,-1]"; do zpty -w -n z "$line"$'\x14'; done
+zpty -w z "print -r -- DONE >> $out"
+for i in {1..200}; do grep -q '^DONE$' $out && break; sleep 0.05; done
+zpty -d z
+cat $out
+`;
+
+function zshComplete(file: string, lines: readonly string[]): string[] {
+  const dir = mkdtempSync(join(tmpdir(), 'lvs-ha-zsh-'));
+  try {
+    writeFileSync(join(dir, '_lvs-ha'), file);
+    const r = spawnSync('zsh', ['-f', '-c', ZSH_DRIVER, 'zsh', dir, ...lines], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: dir }, timeout: 30_000 });
+    expect(r.status, `zsh (Debian package zsh; test/setup-host.sh): ${r.stderr}${String(r.error ?? '')}`).toBe(0);
+    const out = r.stdout.split('\n').filter((l) => l !== '');
+    expect(out.at(-1)).toBe('DONE');
+    const pairs: string[] = [];
+    for (let i = 0; i + 1 < out.length - 1; i += 2) pairs.push(`${out[i] ?? ''} ${out[i + 1] ?? ''}`);
+    return pairs;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('zsh completion', () => {
+  const typed = ['lvs-ha chec', 'lvs-ha dr', 'lvs-ha lab ', 'lvs-ha lab up --mode n', 'lvs-ha status --js', 'lvs-ha check-config --j'];
+
+  it('completes in a real zsh from the first TAB on: verbs, subcommands, flag choices, flags', () => {
+    const lab = verbs.find((v) => v.name === 'lab');
+    if (!lab) throw new Error('no lab verb');
+    expect(zshComplete(zshCompletion(verbs), typed)).toEqual([
+      '1 [lvs-ha check-config ]',
+      '2 [lvs-ha dr]',
+      `${verbSubcommands(lab).length} [lvs-ha lab ]`,
+      '1 [lvs-ha lab up --mode nat ]',
+      '1 [lvs-ha status --json ]',
+      '1 [lvs-ha check-config --json ]',
+    ]);
+  });
+
+  it('without its last line (what the file was before), the first TAB of a shell completes nothing', () => {
+    const old = zshCompletion(verbs).replace(/\n_bash_complete -F _lvs_ha "\$@"\n$/, '\n');
+    expect(old).not.toBe(zshCompletion(verbs));
+    const [first, ...rest] = zshComplete(old, typed);
+    expect(first).toBe('0 [lvs-ha chec]');
+    expect(rest[0]).toBe('2 [lvs-ha dr]');
   });
 });
 
