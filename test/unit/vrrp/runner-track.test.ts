@@ -13,6 +13,9 @@ describe('InstanceTracker', () => {
       interfaces: [{ name: 'eth1', weight: 0 }, { name: 'eth2', weight: -20 }],
       scripts: [{ name: 'chk', command: ['/bin/true'], intervalMs: 1000, timeoutMs: 500, rise: 1, fall: 1, weight: -30 }],
       virtualServers: [{ name: 'http', weight: 0 }],
+      routes: [],
+      processes: [],
+      files: [],
     },
   });
 
@@ -128,7 +131,7 @@ describe('instance setup', () => {
     const same = [
       { priority: 99 }, { advertIntervalMs: 200 }, { preempt: false }, { preemptDelayMs: 5000 }, { acceptMode: true },
       { virtualAddresses: [] }, { notify: { command: ['/bin/true'], master: null, backup: null, fault: null, stop: null } }, { announce: { repeat: 5, intervalMs: 10, refreshMs: 0 } },
-      { track: { interfaces: [{ name: 'eth1', weight: 0 }], scripts: [], virtualServers: [] } },
+      { track: { interfaces: [{ name: 'eth1', weight: 0 }], scripts: [], virtualServers: [], routes: [], processes: [], files: [] } },
     ];
     for (const over of same) expect(instanceKey(instanceConfig(over))).toBe(instanceKey(a));
     const peer = (text: string) => ({ text, family: 'ipv4' as const });
