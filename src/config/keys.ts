@@ -19,6 +19,7 @@ export const KEYS = {
   instance: [
     'name', 'interface', 'vrid', 'priority', 'advert_interval', 'preempt', 'preempt_delay', 'accept_mode',
     'unicast_peers', 'unicast_source', 'allowed_peers', 'virtual_addresses', 'track', 'announce', 'notify',
+    'vmac',
   ],
   track: ['interfaces', 'scripts', 'virtual_servers', 'routes', 'processes', 'files'],
   trackInterface: ['name', 'weight'],
@@ -28,6 +29,7 @@ export const KEYS = {
   trackProcess: ['name', 'process', 'command_line', 'match', 'quorum', 'quorum_max', 'interval', 'weight'],
   trackFile: ['name', 'path', 'weight'],
   announce: ['repeat', 'interval', 'refresh'],
+  vmac: ['interface', 'xmit_base'],
   notify: ['command', 'master', 'backup', 'fault', 'stop'],
   syncGroup: ['name', 'instances'],
   ipvsSync: ['interface', 'sync_id', 'follow', 'group', 'port', 'ttl', 'max_len', 'backup_while_master'],

@@ -132,6 +132,15 @@ export interface VrrpInstanceConfig {
    * (Keepalived's notify_master & co.). Null when none is set.
    */
   readonly notify: NotifyConfig | null;
+  /** VRRP virtual MAC (Keepalived's use_vmac): a macvlan carrying the VIPs; null when off. */
+  readonly vmac: VmacConfig | null;
+}
+
+export interface VmacConfig {
+  /** The macvlan's name (default vrrp.VRID). */
+  readonly interface: string;
+  /** Send and receive adverts on the parent interface instead (Keepalived's vmac_xmit_base). */
+  readonly xmitBase: boolean;
 }
 
 export interface SyncGroupConfig {

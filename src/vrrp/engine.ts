@@ -25,6 +25,8 @@ import type { RunnerOs } from './runner-os.js';
 import { syncGroupFollowUps } from './sync-group.js';
 import type { ScriptUser } from './track/exec.js';
 import { demoteThread, ProcessScanner, ProcessWatch, type ScanFn } from './track/process-watch.js';
+import { openVmacManager, type VmacManager } from '../os/vmac.js';
+import { VmacHost } from './vmac-host.js';
 import { openRouteWatcher, routeKeyText, type RouteKey, type RouteWatcher } from '../os/routes.js';
 
 /** How often an instance that could not start (missing interface, no address) is retried. */
@@ -47,6 +49,8 @@ export interface VrrpEngineOptions {
   readonly afterIo?: (fn: () => void) => void;
   /** The route watcher, opened when an instance first tracks a route (default: rtnetlink). */
   readonly openRoutes?: () => RouteWatcher;
+  /** VMAC interfaces, opened when an instance first has one (default: rtnetlink). */
+  readonly openVmacs?: () => VmacManager;
   /** The /proc scan for tracked processes (default: a worker thread). */
   readonly scanProcesses?: ScanFn;
 }
@@ -68,6 +72,7 @@ export class VrrpEngine {
   private readonly processes: ProcessWatch;
   private readonly scanner: ProcessScanner | null = null;
   private routes: RouteWatcher | null = null;
+  private readonly vmacs: VmacHost;
   /** Route keys whose presence the watcher answered (the others are unknown yet). */
   private routesKnown = new Set<string>();
 
@@ -83,6 +88,7 @@ export class VrrpEngine {
       this.scanner = scanner;
       scan = (patterns) => scanner.scan(patterns);
     }
+    this.vmacs = new VmacHost(options.openVmacs ?? openVmacManager, this.log.child({ part: 'vmac' }));
     this.processes = new ProcessWatch(options.clock, this.log.child({ part: 'processes' }), scan);
     this.notify = new NotifyQueue(options.clock, this.log.child({ part: 'notify' }), () => this.scriptUser());
   }
@@ -153,6 +159,7 @@ export class VrrpEngine {
 
   private slotContext(os: RunnerOs): SlotContext {
     return {
+      vmacs: this.vmacs,
       processes: this.processes,
       routePresent: (key) => (this.routes && this.routesKnown.has(routeKeyText(key)) ? this.routes.present(key) : null),
       clock: this.options.clock,
@@ -305,6 +312,7 @@ export class VrrpEngine {
     this.scanner?.close();
     this.routes?.close();
     this.routes = null;
+    this.vmacs.close();
     this.unwatchLinks?.();
     this.os?.close();
     this.os = null;

@@ -15,6 +15,7 @@ import type { VrrpEvent } from './machine-types.js';
 import { countersJson } from './runner-counters.js';
 import { InstanceRunner, type RunnerSetup, type TransitionNotice } from './runner.js';
 import type { RunnerOs } from './runner-os.js';
+import type { VmacHost, VmacLink } from './vmac-host.js';
 import type { ScriptUser } from './track/exec.js';
 import { ScriptSet } from './track/script-set.js';
 import { ScriptTracker } from './track/scripts.js';
@@ -40,6 +41,8 @@ export interface SlotContext {
   readonly dispatch: (instance: string, event: VrrpEvent) => void;
   readonly onTransition: (notice: TransitionNotice) => void;
   readonly afterIo?: (fn: () => void) => void;
+  /** The engine's VMACs. */
+  readonly vmacs: VmacHost;
   /** One /proc scanner for every instance's tracked processes. */
   readonly processes: ProcessWatch;
   /** Whether a watched route is in its table; null while the route watcher has no answer yet. */
@@ -57,6 +60,8 @@ export class InstanceSlot {
   private current: VrrpInstanceConfig;
   private full: Config;
   private bound: BoundInterface | null = null;
+  /** The instance's VMAC while it has one (VIPs and announcements go there). */
+  private vipLink: VmacLink | null = null;
   private readonly tracker: InstanceTracker;
   private readonly scripts: ScriptSet;
   private readonly files: FileWatchSet;
@@ -169,13 +174,21 @@ export class InstanceSlot {
       // The config may change (a reload) while the lookup runs: build the setup from the newest.
       const { bound } = await this.withTimeout(resolveInstance(this.full, this.current, os.addresses));
       if (this.stopped) return;
+      const vmac = this.current.vmac ? await this.withTimeout(this.ctx.vmacs.ensure(this.current, bound.ifindex)) : null;
+      this.vipLink = vmac;
+      if (this.isStopped()) {
+        await this.releaseVmac();
+        return;
+      }
+      // Adverts go out of the VMAC (source MAC the virtual one, RFC 9568 §7.3) unless xmit_base.
+      const via = vmac && !this.current.vmac?.xmitBase ? vmac : bound;
       const transport = os.openTransport(this.current.family, {
-        ifname: bound.ifname,
-        ifindex: bound.ifindex,
+        ifname: via.ifname,
+        ifindex: via.ifindex,
         sourceAddress: bound.sourceAddress,
         joinGroup: this.current.unicastPeers.length === 0,
       });
-      this.runner = this.newRunner(setupFor(this.full, this.current, bound), transport);
+      this.runner = this.newRunner(setupFor(this.full, this.current, bound, vmac ?? undefined), transport);
       this.bound = bound;
       this.ownRemoved = false;
       if (this.error !== null) this.log.info({ was: this.error }, 'instance can start now');
@@ -237,7 +250,7 @@ export class InstanceSlot {
     const { runner, bound } = this;
     if (!runner || !bound) return;
     this.scripts.sync(instance.track.scripts);
-    runner.reconfigure(setupFor(full, instance, bound));
+    runner.reconfigure(setupFor(full, instance, bound, this.vipLink ?? undefined));
     this.ctx.dispatch(this.name, { type: 'ConfigChanged', config: machineConfigFor(instance, bound.sourceAddress) });
     this.ctx.dispatch(this.name, { type: 'TrackChanged', ...this.tracker.verdict() });
   }
@@ -313,10 +326,24 @@ export class InstanceSlot {
     await this.release();
   }
 
-  /** Shut the runner down (bounded wait for its sends and address changes) and close it. */
+  /** A method, not the field: the value changes across awaits. */
+  private isStopped(): boolean {
+    return this.stopped;
+  }
+
+  private async releaseVmac(): Promise<void> {
+    if (!this.vipLink) return;
+    this.vipLink = null;
+    await this.ctx.vmacs.release(this.name);
+  }
+
+  /** Shut the runner down (bounded wait for its sends and address changes) and close it; remove the VMAC. */
   private async release(): Promise<void> {
     const runner = this.runner;
-    if (!runner) return;
+    if (!runner) {
+      await this.releaseVmac();
+      return;
+    }
     this.ctx.dispatch(this.name, { type: 'Shutdown' });
     let cancel: () => void = () => undefined;
     const timeout = new Promise<void>((resolve) => {
@@ -327,6 +354,7 @@ export class InstanceSlot {
     runner.close();
     if (this.runner === runner) this.runner = null;
     this.bound = null;
+    await this.releaseVmac();
   }
 
   snapshot(): JsonObject {

@@ -221,6 +221,19 @@ describe('track, announce, notify', () => {
     expect(oneIssue(withInstance('track: { files: [{ name: f, path: /run/x }, { name: f, path: /run/y }] }')).message).toMatch(/^duplicate tracked file name/);
   });
 
+  test('vmac: true, a mapping, and its rules', () => {
+    expect(valid(withInstance('vmac: true')).vrrp.instances[0]?.vmac).toEqual({ interface: 'vrrp.51', xmitBase: false });
+    expect(valid(withInstance('vmac: false')).vrrp.instances[0]?.vmac).toBeNull();
+    expect(valid(withInstance()).vrrp.instances[0]?.vmac).toBeNull();
+    expect(valid(withInstance('vmac: { interface: vmac-web, xmit_base: true }')).vrrp.instances[0]?.vmac).toEqual({ interface: 'vmac-web', xmitBase: true });
+    expect(oneIssue(withInstance('vmac: { interface: eth0 }')).message).toContain("must not be the instance's own interface eth0");
+    expect(oneIssue(withInstance('vmac: { xmit: true }')).message).toContain("unknown key 'xmit'");
+    expect(oneIssue(withInstance('vmac: yes please')).message).toContain('a mapping');
+    expect(oneIssue(withInstance('vmac: true\nunicast_peers: [10.0.0.2]')).message).toContain('set vmac.xmit_base: true');
+    expect(valid(withInstance('vmac: { xmit_base: true }\nunicast_peers: [10.0.0.2]')).vrrp.instances[0]?.vmac?.xmitBase).toBe(true);
+    expect(oneIssue(withInstance('vmac: true').replace('[10.0.0.100/24]', '["2001:db8::100/64"]')).message).toContain('IPv4 instances only');
+  });
+
   test('announce and notify', () => {
     const i = valid(withInstance('announce: { repeat: 3, interval: 50ms, refresh: 1m }\nnotify: { command: [/usr/local/bin/n, x] }')).vrrp.instances[0];
     expect(i?.announce).toEqual({ repeat: 3, intervalMs: 50, refreshMs: 60_000 });

@@ -199,6 +199,7 @@ export function instanceConfig(over: Partial<VrrpInstanceConfig> = {}): VrrpInst
     track: { interfaces: [], scripts: [], virtualServers: [], routes: [], processes: [], files: [] },
     announce: { repeat: 2, intervalMs: 10, refreshMs: 0 },
     notify: null,
+    vmac: null,
     ...over,
   };
 }

@@ -126,7 +126,7 @@ describe('instance setup', () => {
     expect([...localVridsFor(configWith([a, b, other]), a).keys()]).toEqual([51, 52]);
   });
 
-  it('the reload key is the socket identity: interface, family, VRID, unicast source and peers only', () => {
+  it('the reload key is the socket identity: interface, family, VRID, unicast source and peers, VMAC only', () => {
     const a = instanceConfig();
     const same = [
       { priority: 99 }, { advertIntervalMs: 200 }, { preempt: false }, { preemptDelayMs: 5000 }, { acceptMode: true },
@@ -138,6 +138,7 @@ describe('instance setup', () => {
     const other = [
       { interface: 'eth1' }, { vrid: 52 }, { family: 'ipv6' as const },
       { unicastSource: peer('10.0.0.1') }, { unicastPeers: [peer('10.0.0.2')] },
+      { vmac: { interface: 'vrrp.51', xmitBase: false } },
     ];
     for (const over of other) expect(instanceKey(instanceConfig(over))).not.toBe(instanceKey(a));
     const two = instanceConfig({ unicastPeers: [peer('10.0.0.2'), peer('10.0.0.3')] });
