@@ -16,6 +16,15 @@ import { osError } from './os-errors.js';
 const AF_INET = 2;
 const AF_INET6 = 10;
 
+/**
+ * Receive buffer asked for the route event socket, so a burst of route changes (a BGP session
+ * reset) is less likely to overflow it. The kernel caps it at net.core.rmem_max (the package
+ * has no SO_RCVBUFFORCE). KNOWN PROBLEM (measured, docs/vrrp.md): when the socket does overflow
+ * (ENOBUFS), the netlink package's native receive path often aborts the whole process
+ * ("terminate called after throwing an instance of 'Napi::Error'"), whatever the listeners do.
+ */
+const ROUTE_EVENTS_RCVBUF = 8 * 1024 * 1024;
+
 export interface RouteKey {
   readonly family: 'ipv4' | 'ipv6';
   /** Network address text (host bits zero), as the config normalises it. */
@@ -117,6 +126,11 @@ export function openRouteWatcher(): RouteWatcher {
     }
     if (dumping === 0) for (const msg of early.splice(0)) apply(msg);
   };
+  try {
+    events.socket.setRecvBufferSize(ROUTE_EVENTS_RCVBUF);
+  } catch {
+    // the kernel's default stays; a burst may then overflow it (a resync follows)
+  }
   events.addMembership(rt.MulticastGroups.IPV4_ROUTE);
   events.addMembership(rt.MulticastGroups.IPV6_ROUTE);
   events.socket.on('message', (msgs) => {
