@@ -10,7 +10,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'bench/health/*.js', 'packaging/deb/*.js'] },
+        projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'bench/health/*.js', 'bench/vrrp/*.js', 'packaging/deb/*.js'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },

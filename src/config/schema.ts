@@ -82,6 +82,10 @@ const RULES: Partial<Record<MappingName, readonly JsonSchema[]>> = {
     { not: has('allowed_peers', 'unicast_peers') },
   ],
   notify: [{ minProperties: 1 }],
+  trackProcess: [
+    { oneOf: [has('process'), has('command_line')] },
+    { if: has('process'), then: notAny('match') },
+  ],
   virtualServer: [
     { if: has('fwmark'), then: notAny('address', 'port', 'protocol'), else: { allOf: [has('address', 'port'), notAny('family')] } },
     { if: is('forwarding', 'tun'), then: { if: is('tun_type', 'gue'), then: has('tun_port'), else: notAny('tun_port') }, else: notAny('tun_type', 'tun_port') },

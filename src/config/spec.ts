@@ -82,6 +82,7 @@ export const T = {
   interface: { t: 'string', what: 'interface', pattern: '^(?!\\.\\.?$)[^/:\\s]{1,15}$' },
   address: { t: 'string', what: 'address', pattern: `^(?:${IPV4}|${IPV6})$` },
   prefix: { t: 'string', what: 'prefix', pattern: `^(?:${IPV4}(?:/${V4_LEN})?|${IPV6}(?:/${V6_LEN})?)$` },
+  network: { t: 'string', what: 'network', pattern: `^(?:${IPV4}/(?:0|${V4_LEN})|${IPV6}/(?:0|${V6_LEN}))$` },
   path: { t: 'string', what: 'path', pattern: '^/' },
   hostPort: { t: 'string', what: 'host:port', pattern: `^(?:${IPV4}|\\[${IPV6}\\]):${PORT}$` },
   url: { t: 'string', what: 'http(s) URL', pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]+' },
@@ -157,11 +158,19 @@ export const SPEC = {
     track: { type: map('track'), doc: 'Tracked interfaces, scripts and virtual servers that move the priority (or put the instance in FAULT).' },
     announce: { type: map('announce'), doc: 'Gratuitous ARP / unsolicited NA on becoming master.' },
     notify: { type: map('notify'), doc: 'Commands run on state transitions.' },
+    vmac: { type: { t: 'anyOf', of: [T.bool, map('vmac')] }, doc: 'IPv4 only: true, or { interface, xmit_base }: a macvlan with the RFC virtual MAC 00:00:5e:00:01:VRID carries the VIPs (Keepalived use_vmac).' },
+  },
+  vmac: {
+    interface: { type: T.interface, doc: 'Name of the macvlan; default vrrp.VRID.' },
+    xmit_base: { type: T.bool, default: false, doc: 'Send and receive adverts on the parent interface (Keepalived vmac_xmit_base); required with unicast_peers.' },
   },
   track: {
     interfaces: { type: list(map('trackInterface')), doc: 'Interfaces whose link state is followed.' },
     scripts: { type: list(map('trackScript')), doc: 'Scripts run periodically; exit 0 = success. Run as scripts.user.' },
     virtual_servers: { type: list(map('trackVirtualServer')), doc: 'Virtual servers of this file, failed while their quorum is lost.' },
+    routes: { type: list(map('trackRoute')), doc: 'Routes followed from rtnetlink events: failed while missing (or present, with expect: absent).' },
+    processes: { type: list(map('trackProcess')), doc: 'Processes counted in /proc: failed while their count is outside quorum..quorum_max.' },
+    files: { type: list(map('trackFile')), doc: 'Files holding an integer: the priority moves by value x weight.' },
   },
   trackInterface: {
     name: { type: T.interface, required: true, doc: 'The interface.' },
@@ -179,6 +188,27 @@ export const SPEC = {
   trackVirtualServer: {
     name: { type: T.name, required: true, doc: 'A virtual server of this file.' },
     weight: { type: WEIGHT, default: TRACK_DEFAULTS.weight, doc: 'Priority change while its quorum is lost; 0: FAULT.' },
+  },
+  trackRoute: {
+    destination: { type: T.network, required: true, doc: 'A network with its prefix length (host bits zero), e.g. 198.51.100.0/24 or 0.0.0.0/0.' },
+    table: { type: { t: 'anyOf', of: [int(1, 4_294_967_295), oneOf(['main', 'local', 'default'])] }, default: 'main', doc: 'The routing table: main, local, default or a table id.' },
+    expect: { type: oneOf(['present', 'absent']), default: 'present', doc: 'present: failed while the route is missing; absent: failed while it is there.' },
+    weight: { type: WEIGHT, default: TRACK_DEFAULTS.weight, doc: 'Priority change while failed; 0: FAULT.' },
+  },
+  trackProcess: {
+    name: { type: T.name, required: true, doc: 'Unique within the instance.' },
+    process: { type: { ...T.text, maxLength: 15 }, doc: 'The process name (/proc/PID/comm, at most 15 bytes), matched exactly; or command_line.' },
+    command_line: { type: list(T.text, 1), doc: 'The arguments matched against /proc/PID/cmdline; or process.' },
+    match: { type: oneOf(['exact', 'prefix']), default: 'exact', doc: 'command_line only: the command line equals the list (exact) or starts with it (prefix).' },
+    quorum: { type: int(0, 65535), default: TRACK_DEFAULTS.processQuorum, doc: 'At least this many matching processes.' },
+    quorum_max: { type: int(0, 65535), doc: 'At most this many (not below quorum); not set: no maximum.' },
+    interval: { type: duration(100, 3_600_000), default: ms(TRACK_DEFAULTS.processIntervalMs), doc: 'How often /proc is scanned (100ms..1h).' },
+    weight: { type: WEIGHT, default: TRACK_DEFAULTS.weight, doc: 'Priority change while failed; 0: FAULT.' },
+  },
+  trackFile: {
+    name: { type: T.name, required: true, doc: 'Unique within the instance.' },
+    path: { type: T.path, required: true, doc: 'The file, holding an integer.' },
+    weight: { type: int(-254, 254), default: TRACK_DEFAULTS.fileWeight, doc: "The priority moves by the file's value x weight; 0: any non-zero value means FAULT." },
   },
   announce: {
     repeat: { type: int(1, 100), default: ANNOUNCE_DEFAULTS.repeat, doc: 'Gratuitous ARPs / unsolicited NAs per virtual address on becoming master.' },

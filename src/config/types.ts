@@ -50,6 +50,46 @@ export interface TrackVirtualServer {
   readonly weight: number;
 }
 
+/** A route that must be present (or absent) in a routing table. */
+export interface TrackRoute {
+  /** Status name: `DESTINATION table TABLE`, e.g. `0.0.0.0/0 table 254`. */
+  readonly name: string;
+  readonly family: AddressFamily;
+  /** The network address (host bits zero) as text, and its prefix length (0 for a default route). */
+  readonly destination: string;
+  readonly prefixLength: number;
+  /** Routing table id (main = 254, local = 255, default = 253). */
+  readonly table: number;
+  /** What counts as healthy: the route being there (`present`) or not (`absent`). */
+  readonly expect: 'present' | 'absent';
+  readonly weight: number;
+}
+
+/** Running processes matched by name (/proc/PID/comm) or by command line (/proc/PID/cmdline). */
+export interface TrackProcess {
+  readonly name: string;
+  /** Exact process name (comm, at most 15 bytes); null when matching the command line. */
+  readonly process: string | null;
+  /** The command line to match (argv); null when matching the name. */
+  readonly commandLine: readonly string[] | null;
+  /** `exact`: argv equals commandLine; `prefix`: argv starts with it (more arguments allowed). */
+  readonly match: 'exact' | 'prefix';
+  /** Healthy while quorum <= matching processes <= quorumMax (null: no upper bound). */
+  readonly quorum: number;
+  readonly quorumMax: number | null;
+  readonly weight: number;
+  /** How often /proc is scanned (one scan serves every tracked process). */
+  readonly intervalMs: number;
+}
+
+/** A file holding an integer; its value times `weight` is the priority delta (Keepalived track_file). */
+export interface TrackFile {
+  readonly name: string;
+  readonly path: string;
+  /** Multiplier; 0: a non-zero value puts the instance in FAULT. */
+  readonly weight: number;
+}
+
 export interface AnnounceConfig {
   readonly repeat: number;
   readonly intervalMs: number;
@@ -81,6 +121,9 @@ export interface VrrpInstanceConfig {
     readonly interfaces: readonly TrackInterface[];
     readonly scripts: readonly TrackScript[];
     readonly virtualServers: readonly TrackVirtualServer[];
+    readonly routes: readonly TrackRoute[];
+    readonly processes: readonly TrackProcess[];
+    readonly files: readonly TrackFile[];
   };
   readonly announce: AnnounceConfig;
   /**
@@ -89,6 +132,15 @@ export interface VrrpInstanceConfig {
    * (Keepalived's notify_master & co.). Null when none is set.
    */
   readonly notify: NotifyConfig | null;
+  /** VRRP virtual MAC (Keepalived's use_vmac): a macvlan carrying the VIPs; null when off. */
+  readonly vmac: VmacConfig | null;
+}
+
+export interface VmacConfig {
+  /** The macvlan's name (default vrrp.VRID). */
+  readonly interface: string;
+  /** Send and receive adverts on the parent interface instead (Keepalived's vmac_xmit_base). */
+  readonly xmitBase: boolean;
 }
 
 export interface SyncGroupConfig {

@@ -5,7 +5,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import type { AddressFamily, IpAddress, IpPrefix } from './types.js';
-import { formatIp, parseIpv6 } from '../core/ip.js';
+import { formatIp, parseIp as parseIpBytes, parseIpv6 } from '../core/ip.js';
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly expected: string };
 
@@ -118,6 +118,30 @@ export function notUnicastReason(ip: IpAddress): string | null {
 }
 
 /** A dotted IPv4 netmask (contiguous ones), returned as its prefix length. */
+/**
+ * A route destination: a network address with a prefix length 0..32 / 0..128 (0.0.0.0/0 and ::/0
+ * are the default routes). Host bits must be zero, as the kernel stores the route.
+ */
+export function parseRouteDestination(text: string): Parsed<IpPrefix> {
+  const expected = 'a network with a prefix length, e.g. 198.51.100.0/24, 2001:db8::/32 or 0.0.0.0/0';
+  const slash = text.indexOf('/');
+  if (slash < 0) return bad(expected);
+  const addr = parseIp(text.slice(0, slash));
+  const lenText = text.slice(slash + 1);
+  if (!addr.ok || !/^\d{1,3}$/.test(lenText)) return bad(expected);
+  const max = addr.value.family === 'ipv4' ? 32 : 128;
+  const len = Number(lenText);
+  if (len > max) return bad(`a prefix length 0..${String(max)} after the '/'`);
+  const bytes = parseIpBytes(addr.value.text) ?? new Uint8Array(max / 8);
+  const net = bytes.map((b, i) => {
+    const keep = Math.max(0, Math.min(8, len - i * 8));
+    return keep === 8 ? b : b & ((0xff << (8 - keep)) & 0xff);
+  });
+  const netText = formatIp(net);
+  if (netText !== addr.value.text) return bad(`the network address with its host bits zero: did you mean ${netText}/${String(len)}?`);
+  return ok({ ...addr.value, prefixLength: len });
+}
+
 export function parseV4Netmask(text: string): Parsed<number> {
   const expected = 'a dotted IPv4 netmask with contiguous ones, e.g. 255.255.255.0';
   if (!isIPv4(text)) return bad(expected);

@@ -2,13 +2,13 @@
  * The `vrrp` section: instances and sync groups, with the checks that need
  * more than one field (address families, VRID clashes, group membership).
  */
-import type { Node } from 'yaml';
+import { isScalar, type Node } from 'yaml';
 import { bool, duration, int, interfaceName, ip, isEmptyList, listOf, map, name, oneOf, prefix, reportDuplicates, values } from './read.js';
 import { KEYS } from './keys.js';
 import type { Ctx, Located, MapReader } from './reader.js';
 import { closestMatch } from './suggest.js';
 import { readAnnounce, readNotify, readTrack } from './track.js';
-import type { AddressFamily, IpAddress, IpPrefix, SyncGroupConfig, VrrpConfig, VrrpInstanceConfig } from './types.js';
+import type { AddressFamily, IpAddress, IpPrefix, SyncGroupConfig, VmacConfig, VrrpConfig, VrrpInstanceConfig } from './types.js';
 import { familyName, isIpv6LinkLocal, notUnicastReason } from './values.js';
 
 export const VRRP_DEFAULTS = {
@@ -117,6 +117,39 @@ function readAllowedPeers(m: MapReader, family: AddressFamily, hasUnicastPeers: 
   return values(allowed);
 }
 
+/** The default VMAC interface name, as Keepalived's: vrrp.VRID (IPv6: vrrp6.VRID). */
+export function defaultVmacName(family: AddressFamily, vrid: number): string {
+  return `${family === 'ipv4' ? 'vrrp' : 'vrrp6'}.${String(vrid)}`;
+}
+
+/** `vmac: true`, or `vmac: { interface, xmit_base }` (Keepalived's use_vmac / vmac_xmit_base). */
+function readVmac(m: MapReader, family: AddressFamily, vrid: number, iface: string | undefined, unicast: boolean): VmacConfig | null {
+  const ctx = m.ctx;
+  const node = m.valueNode('vmac');
+  if (!node) return null;
+  let vmac: VmacConfig | null;
+  if (isScalar(node) && typeof node.value === 'boolean') {
+    vmac = node.value ? { interface: defaultVmacName(family, vrid), xmitBase: false } : null;
+  } else {
+    const v = m.opt('vmac', map(KEYS.vmac));
+    if (!v) return null;
+    vmac = { interface: v.opt('interface', interfaceName) ?? defaultVmacName(family, vrid), xmitBase: v.opt('xmit_base', bool) ?? false };
+  }
+  if (!vmac) return null;
+  if (family === 'ipv6') {
+    ctx.report(m.keyNode('vmac') ?? node, m.sub('vmac'), 'a VMAC is supported for IPv4 instances only (IPv6 VMAC is not implemented yet)');
+    return null;
+  }
+  if (vmac.interface === iface) {
+    ctx.report(node, m.sub('vmac'), `the VMAC interface must not be the instance's own interface ${vmac.interface}`, ctx.describe(node));
+    return null;
+  }
+  if (unicast && !vmac.xmitBase) {
+    ctx.report(node, m.sub('vmac'), 'with unicast_peers the adverts must go out of the parent interface: set vmac.xmit_base: true (as Keepalived requires vmac_xmit_base with unicast peers)', ctx.describe(node));
+  }
+  return vmac;
+}
+
 function readInstance(ctx: Ctx, node: Node, path: string): InstanceRead | undefined {
   const m = map(KEYS.instance)(ctx, node, path);
   if (!m) return undefined;
@@ -134,6 +167,7 @@ function readInstance(ctx: Ctx, node: Node, path: string): InstanceRead | undefi
   const track = readTrack(m.opt('track', map(KEYS.track)));
   const announce = readAnnounce(m.opt('announce', map(KEYS.announce)));
   const notify = readNotify(m.opt('notify', map(KEYS.notify)));
+  const vmac = readVmac(m, family, vridAt?.value ?? 0, iface, peers.length > 0);
   if (!preempt && priority === 255) {
     ctx.report(m.nodeFor('preempt'), m.sub('preempt'), 'the address owner (priority 255) always preempts; preempt: false contradicts priority 255');
   }
@@ -157,6 +191,7 @@ function readInstance(ctx: Ctx, node: Node, path: string): InstanceRead | undefi
     track: track.track,
     announce,
     notify,
+    vmac,
   };
   return { config, nameAt, vridAt, addresses, tracked: track.virtualServerRefs };
 }

@@ -7,7 +7,7 @@ import { validateConfigText } from '../config/validate.js';
 import type { ConfigLoadResult } from '../config/types.js';
 import { emitYaml } from './emit.js';
 import { readGlobals } from './map-global.js';
-import { type InstanceAcc, readInstance, readScript, type ScriptDef } from './map-instance.js';
+import { type FileDef, type InstanceAcc, type ProcessDef, readFileDef, readInstance, readProcess, readScript, type ScriptDef } from './map-instance.js';
 import { finishInstance, finishSyncDaemon, finishSyncGroup, type NameMap, readSyncGroup, warnVersion } from './map-vrrp.js';
 import { expandGroup, vsKeys } from './map-vs-group.js';
 import { finishVirtualServer, readVirtualServer, vsName, vsProtocol } from './map-vs.js';
@@ -48,6 +48,8 @@ export type ImportResult =
 interface Collected {
   readonly globals: Globals;
   readonly scripts: Map<string, ScriptDef>;
+  readonly processes: Map<string, ProcessDef>;
+  readonly files: Map<string, FileDef>;
   readonly instances: InstanceAcc[];
   readonly groups: ReturnType<typeof readSyncGroup>[];
   readonly virtualServers: { stmt: Stmt; acc: ReturnType<typeof readVirtualServer> }[];
@@ -58,6 +60,9 @@ function topHandlers(cx: Collector): Readonly<Record<string, (s: Stmt, c: Collec
   return {
     global_defs: (s, c) => { readGlobals(cx, s, c.globals); },
     vrrp_script: (s, c) => { c.scripts.set(s.args[0] ?? '', readScript(cx, s)); },
+    vrrp_track_process: (s, c) => { c.processes.set(s.args[0] ?? '', readProcess(cx, s)); },
+    track_file: (s, c) => { c.files.set(s.args[0] ?? '', readFileDef(cx, s)); },
+    vrrp_track_file: (s, c) => { c.files.set(s.args[0] ?? '', readFileDef(cx, s)); },
     vrrp_instance: (s, c) => { c.instances.push(readInstance(cx, s)); },
     vrrp_sync_group: (s, c) => { c.groups.push(readSyncGroup(cx, s)); },
     virtual_server: (s, c) => { c.virtualServers.push({ stmt: s, acc: readVirtualServer(cx, s) }); },
@@ -97,7 +102,7 @@ function buildRoot(cx: Collector, c: Collected, opts: ImportOptions, file: strin
   if (rid === null) cx.warn({ file, line: 0, column: 0 }, `no router_id: node is '${node}' (this machine's hostname, Keepalived's default); set node to the director's name`);
   else if (node !== rid.value) cx.warn(rid.loc, `router_id '${rid.value}' is written as node '${node}' (lvs-ha names use letters, digits, _ . -)`);
   warnVersion(cx, c.globals, c.instances);
-  const instances = c.instances.map((i) => finishInstance(cx, i, c.scripts, c.globals, names));
+  const instances = c.instances.map((i) => finishInstance(cx, i, c.scripts, c.globals, names, { processes: c.processes, files: c.files }));
   const groups = c.groups.map((g) => finishSyncGroup(cx, g, names)).filter((g): g is YamlMap => g !== null);
   const root: YamlMap = { node };
   if (instances.length > 0) {
@@ -198,7 +203,7 @@ export function importKeepalived(path: string, fs: SourceFs, opts: ImportOptions
   if (parsed.droppedConditionals > 0 && configId === null) {
     cx.warn({ file: path, line: 0, column: 0 }, `${parsed.droppedConditionals} conditional line(s) (@id) do not apply with no config id (there is no unconditional router_id; pass --config-id) and were skipped`);
   }
-  const c: Collected = { globals: emptyGlobals(), scripts: new Map(), instances: [], groups: [], virtualServers: [], vsGroups: new Map() };
+  const c: Collected = { globals: emptyGlobals(), scripts: new Map(), processes: new Map(), files: new Map(), instances: [], groups: [], virtualServers: [], vsGroups: new Map() };
   findPlaceholders(cx, parsed.stmts, null);
   dispatch(cx, 'top', parsed.stmts, topHandlers(cx), c);
   const root = buildRoot(cx, c, opts, path);

@@ -78,6 +78,9 @@ export const KEEPALIVED_KEYWORDS: Readonly<Record<string, readonly string[]>> = 
     'lthreshold', 'lvs_method', 'notify_down', 'notify_up', 'retry', 'smtp_alert', 'snmp_name', 'uthreshold',
     'virtualhost', 'warmup', 'weight',
   ],
+  track_file: [
+    'file', 'init_file', 'weight',
+  ],
   top: [
     'SSL', 'bfd_instance', 'child_wait_time', 'garp_group', 'global_defs', 'instance', 'interface_up_down_delays',
     'linkbeat_interfaces', 'linkbeat_use_polling', 'namespace_with_ipsets', 'net_namespace', 'net_namespace_ipvs',
@@ -110,6 +113,9 @@ export const KEEPALIVED_KEYWORDS: Readonly<Record<string, readonly string[]>> = 
   ],
   vrrp_script: [
     'fall', 'init_fail', 'interval', 'rise', 'script', 'timeout', 'user', 'weight',
+  ],
+  vrrp_track_process: [
+    'delay', 'fork_delay', 'full_command', 'param_match', 'process', 'quorum', 'quorum_max', 'terminate_delay', 'weight',
   ],
   vrrp_sync_group: [
     'global_tracking', 'group', 'notify', 'notify_backup', 'notify_fault', 'notify_master', 'notify_priority_changes',

@@ -16,6 +16,29 @@ export interface ScriptDef {
   fall: number | undefined;
 }
 
+/** A vrrp_track_process block. */
+export interface ProcessDef {
+  readonly name: string;
+  readonly loc: Loc;
+  process: string[] | null;
+  processLoc?: Loc;
+  paramMatch: 'exact' | 'initial' | 'partial';
+  fullCommand: boolean;
+  /** Keepalived's default weight of a tracked process is 1. */
+  weight: number;
+  quorum: number | undefined;
+  quorumMax: number | undefined;
+}
+
+/** A track_file (vrrp_track_file) block. */
+export interface FileDef {
+  readonly name: string;
+  readonly loc: Loc;
+  file: string | null;
+  /** Keepalived's default: 1. `reverse` negates it. */
+  weight: number;
+}
+
 export interface Tracked {
   readonly name: string;
   readonly loc: Loc;
@@ -43,6 +66,11 @@ export interface InstanceAcc {
   vips: { text: string; loc: Loc; excluded: boolean }[];
   trackIfs: Tracked[];
   trackScripts: Tracked[];
+  trackProcesses: Tracked[];
+  trackFiles: Tracked[];
+  /** use_vmac [NAME] and vmac_xmit_base. */
+  vmac?: { name: string | undefined; loc: Loc } | undefined;
+  vmacXmitBase?: Loc | undefined;
   notify?: string[] | undefined;
   /** notify_master, notify_backup, notify_fault, notify_stop: run as written, as in Keepalived. */
   notifyState: { master?: string[]; backup?: string[]; fault?: string[]; stop?: string[] };
@@ -93,23 +121,72 @@ function scriptSeconds(cx: Collector, s: Stmt): number | undefined {
   return 1000;
 }
 
+export function processHandlers(cx: Collector): Readonly<Record<string, Handler<ProcessDef>>> {
+  return {
+    // `process NAME [PARAM ...]`: the name alone matches comm; with parameters the command line.
+    process: (s, d) => {
+      d.process = s.args.length > 0 ? [...s.args] : d.process;
+      d.processLoc = s.loc;
+    },
+    param_match: (s, d) => {
+      const v = s.args[0];
+      if (v === 'partial' || v === 'initial') d.paramMatch = v;
+      else cx.warn(argLoc(s), `vrrp_track_process ${d.name}: param_match '${v ?? ''}' is neither initial nor partial; ignored`);
+    },
+    full_command: (_s, d) => { d.fullCommand = true; },
+    weight: (s, d) => {
+      d.weight = kaNumber(cx, s, { min: -254, max: 254, invalid: { refuse: 'rejects it' } }) ?? d.weight;
+      if (s.args[1] === 'reverse') cx.error(argLoc(s, 1), `vrrp_track_process ${d.name}: weight ... reverse is not supported by lvs-ha; write the weight without reverse, and check what the pair should do`);
+    },
+    quorum: (s, d) => { d.quorum = kaNumber(cx, s, { min: 0, max: 65535, invalid: { refuse: 'rejects it' } }) ?? d.quorum; },
+    quorum_max: (s, d) => { d.quorumMax = kaNumber(cx, s, { min: 0, max: 65535, invalid: { refuse: 'rejects it' } }) ?? d.quorumMax; },
+  };
+}
+
+export function readProcess(cx: Collector, s: Stmt): ProcessDef {
+  const d: ProcessDef = { name: s.args[0] ?? '', loc: s.loc, process: null, paramMatch: 'exact', fullCommand: false, weight: 1, quorum: undefined, quorumMax: undefined };
+  dispatch(cx, 'vrrp_track_process', s.block ?? [], processHandlers(cx), d);
+  return d;
+}
+
+export function fileHandlers(cx: Collector): Readonly<Record<string, Handler<FileDef>>> {
+  return {
+    file: (s, d) => { d.file = arg(cx, s) ?? d.file; },
+    weight: (s, d) => {
+      const n = kaNumber(cx, s, { min: -254, max: 254, lvsHaLimit: true, invalid: { refuse: '(lvs-ha takes -254..254: a larger multiplier only ever means FAULT)' } });
+      if (n !== undefined) d.weight = s.args[1] === 'reverse' ? -n : n;
+    },
+  };
+}
+
+export function readFileDef(cx: Collector, s: Stmt): FileDef {
+  const d: FileDef = { name: s.args[0] ?? '', loc: s.loc, file: null, weight: 1 };
+  dispatch(cx, 'track_file', s.block ?? [], fileHandlers(cx), d);
+  return d;
+}
+
 export function readScript(cx: Collector, s: Stmt): ScriptDef {
   const d: ScriptDef = { name: s.args[0] ?? '', loc: s.loc, command: null, intervalMs: SCRIPT_DEFAULTS.intervalMs, timeoutMs: null, weight: SCRIPT_DEFAULTS.weight, rise: undefined, fall: undefined };
   dispatch(cx, 'vrrp_script', s.block ?? [], scriptHandlers(cx), d);
   return d;
 }
 
-/** `NAME [weight N [reverse]]` entries of track_interface / track_script. */
+/**
+ * `NAME [weight N [reverse]]` entries of track_interface / track_script / track_process /
+ * track_file. A track_file's weight is a multiplier, so `reverse` simply negates it there.
+ */
 function trackedList(cx: Collector, s: Stmt): Tracked[] {
+  const isFile = s.keyword === 'track_file';
   return blockWords(s).map(({ words, loc }) => {
     const [name = '', kw, value, rev] = words;
     let weight: number | undefined;
     if (kw === 'weight') {
       const n = parseInt10(value);
+      const max = isFile ? 254 : 253;
       // Keepalived: "weight must be between [-253..253] inclusive, ignoring..."
-      if (n === null || n < -253 || n > 253) cx.error(loc, `${s.keyword} ${name}: weight '${value ?? ''}' is not an integer -253..253: Keepalived rejects it ("weight must be between [-253..253] inclusive"); write a weight in that range`);
-      else weight = n;
-      if (rev === 'reverse') cx.error(loc, `${s.keyword} ${name}: 'reverse' (priority raised on failure) is not supported by lvs-ha; write the weight without reverse, and check what the pair should do`);
+      if (n === null || n < -max || n > max) cx.error(loc, `${s.keyword} ${name}: weight '${value ?? ''}' is not an integer -${String(max)}..${String(max)}: Keepalived rejects it ("weight must be between [-${String(max)}..${String(max)}] inclusive"); write a weight in that range`);
+      else weight = isFile && rev === 'reverse' ? -n : n;
+      if (rev === 'reverse' && !isFile) cx.error(loc, `${s.keyword} ${name}: 'reverse' (priority raised on failure) is not supported by lvs-ha; write the weight without reverse, and check what the pair should do`);
     } else if (kw !== undefined) {
       cx.warn(loc, `${s.keyword} ${name}: unknown option '${kw}'; ignored`);
     }
@@ -238,6 +315,17 @@ export function instanceHandlers(cx: Collector): Readonly<Record<string, Handler
     virtual_ipaddress_excluded: (s, a) => { readVips(cx, s, a, true); },
     track_interface: (s, a) => { a.trackIfs.push(...trackedList(cx, s)); },
     track_script: (s, a) => { a.trackScripts.push(...trackedList(cx, s)); },
+    track_process: (s, a) => { a.trackProcesses.push(...trackedList(cx, s)); },
+    track_file: (s, a) => { a.trackFiles.push(...trackedList(cx, s)); },
+    // use_vmac [NAME] [MAC]: the name is kept; a MAC other than the RFC one is not possible in lvs-ha.
+    use_vmac: (s, a) => {
+      const isMac = (w: string | undefined): boolean => w !== undefined && /^[0-9a-f]{2}(:[0-9a-f]{2}){4,5}$/i.test(w);
+      const name = isMac(s.args[0]) ? undefined : s.args[0];
+      const mac = s.args.find(isMac);
+      if (mac !== undefined) cx.warn(s.loc, `use_vmac: lvs-ha always uses the RFC virtual MAC 00:00:5e:00:01:VRID; the MAC ${mac} is dropped`);
+      a.vmac = { name, loc: s.loc };
+    },
+    vmac_xmit_base: (s, a) => { a.vmacXmitBase = s.loc; },
     notify: (s, a) => { notify(cx, s, a); },
     notify_master: (s, a) => { notifyState(cx, s, a, 'master'); },
     notify_backup: (s, a) => { notifyState(cx, s, a, 'backup'); },
@@ -254,7 +342,7 @@ export function instanceHandlers(cx: Collector): Readonly<Record<string, Handler
 }
 
 export function readInstance(cx: Collector, s: Stmt): InstanceAcc {
-  const acc: InstanceAcc = { name: s.args[0] ?? '', loc: s.loc, preempt: true, peers: [], vips: [], trackIfs: [], trackScripts: [], announce: {}, notifyState: {} };
+  const acc: InstanceAcc = { name: s.args[0] ?? '', loc: s.loc, preempt: true, peers: [], vips: [], trackIfs: [], trackScripts: [], trackProcesses: [], trackFiles: [], announce: {}, notifyState: {} };
   const block = s.block ?? [];
   // The interface first, so that `dev IFACE` on a virtual address can be recognised wherever it is written.
   const ifaceStmt = block.find((c) => c.keyword === 'interface');

@@ -1,5 +1,5 @@
 /** Finish VRRP: instances (with their tracked scripts), sync groups and the sync daemon into lvs-ha YAML. */
-import { ipFamily, type InstanceAcc, type ScriptDef, type Tracked } from './map-instance.js';
+import { ipFamily, type FileDef, type InstanceAcc, type ProcessDef, type ScriptDef, type Tracked } from './map-instance.js';
 import type { Globals, YamlMap } from './model.js';
 import type { Loc, Stmt } from './types.js';
 import { blockWords, type Collector, dispatch, durationText, toName } from './values.js';
@@ -42,9 +42,17 @@ function addresses(cx: Collector, a: InstanceAcc): { family: 'ipv4' | 'ipv6'; li
   return { family, list };
 }
 
+/** The vrrp_track_process and track_file blocks, by name. */
+export interface TrackDefs {
+  readonly processes: ReadonlyMap<string, ProcessDef>;
+  readonly files: ReadonlyMap<string, FileDef>;
+}
+
 interface TrackOut {
   interfaces: YamlMap[];
   scripts: YamlMap[];
+  processes: YamlMap[];
+  files: YamlMap[];
   /** Sum of the positive Keepalived weights, moved into the base priority. */
   raise: number;
 }
@@ -72,9 +80,54 @@ function trackScript(cx: Collector, t: Tracked, def: ScriptDef | undefined, weig
   return out;
 }
 
+const COMM_MAX = 15;
+
+function trackProcess(cx: Collector, t: Tracked, def: ProcessDef | undefined, weight: number): YamlMap | null {
+  if (def === undefined) {
+    cx.warn(t.loc, `track_process ${t.name}: no vrrp_track_process of that name; dropped`);
+    return null;
+  }
+  if (def.process === null) {
+    cx.warn(def.loc, `vrrp_track_process ${def.name}: no process line; not tracked`);
+    return null;
+  }
+  const [first = '', ...params] = def.process;
+  const out: YamlMap = cx.origin({ name: toName(def.name) }, def.loc);
+  if (params.length === 0 && !def.fullCommand && def.paramMatch === 'exact') {
+    if (Buffer.byteLength(first) > COMM_MAX) {
+      cx.warn(def.processLoc ?? def.loc, `vrrp_track_process ${def.name}: process '${first}' is longer than the ${String(COMM_MAX)} bytes the kernel keeps of a process name, so it can never match by name; matched as command_line [${first}] (the program path) instead`);
+      out.command_line = [first];
+      out.match = 'prefix';
+    } else out.process = first;
+  } else {
+    // full_command: the process string is the whole command line (split at spaces here).
+    out.command_line = def.fullCommand && params.length === 0 ? first.split(/\s+/).filter((w) => w !== '') : [first, ...params];
+    if (def.paramMatch !== 'exact') {
+      out.match = 'prefix';
+      if (def.paramMatch === 'initial') cx.warn(def.loc, `vrrp_track_process ${def.name}: param_match initial (the last parameter may be longer) becomes match: prefix, where every given parameter must match whole`);
+    }
+  }
+  if (def.quorum !== undefined) out.quorum = def.quorum;
+  if (def.quorumMax !== undefined) out.quorum_max = def.quorumMax;
+  out.weight = weight;
+  return out;
+}
+
+function trackFile(cx: Collector, t: Tracked, def: FileDef | undefined, weight: number): YamlMap | null {
+  if (def === undefined) {
+    cx.warn(t.loc, `track_file ${t.name}: no track_file block of that name; dropped`);
+    return null;
+  }
+  if (def.file === null) {
+    cx.warn(def.loc, `track_file ${def.name}: no file line; not tracked`);
+    return null;
+  }
+  return cx.origin({ name: toName(def.name), path: def.file, weight }, def.loc);
+}
+
 /** Positive Keepalived weights (added while up) become a raised base and a negative weight (taken away on failure). */
-function tracks(cx: Collector, a: InstanceAcc, scripts: ReadonlyMap<string, ScriptDef>, owner: boolean): TrackOut {
-  const out: TrackOut = { interfaces: [], scripts: [], raise: 0 };
+function tracks(cx: Collector, a: InstanceAcc, scripts: ReadonlyMap<string, ScriptDef>, defs: TrackDefs, owner: boolean): TrackOut {
+  const out: TrackOut = { interfaces: [], scripts: [], processes: [], files: [], raise: 0 };
   const lvsWeight = (w: number, t: Tracked): number | null => {
     if (owner && w !== 0) {
       cx.warn(t.loc, `track ${t.name} weight ${w}: Keepalived never changes the priority of an address owner (priority 255); dropped`);
@@ -96,6 +149,23 @@ function tracks(cx: Collector, a: InstanceAcc, scripts: ReadonlyMap<string, Scri
     const w = lvsWeight(t.weight ?? def?.weight ?? 0, t);
     const s = w === null ? null : trackScript(cx, t, def, w);
     if (s) out.scripts.push(s);
+  }
+  for (const t of a.trackProcesses) {
+    const def = defs.processes.get(t.name);
+    const w = lvsWeight(t.weight ?? def?.weight ?? 1, t);
+    const p = w === null ? null : trackProcess(cx, t, def, w);
+    if (p) out.processes.push(p);
+  }
+  for (const t of a.trackFiles) {
+    // A file's weight multiplies its value (the same in lvs-ha): no base-priority conversion.
+    const def = defs.files.get(t.name);
+    const w = t.weight ?? def?.weight ?? 1;
+    if (owner && w !== 0) {
+      cx.warn(t.loc, `track_file ${t.name} weight ${String(w)}: Keepalived never changes the priority of an address owner (priority 255); dropped`);
+      continue;
+    }
+    const f = trackFile(cx, t, def, w);
+    if (f) out.files.push(f);
   }
   return out;
 }
@@ -157,7 +227,7 @@ export function warnVersion(cx: Collector, g: Globals, instances: readonly Insta
   cx.warn(first.loc, `VRRP version: ${why} (${names}); lvs-ha speaks VRRPv3 only, so a Keepalived peer still speaking VRRPv2 will not interoperate: migrate both directors together`);
 }
 
-export function finishInstance(cx: Collector, a: InstanceAcc, scripts: ReadonlyMap<string, ScriptDef>, g: Globals, names: NameMap): YamlMap {
+export function finishInstance(cx: Collector, a: InstanceAcc, scripts: ReadonlyMap<string, ScriptDef>, g: Globals, names: NameMap, defs: TrackDefs = { processes: new Map(), files: new Map() }): YamlMap {
   const name = toName(a.name);
   if (name !== a.name) cx.warn(a.loc, `vrrp_instance '${a.name}' is named '${name}' (lvs-ha names use letters, digits, _ . -)`);
   names.instances.set(a.name, name);
@@ -166,7 +236,7 @@ export function finishInstance(cx: Collector, a: InstanceAcc, scripts: ReadonlyM
   const out: YamlMap = cx.origin({ name, interface: a.iface, vrid: a.vrid }, a.loc);
   stateNote(cx, a, out);
   const { family, list } = addresses(cx, a);
-  const t = tracks(cx, a, scripts, a.priority === 255);
+  const t = tracks(cx, a, scripts, defs, a.priority === 255);
   out.priority = priority(cx, a, t.raise, out);
   out.advert_interval = advertInterval(cx, a);
   const preempts = preempt(cx, a);
@@ -183,6 +253,8 @@ export function finishInstance(cx: Collector, a: InstanceAcc, scripts: ReadonlyM
   const track: YamlMap = {};
   if (t.interfaces.length > 0) track.interfaces = t.interfaces;
   if (t.scripts.length > 0) track.scripts = t.scripts;
+  if (t.processes.length > 0) track.processes = t.processes;
+  if (t.files.length > 0) track.files = t.files;
   if (Object.keys(track).length > 0) out.track = track;
   out.announce = announce(g, a, family);
   const notifyOut: YamlMap = {};
@@ -192,7 +264,24 @@ export function finishInstance(cx: Collector, a: InstanceAcc, scripts: ReadonlyM
     if (argv !== undefined) notifyOut[state] = argv;
   }
   if (Object.keys(notifyOut).length > 0) out.notify = notifyOut;
+  vmac(cx, a, family, out);
   return out;
+}
+
+/** use_vmac / vmac_xmit_base into vmac (IPv4 only in lvs-ha). */
+function vmac(cx: Collector, a: InstanceAcc, family: 'ipv4' | 'ipv6', out: YamlMap): void {
+  if (!a.vmac) {
+    if (a.vmacXmitBase) cx.warn(a.vmacXmitBase, 'vmac_xmit_base without use_vmac has no effect; dropped');
+    return;
+  }
+  if (family === 'ipv6') {
+    cx.warn(a.vmac.loc, 'use_vmac on an IPv6 instance: lvs-ha has no IPv6 VMAC yet; dropped (the VIPs stay on the interface, announced with unsolicited NAs)');
+    return;
+  }
+  const v: YamlMap = {};
+  if (a.vmac.name !== undefined) v.interface = a.vmac.name;
+  if (a.vmacXmitBase) v.xmit_base = true;
+  out.vmac = Object.keys(v).length > 0 ? v : true;
 }
 
 interface GroupAcc {

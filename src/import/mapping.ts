@@ -9,6 +9,8 @@ export type Context =
   | 'top'
   | 'global_defs'
   | 'vrrp_script'
+  | 'vrrp_track_process'
+  | 'track_file'
   | 'vrrp_instance'
   | 'vrrp_sync_group'
   | 'virtual_server'
@@ -46,9 +48,9 @@ const TOP: readonly Row[] = [
   ['static_ipaddress', 'dropped', '', 'lvs-ha manages only virtual addresses; configure static addresses in the OS'],
   ['static_routes', 'dropped', '', 'configure routes in the OS'],
   ['static_rules', 'dropped', '', 'configure policy rules in the OS'],
-  ['vrrp_track_process', 'dropped', '', 'use a track script that checks the process'],
-  ['vrrp_track_file', 'dropped', '', 'use a track script that reads the file'],
-  ['track_file', 'dropped', '', 'use a track script that reads the file'],
+  ['vrrp_track_process', 'mapped', 'vrrp.instances[].track.processes[]', 'copied into every instance that tracks it; a /proc scan every second (Keepalived: process events)'],
+  ['vrrp_track_file', 'mapped', 'vrrp.instances[].track.files[]', 'the deprecated name of track_file'],
+  ['track_file', 'mapped', 'vrrp.instances[].track.files[]', 'copied into every instance that tracks it'],
   ['garp_group', 'dropped', '', 'announcements are per instance (announce)'],
   ['net_namespace', 'dropped', '', 'run lvs-ha inside the namespace instead (systemd NetworkNamespacePath)'],
   ['bfd_instance', 'dropped', '', 'lvs-ha has no BFD'],
@@ -103,6 +105,24 @@ const SCRIPT: readonly Row[] = [
   ['init_fail', 'dropped', '', 'a script is unknown until its first result'],
 ];
 
+const PROCESS: readonly Row[] = [
+  ['process', 'changed', 'track.processes[].process / command_line', 'a name alone: process (the exact comm, at most 15 bytes); with parameters or full_command: command_line'],
+  ['param_match', 'changed', 'track.processes[].match', 'partial and initial become prefix (initial: the last parameter must then match whole)'],
+  ['full_command', 'mapped', 'track.processes[].command_line', 'the process string split at spaces'],
+  ['weight', 'changed', 'track.processes[].weight', 'Keepalived default 1; positive weights become a higher base priority and a negative weight (see the notes)'],
+  ['quorum', 'mapped', 'track.processes[].quorum', ''],
+  ['quorum_max', 'mapped', 'track.processes[].quorum_max', ''],
+  ['fork_delay', 'dropped', '', 'lvs-ha counts processes every interval (1 s); no delay'],
+  ['terminate_delay', 'dropped', '', 'lvs-ha counts processes every interval (1 s); no delay'],
+  ['delay', 'dropped', '', 'lvs-ha counts processes every interval (1 s); no delay'],
+];
+
+const FILE: readonly Row[] = [
+  ['file', 'mapped', 'track.files[].path', ''],
+  ['weight', 'mapped', 'track.files[].weight', 'value x weight, as Keepalived; reverse becomes a negative weight'],
+  ['init_file', 'dropped', '', 'lvs-ha does not create or write the file: create it with its initial value beforehand'],
+];
+
 const INSTANCE: readonly Row[] = [
   ['interface', 'mapped', 'interface', ''],
   ['state', 'changed', '', 'lvs-ha has no initial state: every instance starts as BACKUP and the priority elects the master (priority 255 starts as master)'],
@@ -135,13 +155,13 @@ const INSTANCE: readonly Row[] = [
   ['version', 'changed', '', 'lvs-ha speaks VRRPv3 only'],
   ['garp_master_delay', 'dropped', '', 'no delayed second burst; use announce.refresh'],
   ['authentication', 'dropped', '', 'VRRPv3 has no authentication (RFC 5798); use unicast peers or a dedicated VLAN'],
-  ['use_vmac', 'dropped', '', 'lvs-ha does not create VRRP MAC interfaces'],
-  ['vmac_xmit_base', 'dropped', '', 'lvs-ha does not create VRRP MAC interfaces'],
+  ['use_vmac', 'mapped', 'vmac', 'the name becomes vmac.interface; a MAC other than the RFC one is dropped (warned); IPv4 instances only'],
+  ['vmac_xmit_base', 'mapped', 'vmac.xmit_base', ''],
   ['smtp_alert', 'dropped', '', SMTP],
   ['virtual_routes', 'dropped', '', 'configure routes in the OS (or in the notify command)'],
   ['virtual_rules', 'dropped', '', 'configure policy rules in the OS (or in the notify command)'],
-  ['track_process', 'dropped', '', 'use a track script'],
-  ['track_file', 'dropped', '', 'use a track script'],
+  ['track_process', 'changed', 'track.processes', 'the vrrp_track_process is copied in; weight overrides its weight; positive weights see the notes'],
+  ['track_file', 'mapped', 'track.files', 'the track_file is copied in; weight (reverse: negated) overrides its weight'],
   ['track_bfd', 'dropped', '', 'lvs-ha has no BFD'],
   ['dont_track_primary', 'dropped', '', 'the instance interface is always tracked (weight 0: down = FAULT)'],
   ['mcast_src_ip', 'dropped', '', 'the source is the primary address of the interface'],
@@ -290,6 +310,8 @@ export const MAPPING: readonly MappingRow[] = [
   ...rows('top', TOP),
   ...rows('global_defs', GLOBAL),
   ...rows('vrrp_script', SCRIPT),
+  ...rows('vrrp_track_process', PROCESS),
+  ...rows('track_file', FILE),
   ...rows('vrrp_instance', INSTANCE),
   ...rows('vrrp_sync_group', SYNC_GROUP),
   ...rows('virtual_server', VS),

@@ -24,6 +24,10 @@ import type { TransitionNotice } from './runner.js';
 import type { RunnerOs } from './runner-os.js';
 import { syncGroupFollowUps } from './sync-group.js';
 import type { ProcessUser } from '../os/process.js';
+import { demoteThread, ProcessScanner, ProcessWatch, type ScanFn } from './track/process-watch.js';
+import { openVmacManager, type VmacManager } from '../os/vmac.js';
+import { VmacHost } from './vmac-host.js';
+import { openRouteWatcher, routeKeyText, type RouteKey, type RouteWatcher } from '../os/routes.js';
 
 /** How often an instance that could not start (missing interface, no address) is retried. */
 export const START_RETRY_MS = 2000;
@@ -43,6 +47,12 @@ export interface VrrpEngineOptions {
   readonly onTransition?: (notice: TransitionNotice) => void;
   /** See RunnerPorts.afterIo (production: setImmediate). */
   readonly afterIo?: (fn: () => void) => void;
+  /** The route watcher, opened when an instance first tracks a route (default: rtnetlink). */
+  readonly openRoutes?: () => RouteWatcher;
+  /** VMAC interfaces, opened when an instance first has one (default: rtnetlink). */
+  readonly openVmacs?: () => VmacManager;
+  /** The /proc scan for tracked processes (default: a worker thread). */
+  readonly scanProcesses?: ScanFn;
 }
 
 export class VrrpEngine {
@@ -59,9 +69,27 @@ export class VrrpEngine {
   private readonly verdicts = new Map<string, { priorityDelta: number; fault: boolean }>();
   readonly notify: NotifyQueue;
   private readonly log: Logger;
+  private readonly processes: ProcessWatch;
+  private readonly scanner: ProcessScanner | null = null;
+  private routes: RouteWatcher | null = null;
+  private readonly vmacs: VmacHost;
+  /** Route keys whose presence the watcher answered (the others are unknown yet). */
+  private routesKnown = new Set<string>();
 
   constructor(private readonly options: VrrpEngineOptions) {
     this.log = options.logger.child({ component: 'vrrp' });
+    let scan = options.scanProcesses;
+    if (!scan) {
+      const scanner = new ProcessScanner(options.clock, (tid) => {
+        void demoteThread(tid).then((problem) => {
+          if (problem !== null) this.log.warn({ tid, err: problem }, 'cannot lower the scheduling of the process-scan thread');
+        });
+      });
+      this.scanner = scanner;
+      scan = (patterns) => scanner.scan(patterns);
+    }
+    this.vmacs = new VmacHost(options.openVmacs ?? openVmacManager, this.log.child({ part: 'vmac' }));
+    this.processes = new ProcessWatch(options.clock, this.log.child({ part: 'processes' }), scan);
     this.notify = new NotifyQueue(options.clock, this.log.child({ part: 'notify' }), () => this.scriptUser());
   }
 
@@ -92,6 +120,7 @@ export class VrrpEngine {
     }
     if (wanted.size === 0) return;
     const os = await this.ensureOs();
+    await this.watchRoutes(config);
     for (const instance of config.vrrp.instances) {
       const slot = this.slots.get(instance.name);
       if (slot) slot.reconfigure(config, instance);
@@ -100,8 +129,39 @@ export class VrrpEngine {
     await this.startPending();
   }
 
+  /** Watch the routes every instance tracks (opening the watcher on first need); bounded by errors only. */
+  private async watchRoutes(config: Config): Promise<void> {
+    const keys: RouteKey[] = config.vrrp.instances.flatMap((i) => i.track.routes);
+    if (keys.length === 0 && !this.routes) return;
+    if (!this.routes) {
+      try {
+        const watcher = (this.options.openRoutes ?? openRouteWatcher)();
+        watcher.onChange((key, present) => {
+          for (const slot of this.slots.values()) slot.onRoute(key, present);
+        });
+        watcher.onError((err) => {
+          this.log.error({ err: describeError(err) }, 'route watcher error');
+        });
+        this.routes = watcher;
+      } catch (err) {
+        this.log.error({ err: describeError(err) }, 'cannot watch routes; tracked routes keep their state');
+        return;
+      }
+    }
+    try {
+      await this.routes.watch(keys);
+      this.routesKnown = new Set(keys.map(routeKeyText));
+    } catch (err) {
+      this.log.error({ err: describeError(err) }, 'cannot read the routing tables; tracked routes keep their state');
+    }
+    for (const slot of this.slots.values()) slot.refreshRoutes();
+  }
+
   private slotContext(os: RunnerOs): SlotContext {
     return {
+      vmacs: this.vmacs,
+      processes: this.processes,
+      routePresent: (key) => (this.routes && this.routesKnown.has(routeKeyText(key)) ? this.routes.present(key) : null),
       clock: this.options.clock,
       log: this.log,
       os,
@@ -248,6 +308,11 @@ export class VrrpEngine {
     await Promise.all([...this.slots.values()].map((slot) => slot.stop()));
     this.slots.clear();
     await this.notify.drain(NOTIFY_STOP_GRACE_MS);
+    this.processes.close();
+    this.scanner?.close();
+    this.routes?.close();
+    this.routes = null;
+    this.vmacs.close();
     this.unwatchLinks?.();
     this.os?.close();
     this.os = null;

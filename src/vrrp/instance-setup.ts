@@ -78,6 +78,12 @@ export interface BoundInterface {
   readonly mac: Uint8Array | undefined;
 }
 
+/** Where the VIPs live when not on the bound interface: the instance's VMAC. */
+export interface VipLink {
+  readonly ifindex: number;
+  readonly mac: Uint8Array;
+}
+
 export interface ResolvedInstance {
   readonly setup: RunnerSetup;
   readonly bound: BoundInterface;
@@ -88,15 +94,16 @@ export interface ResolvedInstance {
  * instance's socket builds a new one with this: VIPs, advert addresses, local VRIDs, the
  * checksum mode and the announcement frames follow the new config.
  */
-export function setupFor(config: Config, instance: VrrpInstanceConfig, bound: BoundInterface): RunnerSetup {
+export function setupFor(config: Config, instance: VrrpInstanceConfig, bound: BoundInterface, vipLink?: VipLink): RunnerSetup {
   const family = instance.family === 'ipv4' ? 4 : 6;
   const ipv6Source = family === 6 ? ipv6ToBytes(bound.sourceAddress) : undefined;
-  const announceFrames = bound.mac
+  const mac = vipLink ? vipLink.mac : bound.mac;
+  const announceFrames = mac
     ? buildAnnouncementFrames({
         family,
         vrid: instance.vrid,
         addresses: instance.virtualAddresses.map((v) => v.text),
-        interfaceMac: bound.mac,
+        interfaceMac: mac,
         useVirtualMac: false,
         ...(ipv6Source ? { ipv6Source } : {}),
       })
@@ -104,7 +111,7 @@ export function setupFor(config: Config, instance: VrrpInstanceConfig, bound: Bo
   return {
     config: instance,
     ipv4Checksum: config.vrrp.ipv4Checksum,
-    ifindex: bound.ifindex,
+    ifindex: vipLink ? vipLink.ifindex : bound.ifindex,
     primaryAddress: bound.sourceAddress,
     advertAddresses: advertAddresses(instance),
     localVrids: localVridsFor(config, instance),
@@ -125,6 +132,7 @@ export function instanceKey(instance: VrrpInstanceConfig): string {
     vrid: instance.vrid,
     unicastSource: instance.unicastSource?.text ?? null,
     unicastPeers: instance.unicastPeers.map((p) => p.text).sort(),
+    vmac: instance.vmac,
   });
 }
 

@@ -16,14 +16,21 @@ import { countersJson } from './runner-counters.js';
 import { InstanceRunner, type RunnerSetup, type TransitionNotice } from './runner.js';
 import type { RunnerOs } from './runner-os.js';
 import type { ProcessUser } from '../os/process.js';
+import type { VmacHost, VmacLink } from './vmac-host.js';
 import { ScriptSet } from './track/script-set.js';
 import { ScriptTracker } from './track/scripts.js';
+import { FileWatchSet } from './track/files.js';
+import type { ProcessWatch } from './track/process-watch.js';
+import { quorumMet } from './track/processes.js';
 import { InstanceTracker, type TrackKind } from './track/tracker.js';
+import { routeKeyText, type RouteKey } from '../os/routes.js';
 
 /** How long a graceful stop waits for the priority-0 advert and the VIP removals. */
 export const SETTLE_TIMEOUT_MS = 2000;
 /** How long resolving an instance's interface and addresses may take before a retry. */
 export const RESOLVE_TIMEOUT_MS = 5000;
+/** How long a start waits for the first reading of tracked files and processes. */
+export const FIRST_READING_TIMEOUT_MS = 3000;
 
 export interface SlotContext {
   readonly clock: Clock;
@@ -34,6 +41,12 @@ export interface SlotContext {
   readonly dispatch: (instance: string, event: VrrpEvent) => void;
   readonly onTransition: (notice: TransitionNotice) => void;
   readonly afterIo?: (fn: () => void) => void;
+  /** The engine's VMACs. */
+  readonly vmacs: VmacHost;
+  /** One /proc scanner for every instance's tracked processes. */
+  readonly processes: ProcessWatch;
+  /** Whether a watched route is in its table; null while the route watcher has no answer yet. */
+  readonly routePresent: (key: RouteKey) => boolean | null;
 }
 
 /** Top-level settings of an instance that differ between two configs (for the reload log). */
@@ -47,13 +60,18 @@ export class InstanceSlot {
   private current: VrrpInstanceConfig;
   private full: Config;
   private bound: BoundInterface | null = null;
+  /** The instance's VMAC while it has one (VIPs and announcements go there). */
+  private vipLink: VmacLink | null = null;
   private readonly tracker: InstanceTracker;
   private readonly scripts: ScriptSet;
+  private readonly files: FileWatchSet;
   private stopped = false;
   private starting: Promise<void> | null = null;
   private rebinding: Promise<void> | null = null;
   /** The own interface was removed since the runner bound to it: rebind when it is up again. */
   private ownRemoved = false;
+  /** The first readings of files and processes were taken (once per slot). */
+  private readOnce = false;
   readonly log: Logger;
 
   constructor(full: Config, config: VrrpInstanceConfig, private readonly ctx: SlotContext) {
@@ -62,6 +80,57 @@ export class InstanceSlot {
     this.log = ctx.log.child({ instance: config.name });
     this.tracker = new InstanceTracker(config, (name) => this.linkUp(name));
     this.scripts = new ScriptSet((script) => this.scriptTracker(script));
+    this.files = new FileWatchSet(ctx.clock, this.log, (name, value) => {
+      this.trackValue(name, value);
+    });
+    this.files.sync(config.track.files);
+    this.watchProcesses();
+  }
+
+  private watchProcesses(): void {
+    const processes = this.current.track.processes;
+    this.ctx.processes.set(this.current.name, {
+      processes,
+      onCounts: (counts) => {
+        for (const p of this.current.track.processes) {
+          const count = counts.get(p.name);
+          if (count !== undefined) this.track('process', p.name, quorumMet(p, count));
+        }
+      },
+    });
+  }
+
+  /** Tracked routes as the route watcher sees them now (unknown ones are left as they are). */
+  refreshRoutes(): void {
+    for (const r of this.current.track.routes) {
+      const present = this.ctx.routePresent(r);
+      if (present !== null) this.track('route', r.name, r.expect === 'present' ? present : !present);
+    }
+  }
+
+  /** A watched route appeared or went (key: routeKeyText). */
+  onRoute(key: string, present: boolean): void {
+    for (const r of this.current.track.routes) {
+      if (routeKeyText(r) !== key) continue;
+      this.track('route', r.name, r.expect === 'present' ? present : !present);
+    }
+  }
+
+  /**
+   * Before the first start: files read and processes counted once (bounded), so the instance
+   * never claims MASTER on a priority its tracked objects are about to lower.
+   */
+  private async firstReadings(): Promise<void> {
+    const work: Promise<void>[] = [this.files.readAll()];
+    if (this.current.track.processes.length > 0) work.push(this.ctx.processes.refresh());
+    let cancel: () => void = () => undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      cancel = this.ctx.clock.setTimer(FIRST_READING_TIMEOUT_MS, () => { resolve(false); });
+    });
+    const done = await Promise.race([Promise.all(work).then(() => true), timeout]);
+    cancel();
+    if (!done) this.log.warn({ timeout_ms: FIRST_READING_TIMEOUT_MS }, 'tracked files or processes not read in time; starting with their current state');
+    this.refreshRoutes();
   }
 
   get config(): VrrpInstanceConfig {
@@ -96,17 +165,30 @@ export class InstanceSlot {
 
   private async tryStart(): Promise<void> {
     const { os } = this.ctx;
+    if (!this.readOnce) {
+      await this.firstReadings();
+      this.readOnce = true;
+      if (this.stopped) return;
+    }
     try {
       // The config may change (a reload) while the lookup runs: build the setup from the newest.
       const { bound } = await this.withTimeout(resolveInstance(this.full, this.current, os.addresses));
       if (this.stopped) return;
+      const vmac = this.current.vmac ? await this.withTimeout(this.ctx.vmacs.ensure(this.current, bound.ifindex)) : null;
+      this.vipLink = vmac;
+      if (this.isStopped()) {
+        await this.releaseVmac();
+        return;
+      }
+      // Adverts go out of the VMAC (source MAC the virtual one, RFC 9568 §7.3) unless xmit_base.
+      const via = vmac && !this.current.vmac?.xmitBase ? vmac : bound;
       const transport = os.openTransport(this.current.family, {
-        ifname: bound.ifname,
-        ifindex: bound.ifindex,
+        ifname: via.ifname,
+        ifindex: via.ifindex,
         sourceAddress: bound.sourceAddress,
         joinGroup: this.current.unicastPeers.length === 0,
       });
-      this.runner = this.newRunner(setupFor(this.full, this.current, bound), transport);
+      this.runner = this.newRunner(setupFor(this.full, this.current, bound, vmac ?? undefined), transport);
       this.bound = bound;
       this.ownRemoved = false;
       if (this.error !== null) this.log.info({ was: this.error }, 'instance can start now');
@@ -162,10 +244,13 @@ export class InstanceSlot {
     this.full = full;
     this.current = instance;
     this.tracker.reconfigure(instance, (name) => this.linkUp(name), this.runner === null);
+    this.files.sync(instance.track.files);
+    this.watchProcesses();
+    this.refreshRoutes();
     const { runner, bound } = this;
     if (!runner || !bound) return;
     this.scripts.sync(instance.track.scripts);
-    runner.reconfigure(setupFor(full, instance, bound));
+    runner.reconfigure(setupFor(full, instance, bound, this.vipLink ?? undefined));
     this.ctx.dispatch(this.name, { type: 'ConfigChanged', config: machineConfigFor(instance, bound.sourceAddress) });
     this.ctx.dispatch(this.name, { type: 'TrackChanged', ...this.tracker.verdict() });
   }
@@ -214,8 +299,16 @@ export class InstanceSlot {
 
   /** A tracked object changed: feed the machine the new verdict. */
   track(kind: TrackKind, name: string, healthy: boolean): void {
-    if (!this.tracker.set(kind, name, healthy) || !this.runner) return;
-    this.ctx.dispatch(this.name, { type: 'TrackChanged', ...this.tracker.verdict() });
+    if (!this.tracker.set(kind, name, healthy)) return;
+    this.log.info({ kind, name, healthy }, 'tracked object changed');
+    if (this.runner) this.ctx.dispatch(this.name, { type: 'TrackChanged', ...this.tracker.verdict() });
+  }
+
+  /** A tracked file's new value: feed the machine the new verdict. */
+  private trackValue(name: string, value: number): void {
+    if (!this.tracker.setValue(name, value)) return;
+    this.log.info({ kind: 'file', name, value }, 'tracked file changed');
+    if (this.runner) this.ctx.dispatch(this.name, { type: 'TrackChanged', ...this.tracker.verdict() });
   }
 
   tracks(kind: TrackKind, name: string): boolean {
@@ -228,13 +321,29 @@ export class InstanceSlot {
     await this.starting;
     await this.rebinding;
     this.scripts.stop();
+    this.files.stop();
+    this.ctx.processes.remove(this.current.name);
     await this.release();
   }
 
-  /** Shut the runner down (bounded wait for its sends and address changes) and close it. */
+  /** A method, not the field: the value changes across awaits. */
+  private isStopped(): boolean {
+    return this.stopped;
+  }
+
+  private async releaseVmac(): Promise<void> {
+    if (!this.vipLink) return;
+    this.vipLink = null;
+    await this.ctx.vmacs.release(this.name);
+  }
+
+  /** Shut the runner down (bounded wait for its sends and address changes) and close it; remove the VMAC. */
   private async release(): Promise<void> {
     const runner = this.runner;
-    if (!runner) return;
+    if (!runner) {
+      await this.releaseVmac();
+      return;
+    }
     this.ctx.dispatch(this.name, { type: 'Shutdown' });
     let cancel: () => void = () => undefined;
     const timeout = new Promise<void>((resolve) => {
@@ -245,6 +354,7 @@ export class InstanceSlot {
     runner.close();
     if (this.runner === runner) this.runner = null;
     this.bound = null;
+    await this.releaseVmac();
   }
 
   snapshot(): JsonObject {

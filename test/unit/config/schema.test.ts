@@ -153,6 +153,8 @@ const BAD: readonly (readonly [string, string, string])[] = [
   ['a host name where an address literal goes', 'node: d\n', 'node: d\ncontrol: { metrics_listen: localhost:9650 }\n'],
   ['scripts as root', 'node: d\n', 'node: d\nscripts: { user: root }\n'],
   ['unicast_source without unicast_peers', 'vrid: 51,', 'vrid: 51, unicast_source: 10.0.0.2,'],
+  ['a tracked process with both process and command_line', 'vrid: 51,', 'vrid: 51, track: { processes: [{ name: p, process: x, command_line: [/usr/bin/x] }] },'],
+  ['a tracked route without a prefix length', 'vrid: 51,', 'vrid: 51, track: { routes: [{ destination: 10.0.0.0 }] },'],
   ['a list where a mapping goes', 'node: d\n', 'node: d\nipvs: []\n'],
 ];
 
@@ -202,8 +204,11 @@ const FULL: Obj = {
   vrrp: {
     instances: [{
       name: 'w', interface: 'eth0', vrid: 1, virtual_addresses: ['10.0.0.200/24'],
-      track: { interfaces: [{ name: 'eth1' }], scripts: [{ name: 's', command: ['/bin/true'] }], virtual_servers: [{ name: 'http' }] },
-      announce: { repeat: 5 }, notify: { command: ['/bin/true'] },
+      track: {
+        interfaces: [{ name: 'eth1' }], scripts: [{ name: 's', command: ['/bin/true'] }], virtual_servers: [{ name: 'http' }],
+        routes: [{ destination: '0.0.0.0/0' }], processes: [{ name: 'p', process: 'haproxy' }], files: [{ name: 'f', path: '/run/prio' }],
+      },
+      announce: { repeat: 5 }, notify: { command: ['/bin/true'] }, vmac: { interface: 'vrrp.1' },
     }],
     sync_groups: [{ name: 'g', instances: ['w'] }],
   },
@@ -220,8 +225,10 @@ const FULL: Obj = {
 const WHERE: Readonly<Record<MappingName, Path>> = {
   top: [], control: ['control'], vrrp: ['vrrp'], instance: ['vrrp', 'instances', 0], track: ['vrrp', 'instances', 0, 'track'],
   trackInterface: ['vrrp', 'instances', 0, 'track', 'interfaces', 0], trackScript: ['vrrp', 'instances', 0, 'track', 'scripts', 0],
-  trackVirtualServer: ['vrrp', 'instances', 0, 'track', 'virtual_servers', 0], announce: ['vrrp', 'instances', 0, 'announce'],
-  notify: ['vrrp', 'instances', 0, 'notify'], syncGroup: ['vrrp', 'sync_groups', 0], ipvsSync: ['ipvs_sync'], ipvs: ['ipvs'],
+  trackVirtualServer: ['vrrp', 'instances', 0, 'track', 'virtual_servers', 0],
+  trackRoute: ['vrrp', 'instances', 0, 'track', 'routes', 0], trackProcess: ['vrrp', 'instances', 0, 'track', 'processes', 0],
+  trackFile: ['vrrp', 'instances', 0, 'track', 'files', 0], announce: ['vrrp', 'instances', 0, 'announce'],
+  notify: ['vrrp', 'instances', 0, 'notify'], vmac: ['vrrp', 'instances', 0, 'vmac'], syncGroup: ['vrrp', 'sync_groups', 0], ipvsSync: ['ipvs_sync'], ipvs: ['ipvs'],
   ipvsTimeouts: ['ipvs', 'timeouts'], virtualServer: ['virtual_servers', 0], persistence: ['virtual_servers', 0, 'persistence'],
   quorum: ['virtual_servers', 0, 'quorum'], sorryServer: ['virtual_servers', 0, 'sorry_server'],
   realServer: ['virtual_servers', 0, 'real_servers', 0], check: ['virtual_servers', 0, 'real_servers', 0, 'check'],
@@ -241,6 +248,8 @@ const CONTEXT: Readonly<Record<string, (value: unknown) => Obj>> = {
   'check.dynamic_weight': () => ({ command: ['/bin/true'] }),
   'trackScript.timeout': () => ({ interval: '1h' }),
   'quorum.hysteresis': () => ({ min_up: 65535 }),
+  'trackProcess.quorum_max': () => ({ quorum: 0 }),
+  'trackProcess.match': () => ({ process: undefined, command_line: ['/usr/sbin/haproxy'] }),
   'virtualServer.tun_port': () => ({ forwarding: 'tun', tun_type: 'gue' }),
   'virtualServer.tun_type': () => ({ forwarding: 'tun', tun_port: 6080 }),
   'virtualServer.family': () => ({ fwmark: 1, address: undefined, port: undefined }),
@@ -385,13 +394,14 @@ function docRows(): Map<string, Map<string, string[]>> {
 }
 
 const HEADINGS: Partial<Record<MappingName, string>> = {
-  top: 'Top level', control: '`control`', vrrp: '`vrrp`', instance: '`vrrp.instances[]`', track: '`track`', announce: '`announce`', notify: '`notify`',
+  top: 'Top level', control: '`control`', vrrp: '`vrrp`', instance: '`vrrp.instances[]`', track: '`track`', announce: '`announce`', notify: '`notify`', vmac: '`vmac`',
   syncGroup: '`vrrp.sync_groups[]`', ipvsSync: '`ipvs_sync`', ipvs: '`ipvs`', ipvsTimeouts: '`ipvs`', virtualServer: '`virtual_servers`',
   realServer: '`real_servers[]`', check: '`check`', scripts: '`scripts`', alert: '`alerts`',
 };
 /** Mappings documented inside a cell of their parent's row. */
 const INLINE: Partial<Record<MappingName, readonly [string, string]>> = {
   trackInterface: ['`track`', 'interfaces'], trackScript: ['`track`', 'scripts'], trackVirtualServer: ['`track`', 'virtual_servers'],
+  trackRoute: ['`track`', 'routes'], trackProcess: ['`track`', 'processes'], trackFile: ['`track`', 'files'],
   persistence: ['`virtual_servers`', 'persistence'], quorum: ['`virtual_servers`', 'quorum'],
 };
 

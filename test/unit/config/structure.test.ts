@@ -178,7 +178,7 @@ describe('the result', () => {
       unicastPeers: [],
       unicastSource: null,
       allowedPeers: [],
-      track: { interfaces: [], scripts: [], virtualServers: [] },
+      track: { interfaces: [], scripts: [], virtualServers: [], routes: [], processes: [], files: [] },
       announce: { repeat: 5, intervalMs: 10, refreshMs: 0 },
       notify: null,
     });

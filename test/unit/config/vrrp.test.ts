@@ -163,6 +163,9 @@ describe('track, announce, notify', () => {
       interfaces: [{ name: 'eth1', weight: -60 }, { name: 'eth2', weight: 0 }],
       scripts: [{ name: 'chk', command: ['/usr/local/bin/chk', '-q'], intervalMs: 2000, timeoutMs: 1000, rise: 2, fall: 2, weight: -20 }],
       virtualServers: [{ name: 'http', weight: -100 }],
+      routes: [],
+      processes: [],
+      files: [],
     });
   });
 
@@ -179,6 +182,56 @@ describe('track, announce, notify', () => {
     expect(oneIssue(withInstance('track: { scripts: [{ name: c, command: "/bin/c --x" }] }')).message).toContain('(no shell is used)');
     expect(oneIssue(withInstance('track: { scripts: [{ name: c, command: [bin/c] }] }')).message).toBe('must be an absolute path to the program (no PATH lookup is done)');
     expect(oneIssue(withInstance('track: { scripts: [{ name: c, command: [] }] }')).message).toContain('must be a command as a list of arguments');
+  });
+
+  test('routes, processes and files are read with their defaults', () => {
+    const text = withInstance(
+      'track:\n  routes: [{ destination: 0.0.0.0/0 }, { destination: "2001:db8::/32", table: 100, expect: absent, weight: -30 }]\n' +
+        '  processes: [{ name: hap, process: haproxy }, { name: app, command_line: [/usr/bin/python3, /srv/app.py], match: prefix, quorum: 2, quorum_max: 4, interval: 500ms, weight: -40 }]\n' +
+        '  files: [{ name: prio, path: /run/prio }, { name: down, path: /run/down, weight: 0 }]',
+    );
+    expect(valid(text).vrrp.instances[0]?.track).toMatchObject({
+      routes: [
+        { name: '0.0.0.0/0 table 254', family: 'ipv4', destination: '0.0.0.0', prefixLength: 0, table: 254, expect: 'present', weight: 0 },
+        { name: '2001:db8::/32 table 100', family: 'ipv6', destination: '2001:db8::', prefixLength: 32, table: 100, expect: 'absent', weight: -30 },
+      ],
+      processes: [
+        { name: 'hap', process: 'haproxy', commandLine: null, match: 'exact', quorum: 1, quorumMax: null, weight: 0, intervalMs: 1000 },
+        { name: 'app', process: null, commandLine: ['/usr/bin/python3', '/srv/app.py'], match: 'prefix', quorum: 2, quorumMax: 4, weight: -40, intervalMs: 500 },
+      ],
+      files: [{ name: 'prio', path: '/run/prio', weight: 1 }, { name: 'down', path: '/run/down', weight: 0 }],
+    });
+    expect(valid(withInstance('track: { routes: [{ destination: 10.0.0.0/8, table: local }] }')).vrrp.instances[0]?.track.routes[0]?.table).toBe(255);
+  });
+
+  test('route, process and file rules', () => {
+    expect(oneIssue(withInstance('track: { routes: [{ destination: 10.1.2.0/16 }] }')).message).toContain('did you mean 10.1.0.0/16?');
+    expect(oneIssue(withInstance('track: { routes: [{ destination: 10.1.0.0 }] }')).message).toContain('a network with a prefix length');
+    expect(oneIssue(withInstance('track: { routes: [{ destination: 10.0.0.0/8, table: mian }] }')).message).toContain('a table id 1..4294967295 or one of main, local, default');
+    expect(oneIssue(withInstance('track: { routes: [{ destination: 10.0.0.0/8, expect: gone }] }')).message).toContain('present');
+    expect(oneIssue(withInstance('track: { routes: [{ destination: 10.0.0.0/8 }, { destination: 10.0.0.0/8, table: main }] }')).message).toMatch(/^duplicate tracked route/);
+    expect(oneIssue(withInstance('track: { processes: [{ name: p }] }')).message).toBe('a tracked process needs exactly one of process (its name) or command_line');
+    expect(oneIssue(withInstance('track: { processes: [{ name: p, process: x, command_line: [/bin/x] }] }')).message).toBe('a tracked process needs exactly one of process (its name) or command_line');
+    expect(oneIssue(withInstance('track: { processes: [{ name: p, process: a-very-long-daemon-name }] }')).message).toContain('at most 15 bytes');
+    expect(oneIssue(withInstance('track: { processes: [{ name: p, process: x, match: prefix }] }')).message).toContain('match applies to command_line only');
+    expect(oneIssue(withInstance('track: { processes: [{ name: p, process: x, quorum: 3, quorum_max: 2 }] }')).message).toContain('must not be below quorum (3)');
+    expect(oneIssue(withInstance('track: { processes: [{ name: p, command_line: [] }] }')).message).toContain('command_line must list at least the program');
+    expect(oneIssue(withInstance('track: { files: [{ name: f, path: run/x }] }')).path).toBe('vrrp.instances[0].track.files[0].path');
+    expect(oneIssue(withInstance('track: { files: [{ name: f, path: /run/x, weight: 255 }] }')).message).toBe('must be an integer -254..254');
+    expect(oneIssue(withInstance('track: { files: [{ name: f, path: /run/x }, { name: f, path: /run/y }] }')).message).toMatch(/^duplicate tracked file name/);
+  });
+
+  test('vmac: true, a mapping, and its rules', () => {
+    expect(valid(withInstance('vmac: true')).vrrp.instances[0]?.vmac).toEqual({ interface: 'vrrp.51', xmitBase: false });
+    expect(valid(withInstance('vmac: false')).vrrp.instances[0]?.vmac).toBeNull();
+    expect(valid(withInstance()).vrrp.instances[0]?.vmac).toBeNull();
+    expect(valid(withInstance('vmac: { interface: vmac-web, xmit_base: true }')).vrrp.instances[0]?.vmac).toEqual({ interface: 'vmac-web', xmitBase: true });
+    expect(oneIssue(withInstance('vmac: { interface: eth0 }')).message).toContain("must not be the instance's own interface eth0");
+    expect(oneIssue(withInstance('vmac: { xmit: true }')).message).toContain("unknown key 'xmit'");
+    expect(oneIssue(withInstance('vmac: yes please')).message).toContain('a mapping');
+    expect(oneIssue(withInstance('vmac: true\nunicast_peers: [10.0.0.2]')).message).toContain('set vmac.xmit_base: true');
+    expect(valid(withInstance('vmac: { xmit_base: true }\nunicast_peers: [10.0.0.2]')).vrrp.instances[0]?.vmac?.xmitBase).toBe(true);
+    expect(oneIssue(withInstance('vmac: true').replace('[10.0.0.100/24]', '["2001:db8::100/64"]')).message).toContain('IPv4 instances only');
   });
 
   test('announce and notify', () => {

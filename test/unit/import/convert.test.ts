@@ -407,6 +407,66 @@ describe('DNS_CHECK, UDP_CHECK, PING_CHECK, SMTP_CHECK and ops (issue 16)', () =
   });
 });
 
+describe('vrrp_track_process, track_file, use_vmac (issue 16)', () => {
+  const conf = (defs: string, body: string, vip = '10.1.1.1'): string =>
+    `global_defs {\n router_id r\n vrrp_version 3\n}\n${defs}\nvrrp_instance V {\n interface eth0\n virtual_router_id 9\n priority 100\n virtual_ipaddress {\n  ${vip}\n }\n${body}\n}\n`;
+
+  it('vrrp_track_process: a name becomes process, parameters command_line; quorum, quorum_max, weights as for scripts', () => {
+    const c = convert(conf(
+      'vrrp_track_process hap {\n process haproxy\n quorum 2\n quorum_max 4\n weight -30\n fork_delay 1\n}\n' +
+        'vrrp_track_process app {\n process /usr/bin/python3 /srv/app.py\n param_match partial\n}\n' +
+        'vrrp_track_process full {\n process "/usr/sbin/nginx -g daemon"\n full_command\n weight 0\n}',
+      'track_process {\n hap\n app weight 10\n full\n}',
+    ));
+    valid(c);
+    expect(get(c.doc, 'vrrp.instances.0.track.processes')).toEqual([
+      { name: 'hap', process: 'haproxy', quorum: 2, quorum_max: 4, weight: -30 },
+      { name: 'app', command_line: ['/usr/bin/python3', '/srv/app.py'], match: 'prefix', weight: -10 },
+      { name: 'full', command_line: ['/usr/sbin/nginx', '-g', 'daemon'], weight: 0 },
+    ]);
+    // The positive weight of app (Keepalived: +10 while up) raised the base priority.
+    expect(get(c.doc, 'vrrp.instances.0.priority')).toBe(110);
+    expect(c.warnings).toContainEqual(expect.stringContaining("'fork_delay 1': no lvs-ha equivalent"));
+  });
+
+  it('a tracked process Keepalived defaults to weight 1; a name longer than comm is matched by command line, warned', () => {
+    const c = convert(conf('vrrp_track_process p {\n process a-very-long-daemon-name\n}', 'track_process {\n p\n}'));
+    valid(c);
+    expect(get(c.doc, 'vrrp.instances.0.track.processes')).toEqual([{ name: 'p', command_line: ['a-very-long-daemon-name'], match: 'prefix', weight: -1 }]);
+    expect(get(c.doc, 'vrrp.instances.0.priority')).toBe(101);
+    expect(c.warnings).toContainEqual(expect.stringContaining('longer than the 15 bytes'));
+    const missing = convert(conf('', 'track_process {\n nope\n}'));
+    expect(missing.warnings).toContainEqual(expect.stringContaining('track_process nope: no vrrp_track_process of that name; dropped'));
+  });
+
+  it('track_file and vrrp_track_file: path and weight (the multiplier; reverse negates it, the instance weight overrides)', () => {
+    const c = convert(conf(
+      'track_file prio {\n file /run/prio\n weight 5 reverse\n init_file 0\n}\nvrrp_track_file down {\n file "/run/down"\n}',
+      'track_file {\n prio\n down weight 0\n}',
+    ));
+    valid(c);
+    expect(get(c.doc, 'vrrp.instances.0.track.files')).toEqual([{ name: 'prio', path: '/run/prio', weight: -5 }, { name: 'down', path: '/run/down', weight: 0 }]);
+    expect(get(c.doc, 'vrrp.instances.0.priority')).toBe(100);
+    expect(c.warnings).toContainEqual(expect.stringContaining("'init_file 0': no lvs-ha equivalent"));
+  });
+
+  it('use_vmac [NAME] and vmac_xmit_base become vmac; a MAC is dropped with a warning; IPv6 keeps no VMAC', () => {
+    const plain = convert(conf('', 'use_vmac'));
+    valid(plain);
+    expect(get(plain.doc, 'vrrp.instances.0.vmac')).toBe(true);
+    const named = convert(conf('', 'use_vmac vrrp-web 00:00:5e:00:01:09\nvmac_xmit_base'));
+    valid(named);
+    expect(get(named.doc, 'vrrp.instances.0.vmac')).toEqual({ interface: 'vrrp-web', xmit_base: true });
+    expect(named.warnings).toContainEqual(expect.stringContaining('the MAC 00:00:5e:00:01:09 is dropped'));
+    const v6 = convert(conf('', 'use_vmac', '2001:db8::1'));
+    valid(v6);
+    expect(get(v6.doc, 'vrrp.instances.0.vmac')).toBeUndefined();
+    expect(v6.warnings).toContainEqual(expect.stringContaining('no IPv6 VMAC yet'));
+    const alone = convert(conf('', 'vmac_xmit_base'));
+    expect(alone.warnings).toContainEqual(expect.stringContaining('vmac_xmit_base without use_vmac has no effect'));
+  });
+});
+
 describe('url digest (MD5 of the body)', () => {
   const checker = (type: string, digest: string) => `global_defs {\n router_id r\n}\nvirtual_server 10.0.0.1 80 {\n lb_kind DR\n protocol TCP\n real_server 10.0.0.2 80 {\n  ${type} {\n   url {\n    path /index.html\n    digest ${digest}\n   }\n  }\n }\n real_server 10.0.0.3 80 {\n  TCP_CHECK {\n  }\n }\n}\n`;
   const checkOf = (c: Converted): unknown => get(c.doc, 'virtual_servers.0.real_servers.0.check');

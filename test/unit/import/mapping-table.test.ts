@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { topHandlers } from '../../../src/import/convert.js';
 import { checkerHandlers, urlHandlers } from '../../../src/import/map-check.js';
 import { globalHandlers } from '../../../src/import/map-global.js';
-import { instanceHandlers, scriptHandlers } from '../../../src/import/map-instance.js';
+import { instanceHandlers, scriptHandlers, processHandlers, fileHandlers } from '../../../src/import/map-instance.js';
 import { syncGroupHandlers } from '../../../src/import/map-vrrp.js';
 import { rsHandlers, vsHandlers } from '../../../src/import/map-vs.js';
 import { type Context, MAPPING, renderMappingTable } from '../../../src/import/mapping.js';
@@ -40,6 +40,8 @@ describe('the mapping list and the converter agree', () => {
     top: topHandlers(cx),
     global_defs: globalHandlers(cx),
     vrrp_script: scriptHandlers(cx),
+    vrrp_track_process: processHandlers(cx),
+    track_file: fileHandlers(cx),
     vrrp_instance: instanceHandlers(cx),
     vrrp_sync_group: syncGroupHandlers(),
     virtual_server: vsHandlers(cx),

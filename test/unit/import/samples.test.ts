@@ -28,7 +28,7 @@ const SAMPLES: Readonly<Record<string, Expected>> = {
   'keepalived.conf.SMTP_CHECK': { outcome: 'valid', why: 'SMTP_CHECK becomes smtp checks of the first host with helo_name; extra hosts dropped', mentions: ['SMTP_CHECK host: lvs-ha checks one address'] },
   'keepalived.conf.SSL_GET': { outcome: 'valid', why: 'https and http checks of the first url with its MD5 digest; AH authentication and second urls dropped', mentions: ["'authentication'", 'checks one URL per check', 'Keepalived speaks VRRPv2'] },
   'keepalived.conf.UDP_CHECK': { outcome: 'valid', why: 'UDP_CHECK becomes a udp check', mentions: [] },
-  'keepalived.conf.conditional_conf': { outcome: 'valid', why: 'no router_id, so no config id: the @high/@low lines are skipped and the script has no command (not tracked); use_vmac dropped', mentions: ['conditional line(s)', 'no script line applies', "'use_vmac'"] },
+  'keepalived.conf.conditional_conf': { outcome: 'valid', why: 'no router_id, so no config id: the @high/@low lines are skipped and the script has no command (not tracked); use_vmac becomes vmac', mentions: ['conditional line(s)', 'no script line applies'] },
   'keepalived.conf.fwmark': { outcome: 'valid', why: 'fwmark service with TCP checks on connect_port, written once on the service', mentions: [] },
   'keepalived.conf.inhibit': { outcome: 'valid', why: 'inhibit_on_failure on the only real server becomes on_failure: inhibit; the MD5 digest is converted', mentions: [] },
   'keepalived.conf.misc_check': { outcome: 'valid', why: 'MISC_CHECK becomes an exec check', mentions: [SMTP] },

@@ -148,7 +148,7 @@ describe('reload in place', () => {
   it('tracking in place: an added tracked link that is down lowers the priority; removing it restores it; no restart', async () => {
     const t = await bothMaster([web]);
     t.os.fakeLinks.set('eth1', false);
-    const tracked = { ...web, track: { interfaces: [{ name: 'eth1', weight: -50 }], scripts: [], virtualServers: [] } };
+    const tracked = { ...web, track: { interfaces: [{ name: 'eth1', weight: -50 }], scripts: [], virtualServers: [], routes: [], processes: [], files: [] } };
     await t.engine.applyConfig(configWith([tracked]));
     expect(t.row('web')).toMatchObject({ state: 'MASTER', effective_priority: 100 });
     expect(lastAdvert(t.transportOf(51))?.priority).toBe(100);
@@ -163,7 +163,7 @@ describe('reload in place', () => {
     const t = await bothMaster([web]);
     const timers = t.clock.pendingTimers();
     const script = { name: 'chk', command: ['/bin/true'], intervalMs: 1000, timeoutMs: 500, rise: 1, fall: 1, weight: 0 };
-    await t.engine.applyConfig(configWith([{ ...web, track: { interfaces: [], scripts: [script], virtualServers: [] } }]));
+    await t.engine.applyConfig(configWith([{ ...web, track: { interfaces: [], scripts: [script], virtualServers: [], routes: [], processes: [], files: [] } }]));
     expect(t.clock.pendingTimers()).toBe(timers + 1); // its first run is scheduled
     expect(t.row('web')).toMatchObject({ state: 'MASTER' });
     expect(t.row('web').tracking).toContainEqual({ kind: 'script', name: 'chk', weight: 0, failed: false });

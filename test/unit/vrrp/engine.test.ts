@@ -43,7 +43,7 @@ describe('VrrpEngine', () => {
   });
 
   it('sync group: a member becoming MASTER pulls its BACKUP sibling; a fault puts the whole group in FAULT', async () => {
-    const tracked = instanceConfig({ ...api, track: { interfaces: [{ name: 'eth1', weight: 0 }], scripts: [], virtualServers: [] } });
+    const tracked = instanceConfig({ ...api, track: { interfaces: [{ name: 'eth1', weight: 0 }], scripts: [], virtualServers: [], routes: [], processes: [], files: [] } });
     const os = fakeOs();
     os.fakeLinks.set('eth1', true);
     const t = makeEngine(os);
@@ -64,7 +64,7 @@ describe('VrrpEngine', () => {
   });
 
   it('weighted tracking lowers the effective priority; the virtual-server quorum hook feeds it', async () => {
-    const inst = instanceConfig({ track: { interfaces: [], scripts: [], virtualServers: [{ name: 'http', weight: -100 }] } });
+    const inst = instanceConfig({ track: { interfaces: [], scripts: [], virtualServers: [{ name: 'http', weight: -100 }], routes: [], processes: [], files: [] } });
     const t = makeEngine();
     await t.engine.start(configWith([inst]));
     t.clock.advance(400);

@@ -196,9 +196,10 @@ export function instanceConfig(over: Partial<VrrpInstanceConfig> = {}): VrrpInst
     unicastSource: null,
     allowedPeers: [],
     virtualAddresses: [{ text: '10.0.0.100', family: 'ipv4', prefixLength: 24 }],
-    track: { interfaces: [], scripts: [], virtualServers: [] },
+    track: { interfaces: [], scripts: [], virtualServers: [], routes: [], processes: [], files: [] },
     announce: { repeat: 2, intervalMs: 10, refreshMs: 0 },
     notify: null,
+    vmac: null,
     ...over,
   };
 }

@@ -13,6 +13,9 @@ describe('InstanceTracker', () => {
       interfaces: [{ name: 'eth1', weight: 0 }, { name: 'eth2', weight: -20 }],
       scripts: [{ name: 'chk', command: ['/bin/true'], intervalMs: 1000, timeoutMs: 500, rise: 1, fall: 1, weight: -30 }],
       virtualServers: [{ name: 'http', weight: 0 }],
+      routes: [],
+      processes: [],
+      files: [],
     },
   });
 
@@ -123,18 +126,19 @@ describe('instance setup', () => {
     expect([...localVridsFor(configWith([a, b, other]), a).keys()]).toEqual([51, 52]);
   });
 
-  it('the reload key is the socket identity: interface, family, VRID, unicast source and peers only', () => {
+  it('the reload key is the socket identity: interface, family, VRID, unicast source and peers, VMAC only', () => {
     const a = instanceConfig();
     const same = [
       { priority: 99 }, { advertIntervalMs: 200 }, { preempt: false }, { preemptDelayMs: 5000 }, { acceptMode: true },
       { virtualAddresses: [] }, { notify: { command: ['/bin/true'], master: null, backup: null, fault: null, stop: null } }, { announce: { repeat: 5, intervalMs: 10, refreshMs: 0 } },
-      { track: { interfaces: [{ name: 'eth1', weight: 0 }], scripts: [], virtualServers: [] } },
+      { track: { interfaces: [{ name: 'eth1', weight: 0 }], scripts: [], virtualServers: [], routes: [], processes: [], files: [] } },
     ];
     for (const over of same) expect(instanceKey(instanceConfig(over))).toBe(instanceKey(a));
     const peer = (text: string) => ({ text, family: 'ipv4' as const });
     const other = [
       { interface: 'eth1' }, { vrid: 52 }, { family: 'ipv6' as const },
       { unicastSource: peer('10.0.0.1') }, { unicastPeers: [peer('10.0.0.2')] },
+      { vmac: { interface: 'vrrp.51', xmitBase: false } },
     ];
     for (const over of other) expect(instanceKey(instanceConfig(over))).not.toBe(instanceKey(a));
     const two = instanceConfig({ unicastPeers: [peer('10.0.0.2'), peer('10.0.0.3')] });
