@@ -7,10 +7,13 @@
  * route back to; the real servers see the LIP, not the client.
  */
 import { KEYS } from './keys.js';
-import { isEmptyList, interfaceName, listOf, map, reportDuplicates } from './read.js';
+import { isEmptyList, listOf, map, matching, reportDuplicates } from './read.js';
 import type { Ctx, Located, MapReader, Read } from './reader.js';
 import type { AddressFamily, FullnatForwarding, IpAddress, VirtualServerKey } from './types.js';
 import { familyName } from './values.js';
+
+/** An interface name nftables can match verbatim (written quoted into the SNAT rule). */
+const nftInterfaceName = matching(/^[A-Za-z0-9_.-]{1,15}$/, 'an interface name of 1..15 letters, digits, _ . -');
 
 const WHAT = 'the director\'s local addresses (LIP) used as source towards the real servers, which then see the LIP instead of the client\'s address';
 
@@ -45,7 +48,7 @@ export function readFullnat(
   return {
     method: 'fullnat',
     localAddresses: list.map((a) => a.value),
-    interface: fm.opt('interface', interfaceName) ?? null,
+    interface: fm.opt('interface', nftInterfaceName) ?? null,
   };
 }
 

@@ -36,6 +36,7 @@ import { drainsStatus, ipvsSyncStatus, reconcileStatus, virtualServersStatus, ty
 import { QueueClosedError, type EventQueue } from './event-queue.js';
 import { directorRole } from './role.js';
 import type { IpvsSysctlApi } from '../lvs/sysctls.js';
+import type { NftablesApi } from '../os/nftables.js';
 
 export const DEFAULT_RECONNECT_MS = 30_000;
 /** Drift repair (a destination changed by hand is put back) and the retry after a failed run. */
@@ -64,6 +65,8 @@ export interface IpvsConnection {
   readonly ipvs: IpvsApi;
   /** The IPVS sysctls of the daemon's namespace (absent in fakes: not applied). */
   readonly sysctls?: IpvsSysctlApi;
+  /** The nftables adapter for lvs-ha's own table (fullnat SNAT; absent in fakes: not managed). */
+  readonly nft?: NftablesApi;
   close(): void;
 }
 
@@ -298,6 +301,7 @@ export class Director {
     this.reconciler = new Reconciler({
       ipvs: this.conn.ipvs,
       ...(this.conn.sysctls ? { sysctls: this.conn.sysctls } : {}),
+      ...(this.conn.nft ? { nft: this.conn.nft } : {}),
       clock: this.options.clock,
       log: this.log.child({ part: 'reconciler' }),
       desired: (live) => this.desired(live),
