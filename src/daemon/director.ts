@@ -380,11 +380,12 @@ export class Director {
     });
   }
 
-  /** Raise reconcile_error when runs or operations failed since the last look. */
+  /** Raise reconcile_error when anything of a run failed since the last look. */
   private checkReconcileErrors(): void {
     const c = this.reconciler?.counters();
     if (!c) return;
-    const failures = c.failedRuns + c.opsFailed;
+    // Every recorded error: failed runs and operations, timeouts, sysctls, the nftables table.
+    const failures = Object.values(c.errorsByKind).reduce((a, b) => a + b, 0);
     if (failures > this.lastFailures && c.lastError) {
       this.publish({ type: 'reconcile_error', at: this.options.clock.wallNow(), kind: c.lastError.kind, reason: c.lastError.message });
     }
