@@ -1,5 +1,5 @@
 /** `lvs-ha plan` with an in-memory IPVS: exit codes, text and JSON, unmanaged services, timeouts, errors. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -118,20 +118,7 @@ describe('lvs-ha plan', () => {
 
 describe('lvs-ha plan: the owned nftables table beside IPVS', () => {
   const FULLNAT = join(dir, 'fullnat.yaml');
-  writeFileSync(FULLNAT, `node: t
-ipvs:
-  timeouts: { tcp: 900s, tcp_fin: 120s, udp: 300s }
-virtual_servers:
-  - name: web
-    address: 10.0.0.100
-    port: 80
-    scheduler: wrr
-    forwarding: fullnat
-    fullnat: { local_addresses: [10.0.2.1] }
-    real_servers:
-      - { address: 10.0.1.1, port: 80, weight: 2 }
-      - { address: 10.0.1.2, port: 80 }
-`);
+  writeFileSync(FULLNAT, readFileSync(CONFIG, 'utf8').replace('forwarding: dr', 'forwarding: fullnat\n    fullnat: { local_addresses: [10.0.2.1] }'));
   const MASQ = table(entry(svc(tcp('10.0.0.100', 80)), { ...dest('10.0.1.1', 80, 2), fwd: 'masq' }, { ...dest('10.0.1.2', 80, 1), fwd: 'masq' }));
 
   async function planWith(nft: FakeNft, args: string[]): Promise<{ code: number; out: string }> {
