@@ -39,12 +39,15 @@ export interface NftRuleSpec {
   readonly text: string;
 }
 
-export interface NftChainSpec {
+/** A chain, desired (rules as specs) or live (rules as read). */
+export interface NftChainOf<R> {
   readonly name: string;
   /** A base chain's hook, or null for a regular chain (jumped to). */
   readonly base: NftBaseChain | null;
-  readonly rules: readonly NftRuleSpec[];
+  readonly rules: readonly R[];
 }
+
+export type NftChainSpec = NftChainOf<NftRuleSpec>;
 
 /** The desired table: no chains = the table should not exist. */
 export interface NftTableSpec {
@@ -56,11 +59,7 @@ export interface LiveNftRule {
   readonly comment: string | null;
 }
 
-export interface LiveNftChain {
-  readonly name: string;
-  readonly base: NftBaseChain | null;
-  readonly rules: readonly LiveNftRule[];
-}
+export type LiveNftChain = NftChainOf<LiveNftRule>;
 
 export interface LiveNftTable {
   readonly chains: readonly LiveNftChain[];
