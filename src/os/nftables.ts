@@ -39,7 +39,8 @@ function runNft(binary: string, args: readonly string[], input: string | null): 
     });
     child.stderr.on('data', (b: Buffer) => { if (err.length < 64) err.push(b); });
     child.on('error', (e: NodeJS.ErrnoException) => {
-      reject(new OsError(`${binary} ${args.join(' ')}: ${e.message}`, 'nft', e.code, { cause: e }));
+      const hint = e.code === 'ENOENT' ? ' (is Debian\'s nftables package installed?)' : '';
+      reject(new OsError(`${binary} ${args.join(' ')}: ${e.message}${hint}`, 'nft', e.code, { cause: e }));
     });
     child.on('close', (code, signal) => {
       const stderr = Buffer.concat(err).toString('utf8').trim();

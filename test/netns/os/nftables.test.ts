@@ -95,3 +95,12 @@ describe('nftables owner with the real nft', () => {
     expect(nft(['list', 'table', 'inet', 'lvs_ha'])).toBe(before);
   });
 });
+
+describe('nftables adapter errors', () => {
+  test('a missing nft binary is an error that names the package and keeps ENOENT', async () => {
+    const api = nftables('/nonexistent/nft');
+    const err = await api.readTable('inet', 'lvs_ha').then(() => null, (e: unknown) => e);
+    expect(String(err)).toMatch(/is Debian's nftables package installed\?/);
+    expect((err as { errno?: string }).errno).toBe('ENOENT');
+  });
+});
