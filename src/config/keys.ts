@@ -37,9 +37,10 @@ export const KEYS = {
   ipvsTimeouts: ['tcp', 'tcp_fin', 'udp'],
   virtualServer: [
     'name', 'address', 'port', 'protocol', 'fwmark', 'family', 'scheduler', 'scheduler_flags', 'persistence',
-    'forwarding', 'tun_type', 'tun_port', 'ops', 'on_failure', 'quorum', 'sorry_server', 'check', 'real_servers',
+    'forwarding', 'tun_type', 'tun_port', 'fullnat', 'ops', 'on_failure', 'quorum', 'sorry_server', 'check', 'real_servers',
   ],
   persistence: ['timeout', 'netmask'],
+  fullnat: ['local_addresses', 'interface'],
   quorum: ['min_up', 'hysteresis'],
   sorryServer: ['address', 'port'],
   realServer: ['address', 'port', 'weight', 'upper_threshold', 'lower_threshold', 'check'],

@@ -89,6 +89,7 @@ const RULES: Partial<Record<MappingName, readonly JsonSchema[]>> = {
   virtualServer: [
     { if: has('fwmark'), then: notAny('address', 'port', 'protocol'), else: { allOf: [has('address', 'port'), notAny('family')] } },
     { if: is('forwarding', 'tun'), then: { if: is('tun_type', 'gue'), then: has('tun_port'), else: notAny('tun_port') }, else: notAny('tun_type', 'tun_port') },
+    { if: is('forwarding', 'fullnat'), then: { allOf: [has('fullnat'), notAny('fwmark')] }, else: notAny('fullnat') },
     { if: is('ops', true), then: { anyOf: [has('fwmark'), is('protocol', 'udp')] } },
   ],
   check: [

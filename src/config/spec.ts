@@ -256,9 +256,10 @@ export const SPEC = {
     scheduler: { type: oneOf(SCHEDULERS), default: VS_DEFAULTS.scheduler, doc: 'IPVS scheduler.' },
     scheduler_flags: { type: list(oneOf(SCHEDULER_FLAGS)), doc: 'sh-* only with scheduler sh, mh-* only with scheduler mh.' },
     persistence: { type: map('persistence'), doc: 'Clients of one masked network stick to one real server; not set: no persistence.' },
-    forwarding: { type: oneOf(['dr', 'nat', 'tun']), default: VS_DEFAULTS.forwarding, doc: 'Direct routing, masquerading (NAT) or IP tunnelling.' },
+    forwarding: { type: oneOf(['dr', 'nat', 'tun', 'fullnat']), default: VS_DEFAULTS.forwarding, doc: 'Direct routing, masquerading (NAT), IP tunnelling, or FULLNAT (NAT plus source NAT to the local addresses).' },
     tun_type: { type: oneOf(['ipip', 'gue', 'gre']), default: VS_DEFAULTS.tunType, doc: 'Only with forwarding tun.' },
     tun_port: { type: int(1, 65535), doc: 'The GUE UDP port; required with tun_type gue, only then.' },
+    fullnat: { type: map('fullnat'), doc: 'Required with forwarding fullnat, only then: the local addresses (LIP) the real servers see instead of the client.' },
     ops: { type: T.bool, default: false, doc: 'One-packet scheduling; only with protocol udp (or a fwmark service).' },
     on_failure: { type: oneOf(['inhibit', 'remove']), default: VS_DEFAULTS.onFailure, doc: 'A failed real server gets weight 0 (inhibit) or is deleted (remove).' },
     quorum: { type: map('quorum'), doc: 'How many real servers must be up.' },
@@ -270,6 +271,10 @@ export const SPEC = {
     timeout: { type: SECONDS, default: `${VS_DEFAULTS.persistenceTimeoutS}s`, doc: 'Persistence timeout, whole seconds.' },
     netmask: { type: { t: 'anyOf', of: [oneOf(V4_NETMASKS), int(1, 128)] }, doc: 'IPv4: a dotted mask (default 255.255.255.255); IPv6: a prefix length 1..128 (default 128).' },
   },
+  fullnat: {
+    local_addresses: { type: list(T.address, 1), required: true, doc: "The director's local addresses (LIP) written as the source towards the real servers; the service's family, not the VIP nor a real server." },
+    interface: { type: { t: 'string', what: 'interface', pattern: '^[A-Za-z0-9_.-]{1,15}$' }, doc: 'Rewrite only packets leaving through this interface (not set: any).' },
+  },
   quorum: {
     min_up: { type: int(1, 65535), default: VS_DEFAULTS.minUp, doc: 'Real servers that must be up.' },
     hysteresis: { type: int(0, 65534), default: VS_DEFAULTS.hysteresis, doc: 'Lost below min_up - hysteresis, restored at min_up + hysteresis; less than min_up.' },
@@ -280,7 +285,7 @@ export const SPEC = {
   },
   realServer: {
     address: { type: T.address, required: true, doc: 'Same family as the service, except with forwarding tun.' },
-    port: { type: int(0, 65535), doc: "Default: the service's port (required for fwmark services); only nat can change it." },
+    port: { type: int(0, 65535), doc: "Default: the service's port (required for fwmark services); only nat and fullnat can change it." },
     weight: { type: int(0, 65535), default: VS_DEFAULTS.weight, doc: 'Scheduler weight; 0: no new connections.' },
     upper_threshold: { type: int(0, 65535), default: 0, doc: 'Connection limit above which no new connections are sent; 0: none.' },
     lower_threshold: { type: int(0, 65535), default: 0, doc: 'Resume below this; not above upper_threshold.' },

@@ -213,7 +213,22 @@ export type Protocol = 'tcp' | 'udp' | 'sctp';
 export type Forwarding =
   | { readonly method: 'dr' }
   | { readonly method: 'nat' }
-  | { readonly method: 'tun'; readonly tunType: 'ipip' | 'gue' | 'gre'; readonly tunPort: number | null };
+  | { readonly method: 'tun'; readonly tunType: 'ipip' | 'gue' | 'gre'; readonly tunPort: number | null }
+  | FullnatForwarding;
+
+/**
+ * FULLNAT on a mainline kernel: IPVS masquerading (NAT) with net.ipv4.vs.conntrack=1
+ * plus an nftables SNAT rule (owned by lvs-ha) that rewrites the source of the
+ * forwarded packets to one of the director's local addresses (LIP). The real
+ * servers see the LIP, not the client.
+ */
+export interface FullnatForwarding {
+  readonly method: 'fullnat';
+  /** The director's addresses used as source towards the real servers (LIP), same family as the service. */
+  readonly localAddresses: readonly IpAddress[];
+  /** Only packets leaving through this interface are rewritten; null = whichever route the kernel picks. */
+  readonly interface: string | null;
+}
 
 export type HttpStatusRange = readonly [number, number];
 

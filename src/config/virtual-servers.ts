@@ -3,6 +3,7 @@
  */
 import { isScalar, type Node } from 'yaml';
 import { readCheck } from './checks.js';
+import { checkFullnatAgainstRealServers, readFullnat } from './fullnat.js';
 import { KEYS } from './keys.js';
 import { bool, duration, int, ip, isEmptyList, listOf, map, name, oneOf, parsed, reportDuplicates, values } from './read.js';
 import type { Ctx, Located, MapReader, Read } from './reader.js';
@@ -124,8 +125,14 @@ const v6PrefixLength: Read<number> = (ctx, node, path) => {
   return undefined;
 };
 
-function readForwarding(m: MapReader): Forwarding {
-  const method = m.opt('forwarding', oneOf(['dr', 'nat', 'tun'] as const)) ?? VS_DEFAULTS.forwarding;
+function readForwarding(m: MapReader, key: VirtualServerKey | undefined, family: AddressFamily): Forwarding {
+  const method = m.opt('forwarding', oneOf(['dr', 'nat', 'tun', 'fullnat'] as const)) ?? VS_DEFAULTS.forwarding;
+  if (method !== 'fullnat') m.forbid('fullnat', `with forwarding ${method} (only with forwarding fullnat)`);
+  if (method === 'fullnat') {
+    m.forbid('tun_type', 'with forwarding fullnat (only with forwarding tun)');
+    m.forbid('tun_port', 'with forwarding fullnat (only with forwarding tun and tun_type gue)');
+    return readFullnat(m, key, family, hostAddress);
+  }
   if (method !== 'tun') {
     m.forbid('tun_type', `with forwarding ${method} (only with forwarding tun)`);
     m.forbid('tun_port', `with forwarding ${method} (only with forwarding tun and tun_type gue)`);
@@ -179,8 +186,8 @@ function readRealServer(vs: VsContext): Read<RealServerConfig> {
     const address = m.reqAt('address', hostAddress);
     const portAt = vs.port === undefined ? m.reqAt('port', int(0, 65535)) : m.optAt('port', int(0, 65535));
     const port = portAt?.value ?? vs.port;
-    if (portAt && vs.port !== undefined && vs.port !== 0 && portAt.value !== vs.port && vs.forwarding.method !== 'nat') {
-      ctx.report(portAt.node, portAt.path, `port ${portAt.value} differs from the virtual server's ${vs.port}, but forwarding ${vs.forwarding.method} cannot change ports (only nat can)`, undefined, String(vs.port));
+    if (portAt && vs.port !== undefined && vs.port !== 0 && portAt.value !== vs.port && vs.forwarding.method !== 'nat' && vs.forwarding.method !== 'fullnat') {
+      ctx.report(portAt.node, portAt.path, `port ${portAt.value} differs from the virtual server's ${vs.port}, but forwarding ${vs.forwarding.method} cannot change ports (only nat and fullnat can)`, undefined, String(vs.port));
     }
     if (address && address.value.family !== vs.family && vs.forwarding.method !== 'tun') {
       ctx.report(address.node, address.path, `must be an ${familyName(vs.family)} address like the virtual server (only forwarding tun can mix families)`, address.value.text);
@@ -226,7 +233,7 @@ function readVirtualServer(ctx: Ctx, node: Node, path: string): VsRead | undefin
   const nameAt = m.reqAt('name', name);
   const { key, port, keyAt } = readKey(m);
   const family: AddressFamily = key?.kind === 'address' ? key.address.family : (key?.family ?? 'ipv4');
-  const forwarding = readForwarding(m);
+  const forwarding = readForwarding(m, key, family);
   const quorumMap = m.opt('quorum', map(KEYS.quorum));
   const minUp = quorumMap?.opt('min_up', int(1, 65535)) ?? VS_DEFAULTS.minUp;
   const hysteresis = quorumMap?.opt('hysteresis', int(0, 65535)) ?? VS_DEFAULTS.hysteresis;
@@ -251,6 +258,7 @@ function readVirtualServer(ctx: Ctx, node: Node, path: string): VsRead | undefin
     realServers: realServers.map((r) => r.value),
   };
   checkRealServers(m, config, realServers);
+  if (forwarding.method === 'fullnat') checkFullnatAgainstRealServers(m, forwarding, realServers);
   const mixedFamily = realServers.filter((r) => r.value.address.family !== family).map((r) => ({ ...r, value: r.value.address }));
   return { config, nameAt, keyAt, mixedFamily };
 }

@@ -27,6 +27,7 @@ import { Director, type AlertsPort, type IpvsConnection } from '../director/engi
 import { EventQueue } from '../core/event-queue.js';
 import type { StatusProvider } from './status.js';
 import { procIpvsSysctls } from '../lvs/sysctls.js';
+import { nftables } from '../os/nftables.js';
 
 export interface DaemonEngine {
   readonly name: string;
@@ -114,7 +115,7 @@ async function connectKernelIpvs(): Promise<IpvsConnection> {
   const nl = openGenericNetlink();
   try {
     const ipvs = await IpvsClient.connect(nl);
-    return { ipvs, sysctls: procIpvsSysctls(), close: () => { nl.close(); } };
+    return { ipvs, sysctls: procIpvsSysctls(), nft: nftables(), close: () => { nl.close(); } };
   } catch (err) {
     nl.close();
     throw err;

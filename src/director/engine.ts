@@ -37,6 +37,7 @@ import { QueueClosedError, type EventQueue } from '../core/event-queue.js';
 import { directorRole } from './role.js';
 import type { IpvsSysctlApi } from '../lvs/sysctls.js';
 import type { FamilyEvent, FamilyWatch } from '../os/genl-family-watch.js';
+import type { NftablesApi } from '../os/nftables.js';
 
 export const DEFAULT_RECONNECT_MS = 30_000;
 
@@ -60,6 +61,8 @@ export interface IpvsConnection {
   readonly ipvs: IpvsApi;
   /** The IPVS sysctls of the daemon's namespace (absent in fakes: not applied). */
   readonly sysctls?: IpvsSysctlApi;
+  /** The nftables adapter for lvs-ha's own table (fullnat SNAT; absent in fakes: not managed). */
+  readonly nft?: NftablesApi;
   close(): void;
 }
 
@@ -324,6 +327,7 @@ export class Director {
     this.reconciler = new Reconciler({
       ipvs: this.conn.ipvs,
       ...(this.conn.sysctls ? { sysctls: this.conn.sysctls } : {}),
+      ...(this.conn.nft ? { nft: this.conn.nft } : {}),
       clock: this.options.clock,
       log: this.log.child({ part: 'reconciler' }),
       desired: (live) => this.desired(live),
@@ -390,11 +394,12 @@ export class Director {
     await this.connect();
   }
 
-  /** Raise reconcile_error when runs or operations failed since the last look. */
+  /** Raise reconcile_error when anything of a run failed since the last look. */
   private checkReconcileErrors(): void {
     const c = this.reconciler?.counters();
     if (!c) return;
-    const failures = c.failedRuns + c.opsFailed;
+    // Every recorded error: failed runs and operations, timeouts, sysctls, the nftables table.
+    const failures = Object.values(c.errorsByKind).reduce((a, b) => a + b, 0);
     if (failures > this.lastFailures && c.lastError) {
       this.publish({ type: 'reconcile_error', at: this.options.clock.wallNow(), kind: c.lastError.kind, reason: c.lastError.message });
     }

@@ -97,6 +97,7 @@ export function reconcileStatus(link: IpvsLinkState, counters: ReconcilerCounter
     last_error: counters?.lastError ?? null,
     last_run: counters?.lastRun ?? null,
     sysctls: counters?.sysctls ?? {},
+    nftables: counters?.nftables ?? null,
   });
 }
 

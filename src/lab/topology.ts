@@ -6,11 +6,13 @@
  * pair created inside the namespaces, so nothing of the lab appears in the
  * host's own network namespace. DR and TUN use one network; NAT adds a second
  * ("back") network where the real servers route through the directors'
- * gateway VIP, moved with the front VIP by a sync group.
+ * gateway VIP, moved with the front VIP by a sync group. FULLNAT puts the real
+ * servers behind a router (./fullnat.ts).
  */
 import { stringify } from 'yaml';
+import { fullnatServiceKeys, fullnatTopology } from './fullnat.js';
 
-export const LAB_MODES = ['dr', 'nat', 'tun'] as const;
+export const LAB_MODES = ['dr', 'nat', 'tun', 'fullnat'] as const;
 export type LabMode = (typeof LAB_MODES)[number];
 
 /** Every namespace name starts with this; `lab down` removes only names it recorded. */
@@ -26,7 +28,7 @@ export interface LabOptions {
 
 export const DEFAULT_LAB_OPTIONS: LabOptions = { mode: 'dr', sync: true, advertIntervalMs: 1000 };
 
-export type HostRole = 'director' | 'real_server' | 'client';
+export type HostRole = 'director' | 'real_server' | 'client' | 'router';
 
 export interface LabLink {
   /** Interface name inside the host's namespace. */
@@ -71,6 +73,7 @@ function ns(name: string): string {
 }
 
 export function labTopology(options: LabOptions): LabTopology {
+  if (options.mode === 'fullnat') return fullnatTopology(options, LAB_PREFIX, LAB_VIP);
   const nat = options.mode === 'nat';
   const bridges = nat ? ['br-front', 'br-back'] : ['br-front'];
   const director = (name: string, octet: number): LabHost => ({
@@ -175,7 +178,7 @@ export function directorConfig(t: LabTopology, d: LabHost, paths: LabPaths): str
   // No scripts run in the lab, but the script user must exist: Debian's nobody does.
   config.scripts = { user: 'nobody' };
   config.virtual_servers = [{
-    name: 'web', address: t.vip, port: t.port, ...labScheduler(sync), forwarding: mode, on_failure: 'inhibit',
+    name: 'web', address: t.vip, port: t.port, ...labScheduler(sync), forwarding: mode, ...fullnatServiceKeys(t), on_failure: 'inhibit',
     check: { type: 'http', path: '/', expect_status: [200], interval: '1s', timeout: '1s', rise: 2, fall: 2 },
     real_servers: hostsOf(t, 'real_server').map((r) => ({ address: addressOf(r), port: t.realPort, weight: 1 })),
   }];

@@ -12,6 +12,7 @@ import { inNetns, inNetnsArgv, isAlive, LabError, logTail, sh, startDetached, wa
 import { isBackup, isMaster, peekDirector, type DirectorView } from './peek.js';
 import { labProgram, lvsHaArgv } from './programs.js';
 import { runClientRounds } from './client-run.js';
+import { FULLNAT_LIP, fullnatSysctls } from './fullnat.js';
 
 export interface UpReport {
   readonly mode: string;
@@ -50,6 +51,9 @@ async function buildNetwork(t: LabTopology, state: LabState, dir: string): Promi
     await sh('ip', ['-n', t.switchNetns, 'link', 'set', br, 'up']);
   }
   for (const h of t.hosts) await addHost(t, h, state, dir);
+  const sysctls = fullnatSysctls(t);
+  if (sysctls.length > 0) await sh('modprobe', ['nf_conntrack']); // its sysctls exist once it is loaded
+  for (const { host, settings } of sysctls) await inNetns(host.netns, 'sysctl', ['-qw', ...settings]);
 }
 
 /** Prepares and starts the real servers in parallel (each `lvs-ha real-server` run is a node start). */
@@ -62,7 +66,9 @@ const REAL_SERVER_COMMAND_MS = 300_000;
 async function startRealServers(t: LabTopology, state: LabState, paths: LabPaths): Promise<void> {
   const { mode } = t.options;
   await Promise.all(hostsOf(t, 'real_server').map(async (r) => {
-    if (mode === 'nat') {
+    if (mode === 'fullnat') {
+      // Nothing to set up: FULLNAT's real servers need no VIP and no route through the directors.
+    } else if (mode === 'nat') {
       // NAT needs no VIP on the real server, only the directors' gateway VIP as its route out.
       await inNetnsArgv(r.netns, lvsHaArgv(['real-server', 'check', '--mode', 'nat', '--gateway', t.gatewayVip ?? '']), REAL_SERVER_COMMAND_MS);
     } else {
@@ -120,7 +126,9 @@ export async function labUpLocal(options: LabOptions, say: Say, dir = LAB_DIR): 
   await buildNetwork(t, state, dir);
   say(`directors: lvs-ha run on ${paths.config('d1')} and ${paths.config('d2')}`);
   await startDirectors(t, state, paths);
-  say(`real servers: ${options.mode === 'nat' ? 'default route via the gateway VIP' : `lvs-ha real-server up --mode ${options.mode}`}, HTTP on :${String(t.realPort)}`);
+  const rsSetup = options.mode === 'nat' ? 'default route via the gateway VIP'
+    : options.mode === 'fullnat' ? `behind router g, no VIP, no route to the client; they see the LIP ${FULLNAT_LIP}` : `lvs-ha real-server up --mode ${options.mode}`;
+  say(`real servers: ${rsSetup}, HTTP on :${String(t.realPort)}`);
   await startRealServers(t, state, paths);
   const views = await waitForPair(t, paths, state, 180_000);
   const master = views.find(isMaster)?.name ?? '?';

@@ -26,7 +26,7 @@ export function labVmDir(fromEnv: string | undefined): string {
 
 /** Modules the lab's directors and real servers need inside the VM. */
 export function labVmModules(mode: LabMode): string[] {
-  return ['ip_vs', 'ip_vs_rr', 'veth', 'bridge', ...(mode === 'tun' ? ['ipip'] : [])];
+  return ['ip_vs', 'ip_vs_rr', 'veth', 'bridge', ...(mode === 'tun' ? ['ipip'] : []), ...(mode === 'fullnat' ? ['nf_conntrack', 'nf_nat', 'nf_tables', 'nft_chain_nat', 'nft_nat', 'nft_ct'] : [])];
 }
 
 export function vmLabState(dir: string): 'none' | 'running' | 'dead' {

@@ -114,6 +114,7 @@ function fwdOf(f: Forwarding): { fwd: FwdMethod; tunnel: TunnelParams | null } {
     case 'dr':
       return { fwd: 'droute', tunnel: null };
     case 'nat':
+    case 'fullnat': // masquerading; the source rewrite is nftables' (./snat.ts)
       return { fwd: 'masq', tunnel: null };
     case 'tun':
       return { fwd: 'tunnel', tunnel: { type: f.tunType, port: f.tunType === 'gue' ? (f.tunPort ?? 0) : 0, flags: 0 } };

@@ -9,6 +9,7 @@ import { desiredTable, ownedBy, staticHealthView, type DesiredOptions, type Dire
 import { serviceKeyText, type Table } from './model.js';
 import type { DesiredState } from './reconciler.js';
 import { wantedSysctls } from './sysctls.js';
+import { desiredNftTable, needsIpvsConntrack } from './nft/fullnat.js';
 
 export interface DesiredInputs {
   readonly config: Config;
@@ -27,7 +28,8 @@ export function desiredStateFor(inputs: DesiredInputs, live: Table): DesiredStat
     table: desiredTable(inputs.config, inputs.health ?? staticHealthView({}), inputs.role ?? 'BACKUP', { ...inputs.options, live }),
     owned: ownedBy(...configs),
     timeouts: inputs.config.ipvs.timeouts,
-    sysctls: wantedSysctls(inputs.config.ipvs.sysctls),
+    sysctls: wantedSysctls(inputs.config.ipvs.sysctls, { conntrack: needsIpvsConntrack(inputs.config) }),
+    nft: desiredNftTable(inputs.config),
   };
 }
 

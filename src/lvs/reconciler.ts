@@ -14,7 +14,8 @@
  *   run (sooner than the slow timer: `retryMs`); it is never fatal. A failed
  *   dump fails that run only.
  * - ipvs.timeouts and the IPVS sysctls the config sets (./sysctls.ts) are
- *   read back each run and set when they differ.
+ *   read back each run and set when they differ; so is lvs-ha's own nftables
+ *   table (fullnat SNAT, ./nft/owner.ts), before the IPVS operations.
  * - Services the desired state does not own are left alone (plan.ts).
  * Counters and the last live table are for status: after a run the kernel
  * accepted whole, the table read plus the operations (./live-after.ts), else
@@ -31,6 +32,9 @@ import type { ServiceKey, Table } from './model.js';
 import { plan, planSummary, type Operation } from './plan.js';
 import { liveAfter } from './live-after.js';
 import { applyOperations, errorKind } from './reconcile-ops.js';
+import type { NftablesApi } from '../os/nftables.js';
+import { NftOwner, type NftTableStatus } from './nft/owner.js';
+import type { NftTableSpec } from './nft/table.js';
 
 export interface DesiredState {
   readonly table: Table;
@@ -40,6 +44,8 @@ export interface DesiredState {
   readonly timeouts: IpvsTimeouts | null;
   /** IPVS sysctls to enforce (none = leave every one as it is). */
   readonly sysctls?: readonly IpvsSysctlSetting[];
+  /** The owned nftables table (fullnat SNAT; no chains = absent); undefined = not managed. */
+  readonly nft?: NftTableSpec;
 }
 
 export type ReconcilerIpvs = Pick<
@@ -51,6 +57,8 @@ export interface ReconcilerOptions {
   readonly ipvs: ReconcilerIpvs;
   /** Where the IPVS sysctls are read and written; absent = desired sysctls are not applied. */
   readonly sysctls?: IpvsSysctlApi;
+  /** The nftables adapter for the owned table; absent = the table is not managed. */
+  readonly nft?: NftablesApi;
   readonly clock: Clock;
   readonly log: Logger;
   /** The desired state, given the live table just read. */
@@ -94,6 +102,8 @@ export interface ReconcilerCounters {
   readonly lastRun: { readonly at: string; readonly durationMs: number; readonly ops: number; readonly failed: number } | null;
   /** The IPVS sysctls the config sets, as the kernel had them after the last run (full name). */
   readonly sysctls: Readonly<Record<string, number>>;
+  /** The owned nftables table after the last run; null while not managed. */
+  readonly nftables: NftTableStatus | null;
 }
 
 interface MutableCounters {
@@ -119,7 +129,13 @@ export class Reconciler {
     runs: 0, failedRuns: 0, opsApplied: 0, opsFailed: 0, errorsByKind: {}, lastError: null, lastRun: null, sysctls: {},
   };
 
-  constructor(private readonly options: ReconcilerOptions) {}
+  private readonly nftOwner: NftOwner | null;
+
+  constructor(private readonly options: ReconcilerOptions) {
+    this.nftOwner = options.nft === undefined ? null : new NftOwner(options.nft, options.clock, options.log, (kind, message) => {
+      this.recordError(kind, message);
+    });
+  }
 
   /** Starts the slow timer and runs once now. */
   start(): Promise<RunResult> {
@@ -147,7 +163,7 @@ export class Reconciler {
   }
 
   counters(): ReconcilerCounters {
-    return { ...this.stats, errorsByKind: { ...this.stats.errorsByKind }, sysctls: { ...this.stats.sysctls } };
+    return { ...this.stats, errorsByKind: { ...this.stats.errorsByKind }, sysctls: { ...this.stats.sysctls }, nftables: this.nftOwner?.status() ?? null };
   }
 
   /**
@@ -216,14 +232,17 @@ export class Reconciler {
     const live = liveTable(entries);
     const desired = this.options.desired(live);
     const ops = plan(live, desired.table, desired.owned);
+    // Before the IPVS operations: a new fullnat service's first connections need the
+    // conntrack sysctl and the SNAT rule already in place.
+    let failed = await this.applySysctls(desired.sysctls ?? []);
+    failed += await this.nftOwner?.apply(desired.nft) ?? 0;
     const outcome = await applyOperations(ipvs, ops);
-    let failed = outcome.failures.length;
+    failed += outcome.failures.length;
     for (const f of outcome.failures) {
       this.recordError(f.kind, f.message);
       log.warn({ kind: f.kind, op: f.op.op }, f.message);
     }
     if (desired.timeouts !== null && !(await this.applyTimeouts(ipvs, desired.timeouts))) failed += 1;
-    failed += await this.applySysctls(desired.sysctls ?? []);
     this.stats.opsApplied += outcome.applied;
     this.stats.opsFailed += outcome.failures.length;
     if (ops.length > 0) {

@@ -9,7 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { IpvsSysctls } from '../config/types.js';
 
 /** The names under net/ipv4/vs that lvs-ha may write. */
-export type IpvsSysctlName = 'sloppy_tcp' | 'sloppy_sctp';
+export type IpvsSysctlName = 'sloppy_tcp' | 'sloppy_sctp' | 'conntrack';
 
 export interface IpvsSysctlSetting {
   readonly name: IpvsSysctlName;
@@ -21,9 +21,14 @@ export interface IpvsSysctlApi {
   write(name: IpvsSysctlName, value: number): Promise<void>;
 }
 
-/** The settings a config asks for (keys not set are left out: the kernel's value stands). */
-export function wantedSysctls(s: IpvsSysctls): IpvsSysctlSetting[] {
+/**
+ * The settings a config asks for (keys not set are left out: the kernel's value stands).
+ * `conntrack`: a fullnat service needs IPVS to keep conntrack entries (its SNAT is
+ * nftables'); without one the kernel's value is left alone (another user may need it).
+ */
+export function wantedSysctls(s: IpvsSysctls, needs: { readonly conntrack?: boolean } = {}): IpvsSysctlSetting[] {
   const out: IpvsSysctlSetting[] = [];
+  if (needs.conntrack === true) out.push({ name: 'conntrack', value: 1 });
   if (s.sloppyTcp !== null) out.push({ name: 'sloppy_tcp', value: s.sloppyTcp ? 1 : 0 });
   if (s.sloppySctp !== null) out.push({ name: 'sloppy_sctp', value: s.sloppySctp ? 1 : 0 });
   return out;

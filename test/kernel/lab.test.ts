@@ -9,6 +9,10 @@
  *   proves every real server answers), yet the drill breaks every held
  *   session while new connections work on the new master.
  * - TUN (IPIP) with sync: the drill keeps every session.
+ * - FULLNAT with sync: real servers behind a router with no route to the client;
+ *   the SNAT table and conntrack=1 in place on both directors, and the drill keeps
+ *   every session there and back (the lab sets nf_conntrack_tcp_be_liberal on the
+ *   directors: without it the return drops every session, see docs/operations.md).
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -65,11 +69,11 @@ async function upOrExplain(args: readonly string[]): Promise<{ master: string; a
   return json(up) as { master: string; answeredBy: Record<string, number> };
 }
 
-async function downAndCheck(): Promise<void> {
+async function downAndCheck(namespaces = 7): Promise<void> {
   const down = json(await lab(['down', '--json'])) as Down;
   expect(down.wasUp).toBe(true);
   expect(down.stopped).toHaveLength(5); // two directors, three HTTP servers
-  expect(down.removedNamespaces).toHaveLength(7);
+  expect(down.removedNamespaces).toHaveLength(namespaces);
   expect(down.leftBehind).toEqual({ namespaces: [], processes: [], dir: false });
   expect(down.vm).toEqual({ was: 'running', qemu_left: false, dir_left: false });
   expect(existsSync(VM_DIR)).toBe(false);
@@ -151,5 +155,22 @@ describe('lvs-ha lab (boots its own VM: the host kernel has no IPVS)', () => {
     const drill = json(await lab(['drill', '--json', '--no-return'])) as Drill;
     expect(drill.sessions).toEqual({ held: 10, kept: 10, broken: 0, percentKept: 100 });
     await downAndCheck();
+  }));
+
+  test('FULLNAT with sync: SNAT table and conntrack on both directors, the drill keeps every session there and back', cleanly(async () => {
+    const up = await upOrExplain(['--mode', 'fullnat']);
+    expect(Object.keys(up.answeredBy).sort()).toEqual(['r1', 'r2', 'r3']);
+    const status = json(await lab(['status', '--json'])) as { mode: string; directors: Record<string, { reconcile?: { sysctls?: Record<string, number>; nftables?: { state: string; chains: Record<string, string[]> } } }> };
+    expect(status.mode).toBe('fullnat');
+    for (const d of ['d1', 'd2']) {
+      expect(status.directors[d]?.reconcile?.sysctls).toEqual({ 'net.ipv4.vs.conntrack': 1, 'net.ipv4.vs.sloppy_tcp': 1 });
+      expect(status.directors[d]?.reconcile?.nftables).toMatchObject({ state: 'in_sync', chains: { fullnat_snat: [expect.stringMatching(/^fullnat web #[0-9a-f]{12}$/)] } });
+    }
+    const drill = json(await lab(['drill', '--json'])) as Drill;
+    console.log(`lab drill (FULLNAT, sync): takeover ${String(drill.takeover_ms)} ms, kept ${String(drill.sessions.kept)}/${String(drill.sessions.held)}, back ${String(drill.returned?.sessions.kept)}, new connections ${JSON.stringify(drill.new_connections)}`);
+    expect(drill).toMatchObject({ from: 'd1', to: 'd2', vips_left: true });
+    expect(drill.sessions).toEqual({ held: 10, kept: 10, broken: 0, percentKept: 100 });
+    expect(drill.returned?.sessions).toEqual({ held: 10, kept: 10, broken: 0, percentKept: 100 });
+    await downAndCheck(8); // and the router
   }));
 });

@@ -16,7 +16,7 @@ import { labUpLocal } from '../../lab/up.js';
 import { labDownInVm, labInVm, labUpInVm } from '../../lab/vm.js';
 import type { CliIo, Verb } from '../verb.js';
 
-const HELP = `Usage: lvs-ha lab up     [--mode dr|nat|tun] [--no-sync] [--advert-interval DURATION] [--vm] [--json]
+const HELP = `Usage: lvs-ha lab up     [--mode dr|nat|tun|fullnat] [--no-sync] [--advert-interval DURATION] [--vm] [--json]
        lvs-ha lab status [--json]
        lvs-ha lab drill  [--connections N] [--no-return] [--json]
        lvs-ha lab chaos  [--seed N] [--faults N] [--connections N] [--json]
@@ -31,7 +31,9 @@ created in the host's own network namespace.
   up      build it and wait until one director is MASTER, the other BACKUP and
           every real server is up; then prove the VIP answers from the client.
           --mode: dr (default), nat (a second network; real servers route via
-          the gateway VIP) or tun (IPIP). --no-sync: no connection sync (the
+          the gateway VIP), tun (IPIP) or fullnat (real servers in a third
+          subnet behind a router namespace, no route back through the
+          directors, no VIP; they see the LIP). --no-sync: no connection sync (the
           drill then shows sessions breaking). --advert-interval: default 1s.
   status  both directors' 'lvs-ha status' and the lab's processes.
   drill   a planned failover with client traffic: N (default 10) keep-alive

@@ -15,6 +15,9 @@ import { plan } from '../../lvs/plan.js';
 import { desiredStateFor, unmanagedServices } from '../../lvs/reconcile-desired.js';
 import { planJson, renderPlan } from '../../lvs/render.js';
 import { openGenericNetlink } from '../../os/genl.js';
+import { nftables, type NftablesApi } from '../../os/nftables.js';
+import { planOwnedTable } from '../../lvs/nft/owner.js';
+import { nftChangesJson, OWNED_FAMILY, OWNED_TABLE, renderNftChanges } from '../../lvs/nft/table.js';
 import type { CliIo, Verb } from '../verb.js';
 
 const HELP = `Usage: lvs-ha plan --config FILE [--json]
@@ -30,24 +33,27 @@ prints the ordered operations, one per line:
   - service / dest   to delete
 Services in the kernel that FILE does not describe are left alone (listed
 after '#'). Differences in ipvs.timeouts are shown as '~ timeouts'.
+lvs-ha's own nftables table (inet lvs_ha: the SNAT rules of fullnat
+services) is compared too: '+ nft ...' / '- nft ...' / '~ nft ...' lines.
 
 Options:
   --config FILE   the configuration (required)
   --json          one JSON object: { in_sync, operations, sync_daemons,
-                  timeouts: { live, wanted, change }, unmanaged }
+                  timeouts: { live, wanted, change }, unmanaged,
+                  nftables: { table, changes } }
 
 Exit status: 0 in sync, 2 changes pending, 1 error (bad config, no IPVS in
 this kernel, no CAP_NET_ADMIN).`;
 
 export interface PlanDeps {
   /** Opens IPVS; the result is closed after use. */
-  connect(): Promise<{ ipvs: Pick<IpvsApi, 'readTable' | 'getTimeouts'>; close(): void }>;
+  connect(): Promise<{ ipvs: Pick<IpvsApi, 'readTable' | 'getTimeouts'>; nft?: NftablesApi; close(): void }>;
 }
 
-async function connectKernel(): Promise<{ ipvs: IpvsClient; close(): void }> {
+async function connectKernel(): Promise<{ ipvs: IpvsClient; nft: NftablesApi; close(): void }> {
   const nl = openGenericNetlink();
   try {
-    return { ipvs: await IpvsClient.connect(nl), close: () => { nl.close(); } };
+    return { ipvs: await IpvsClient.connect(nl), nft: nftables(), close: () => { nl.close(); } };
   } catch (err) {
     nl.close();
     throw err;
@@ -87,13 +93,16 @@ async function planAgainstKernel(config: Config, json: boolean, deps: PlanDeps, 
     const wanted = config.ipvs.timeouts;
     const timeoutChange = timeoutsDiffer(liveTimeouts, wanted);
     const unmanaged = unmanagedServices(live, state);
-    const pending = ops.length > 0 || timeoutChange;
+    const nftChanges = conn.nft && state.nft ? await planOwnedTable(conn.nft, state.nft) : [];
+    const pending = ops.length > 0 || timeoutChange || nftChanges.length > 0;
     if (json) {
-      const body = { ...planJson(ops), in_sync: !pending, timeouts: { live: liveTimeouts, wanted, change: timeoutChange }, unmanaged };
+      const nftables = { table: `${OWNED_FAMILY} ${OWNED_TABLE}`, changes: nftChangesJson(nftChanges) };
+      const body = { ...planJson(ops), in_sync: !pending, timeouts: { live: liveTimeouts, wanted, change: timeoutChange }, unmanaged, nftables };
       io.stdout(`${JSON.stringify(body, null, 2)}\n`);
     } else {
-      let text = ops.length === 0 && timeoutChange ? '' : renderPlan(ops);
+      let text = ops.length === 0 && (timeoutChange || nftChanges.length > 0) ? '' : renderPlan(ops);
       if (timeoutChange) text += timeoutsText(liveTimeouts, wanted);
+      text += renderNftChanges(nftChanges);
       for (const key of unmanaged) text += `# left alone (not in the config): ${key}\n`;
       io.stdout(text);
     }

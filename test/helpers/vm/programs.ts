@@ -30,3 +30,18 @@ class H(http.server.BaseHTTPRequestHandler):
         pass
 http.server.ThreadingHTTPServer(('0.0.0.0', 9000), H).serve_forever()
 `;
+
+/** Like echoServer, but each reply line starts with the peer's address as the server sees it ("10.0.0.1 ping"). */
+export function peerEchoServer(port: number): string {
+  return `import socketserver
+class H(socketserver.StreamRequestHandler):
+    def handle(self):
+        peer = self.client_address[0].encode()
+        for line in self.rfile:
+            self.wfile.write(peer + b' ' + line)
+class S(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+S(('0.0.0.0', ${port}), H).serve_forever()
+`;
+}

@@ -40,7 +40,7 @@ describe('the verb table, read from each --help', () => {
     expect(verbSubcommands(v('lab'))).toEqual(['up', 'status', 'drill', 'chaos', 'down']);
     expect(verbSubcommands(v('maintenance'))).toEqual(['on', 'off']);
     expect(verbSubcommands(v('drill'))).toEqual(['failover']);
-    expect(flagValues(v('lab')).get('--mode')?.choices).toEqual(['dr', 'nat', 'tun']);
+    expect(flagValues(v('lab')).get('--mode')?.choices).toEqual(['dr', 'nat', 'tun', 'fullnat']);
     expect(flagValues(v('run')).get('--config')?.placeholders).toEqual(['FILE']);
     // A flag named in a description ("the director's --tun-port") is not one of the verb's.
     expect(verbFlags(v('real-server'))).not.toContain('--tun-port');
@@ -108,7 +108,7 @@ describe('bash completion', () => {
   });
 
   it('completes flag values: choices, and names from the daemon (none when it does not answer)', () => {
-    expect(complete(script, ['lab', 'up', '--mode', ''])).toEqual(['dr', 'nat', 'tun']);
+    expect(complete(script, ['lab', 'up', '--mode', ''])).toEqual(['dr', 'nat', 'tun', 'fullnat']);
     expect(complete(script, ['real-server', 'up', '--tun-type', ''])).toEqual([]);
     expect(complete(script, ['drain', '--virtual-server', ''])).toEqual([]);
   });

@@ -147,6 +147,8 @@ const BAD: readonly (readonly [string, string, string])[] = [
   ['tun_port without forwarding tun', 'port: 80\n', 'port: 80\n    tun_port: 6080\n'],
   ['gue without tun_port', 'port: 80\n', 'port: 80\n    forwarding: tun\n    tun_type: gue\n'],
   ['ops on a tcp service', 'port: 80\n', 'port: 80\n    ops: true\n'],
+  ['forwarding fullnat without local addresses', 'port: 80\n', 'port: 80\n    forwarding: fullnat\n'],
+  ['a fullnat mapping with forwarding nat', 'port: 80\n', "port: 80\n    forwarding: nat\n    fullnat: { local_addresses: [10.0.1.2] }\n"],
   ['a webhook without url', "url: 'http://127.0.0.1:9/'", 'retries: 1'],
   ['a command on a webhook', "url: 'http://127.0.0.1:9/'", "url: 'http://127.0.0.1:9/', command: [/bin/true]"],
   ['an unknown alert event', "url: 'http://127.0.0.1:9/'", "url: 'http://127.0.0.1:9/', events: [vip_moved]"],
@@ -217,6 +219,9 @@ const FULL: Obj = {
   virtual_servers: [{
     name: 'http', address: '10.0.0.100', port: 80, persistence: { timeout: '300s' }, quorum: { min_up: 1 }, sorry_server: { address: '10.0.0.50' },
     real_servers: [{ address: '10.0.0.11', check: { type: 'tcp' } }, { address: '10.0.0.12' }, { address: '10.0.0.13' }],
+  }, {
+    name: 'fn', address: '10.0.0.101', port: 80, forwarding: 'fullnat', fullnat: { local_addresses: ['10.0.1.2'] },
+    real_servers: [{ address: '10.0.2.11' }],
   }],
   scripts: { user: 'lvs-ha-script' },
   alerts: [{ name: 'a', type: 'webhook', url: 'http://127.0.0.1:9/' }],
@@ -230,7 +235,7 @@ const WHERE: Readonly<Record<MappingName, Path>> = {
   trackFile: ['vrrp', 'instances', 0, 'track', 'files', 0], announce: ['vrrp', 'instances', 0, 'announce'],
   notify: ['vrrp', 'instances', 0, 'notify'], vmac: ['vrrp', 'instances', 0, 'vmac'], syncGroup: ['vrrp', 'sync_groups', 0], ipvsSync: ['ipvs_sync'], ipvs: ['ipvs'],
   ipvsTimeouts: ['ipvs', 'timeouts'], virtualServer: ['virtual_servers', 0], persistence: ['virtual_servers', 0, 'persistence'],
-  quorum: ['virtual_servers', 0, 'quorum'], sorryServer: ['virtual_servers', 0, 'sorry_server'],
+  quorum: ['virtual_servers', 0, 'quorum'], fullnat: ['virtual_servers', 1, 'fullnat'], sorryServer: ['virtual_servers', 0, 'sorry_server'],
   realServer: ['virtual_servers', 0, 'real_servers', 0], check: ['virtual_servers', 0, 'real_servers', 0, 'check'],
   scripts: ['scripts'], alert: ['alerts', 0],
 };
@@ -402,7 +407,7 @@ const HEADINGS: Partial<Record<MappingName, string>> = {
 const INLINE: Partial<Record<MappingName, readonly [string, string]>> = {
   trackInterface: ['`track`', 'interfaces'], trackScript: ['`track`', 'scripts'], trackVirtualServer: ['`track`', 'virtual_servers'],
   trackRoute: ['`track`', 'routes'], trackProcess: ['`track`', 'processes'], trackFile: ['`track`', 'files'],
-  persistence: ['`virtual_servers`', 'persistence'], quorum: ['`virtual_servers`', 'quorum'],
+  persistence: ['`virtual_servers`', 'persistence'], quorum: ['`virtual_servers`', 'quorum'], fullnat: ['`virtual_servers`', 'fullnat'],
 };
 
 function shown(d: NonNullable<KeySpec['default']>): string {

@@ -112,7 +112,7 @@ describe('forwarding', () => {
   test('only nat can map ports', () => {
     const text = vs(`${ADDR}\nforwarding: dr`, '- { address: 10.0.0.11, port: 8080 }');
     const e = oneIssue(text);
-    expect([e.line, e.message]).toEqual([locate(text, '8080').line, "port 8080 differs from the virtual server's 80, but forwarding dr cannot change ports (only nat can)"]);
+    expect([e.line, e.message]).toEqual([locate(text, '8080').line, "port 8080 differs from the virtual server's 80, but forwarding dr cannot change ports (only nat and fullnat can)"]);
     expect(valid(vs(`${ADDR}\nforwarding: nat`, '- { address: 10.0.0.11, port: 8080 }')).virtualServers[0]?.realServers[0]?.port).toBe(8080);
   });
 });

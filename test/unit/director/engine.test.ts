@@ -12,6 +12,7 @@ import type { HealthVsStatus } from '../../../src/director/status.js';
 import { EventQueue } from '../../../src/core/event-queue.js';
 import type { VrrpStateName } from '../../../src/vrrp/machine-types.js';
 import { FakeIpvs } from '../lvs/ipvs/fake-ipvs.js';
+import { FakeNft } from '../lvs/nft/fake-nft.js';
 
 const BASE = readFileSync(new URL('../../../configs/director-a.yaml', import.meta.url), 'utf8');
 
@@ -49,7 +50,7 @@ class ScriptedHealth implements HealthPort {
   }
 }
 
-function setup(options: { ipvsAvailable?: () => boolean; family?: { emit: ((e: FamilyEvent) => void) | null; closed: boolean } } = {}) {
+function setup(options: { ipvsAvailable?: () => boolean; nft?: FakeNft; family?: { emit: ((e: FamilyEvent) => void) | null; closed: boolean } } = {}) {
   const clock = new FakeClock();
   const queue = new EventQueue();
   const ipvs = new FakeIpvs();
@@ -62,7 +63,7 @@ function setup(options: { ipvsAvailable?: () => boolean; family?: { emit: ((e: F
     connectIpvs: () => {
       connects += 1;
       if (options.ipvsAvailable && !options.ipvsAvailable()) return Promise.reject(new Error('this kernel has no IPVS'));
-      return Promise.resolve({ ipvs, close: () => undefined });
+      return Promise.resolve({ ipvs, ...(options.nft ? { nft: options.nft } : {}), close: () => undefined });
     },
     createHealth: (o) => {
       health.onChange = o.onHealthChange;
@@ -345,5 +346,42 @@ describe('director: drift repair through the queue', () => {
     expect(t.clock.pendingTimers()).toBe(1);
     await t.director.stop();
     expect(t.clock.pendingTimers()).toBe(0);
+  });
+});
+
+describe('director: the fullnat SNAT table beside IPVS', () => {
+  const FULLNAT = `node: d
+virtual_servers:
+  - name: app
+    address: 203.0.113.20
+    port: 443
+    forwarding: fullnat
+    fullnat: { local_addresses: [10.20.0.100] }
+    real_servers: [{ address: 198.51.100.11, port: 8443 }]
+`;
+
+  test('created at start, shown in status, an nft failure raised as reconcile_error, drift repaired by the next run', async () => {
+    const nft = new FakeNft();
+    const t = setup({ nft });
+    await t.director.start(configOf(FULLNAT));
+    expect(nft.scripts).toHaveLength(1);
+    expect(nft.scripts[0]).toContain('snat ip to 10.20.0.100');
+    const status = (): Record<string, unknown> => t.director.statusSections().reconcile?.() as Record<string, unknown>;
+    expect(status().nftables).toMatchObject({ table: 'inet lvs_ha', state: 'in_sync', applies: 1 });
+    // Deleted by hand, and nft refuses the repair once: raised, retried after 5 s, repaired.
+    nft.json = null;
+    nft.failApply = new Error('nft -f -: exit 1: Error: Could not process rule: No such file or directory');
+    t.clock.advance(60_000);
+    await t.settle();
+    await t.settle();
+    expect(t.events.filter((e) => e.type === 'reconcile_error')).toMatchObject([{ kind: 'nftables' }]);
+    expect(status().nftables).toMatchObject({ state: 'error' });
+    nft.failApply = null;
+    t.clock.advance(5_000);
+    await t.settle();
+    await t.settle();
+    expect(status().nftables).toMatchObject({ state: 'in_sync', applies: 2 });
+    expect(nft.scripts).toHaveLength(2);
+    await t.director.stop();
   });
 });

@@ -6,6 +6,7 @@ import { tablesEqual, type ServiceKey, type Table } from '../../../src/lvs/model
 import { Reconciler, type DesiredState } from '../../../src/lvs/reconciler.js';
 import { parseSysctlInt, wantedSysctls, type IpvsSysctlApi, type IpvsSysctlName } from '../../../src/lvs/sysctls.js';
 import { FakeIpvs } from './ipvs/fake-ipvs.js';
+import { FakeNft } from './nft/fake-nft.js';
 import { dest, entry, svc, table, tcp } from './plan-fixtures.js';
 
 const WEB = tcp('10.0.0.100', 80);
@@ -205,6 +206,33 @@ describe('Reconciler', () => {
     await reconciler.request('again');
     expect(writes).toHaveLength(2);
     expect(reconciler.counters().sysctls).toEqual({ 'net.ipv4.vs.sloppy_tcp': 1, 'net.ipv4.vs.sloppy_sctp': 0 });
+    await reconciler.stop();
+  });
+
+  test('the owned nftables table and the conntrack sysctl are set before the IPVS operations; an nft failure is counted by kind', async () => {
+    const order: string[] = [];
+    const ipvs = new FakeIpvs();
+    const nft = new FakeNft();
+    const origApply = nft.apply.bind(nft);
+    nft.apply = (script) => { order.push('nft'); return origApply(script); };
+    const origAdd = ipvs.addService.bind(ipvs);
+    ipvs.addService = (s) => { order.push('ipvs'); return origAdd(s); };
+    const sysctls: IpvsSysctlApi = { read: () => Promise.resolve(0), write: (n) => { order.push(`sysctl ${n}`); return Promise.resolve(); } };
+    const spec = { chains: [{ name: 'fullnat_snat', base: { type: 'nat' as const, hook: 'postrouting' as const, priority: 100, policy: 'accept' as const }, rules: [{ id: 'fullnat web', text: 'ip daddr 10.0.0.11 snat ip to 10.0.2.1' }] }] };
+    const reconciler = new Reconciler({
+      ipvs, sysctls, nft, clock: new FakeClock(), log: silentLogger(),
+      desired: () => ({ table: DESIRED, owned: ownedByDesired(DESIRED), timeouts: null, sysctls: [{ name: 'conntrack', value: 1 }], nft: spec }),
+    });
+    expect(await reconciler.start()).toMatchObject({ ok: true, failed: 0 });
+    expect(order.slice(0, 3)).toEqual(['sysctl conntrack', 'nft', 'ipvs']);
+    expect(reconciler.counters().nftables).toMatchObject({ table: 'inet lvs_ha', state: 'in_sync', applies: 1 });
+    nft.json = null;
+    nft.failApply = new Error('nft -f -: exit 1');
+    expect(await reconciler.request('drift')).toMatchObject({ ok: true, failed: 1 });
+    expect(reconciler.counters().errorsByKind).toEqual({ nftables: 1 });
+    nft.failApply = null;
+    expect(await reconciler.request('retry')).toMatchObject({ failed: 0 });
+    expect(reconciler.counters().nftables).toMatchObject({ state: 'in_sync', applies: 2 });
     await reconciler.stop();
   });
 

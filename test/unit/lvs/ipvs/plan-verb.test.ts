@@ -1,5 +1,5 @@
 /** `lvs-ha plan` with an in-memory IPVS: exit codes, text and JSON, unmanaged services, timeouts, errors. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -8,6 +8,11 @@ import { UsageError } from '../../../../src/core/errors.js';
 import { NetlinkError } from '../../../../src/os/genl.js';
 import { dest, entry, svc, table, tcp } from '../plan-fixtures.js';
 import { FakeIpvs } from './fake-ipvs.js';
+import { FakeNft } from '../nft/fake-nft.js';
+import { loadConfigFile } from '../../../../src/config/load.js';
+import type { Config } from '../../../../src/config/types.js';
+import { nftApplyScript } from '../../../../src/lvs/nft/table.js';
+import { desiredStateFor } from '../../../../src/lvs/reconcile-desired.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lvi-plan-'));
 afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
@@ -108,5 +113,34 @@ describe('lvs-ha plan', () => {
     await expect(runPlan(new FakeIpvs(), ['--config'])).rejects.toThrow("'--config' needs a FILE");
     await expect(runPlan(new FakeIpvs(), ['--config', CONFIG, '--apply'])).rejects.toThrow("unknown argument '--apply'");
     expect((await runPlan(new FakeIpvs().load(IN_SYNC), [`--config=${CONFIG}`])).code).toBe(0);
+  });
+});
+
+describe('lvs-ha plan: the owned nftables table beside IPVS', () => {
+  const FULLNAT = join(dir, 'fullnat.yaml');
+  writeFileSync(FULLNAT, readFileSync(CONFIG, 'utf8').replace('forwarding: dr', 'forwarding: fullnat\n    fullnat: { local_addresses: [10.0.2.1] }'));
+  const MASQ = table(entry(svc(tcp('10.0.0.100', 80)), { ...dest('10.0.1.1', 80, 2), fwd: 'masq' }, { ...dest('10.0.1.2', 80, 1), fwd: 'masq' }));
+
+  async function planWith(nft: FakeNft, args: string[]): Promise<{ code: number; out: string }> {
+    let out = '';
+    const ipvs = new FakeIpvs().load(MASQ);
+    const verb = makePlanVerb({ connect: () => Promise.resolve({ ipvs, nft, close: () => undefined }) });
+    const code = await verb.run(args, { stdout: (t) => { out += t; }, stderr: (t) => { out += t; } });
+    return { code, out };
+  }
+
+  test('IPVS in sync but the SNAT table missing: exit 2 with the nft lines; once applied: in sync', async () => {
+    const nft = new FakeNft();
+    const missing = await planWith(nft, ['--config', FULLNAT]);
+    expect(missing.code).toBe(2);
+    expect(missing.out).toContain('+ nft table inet lvs_ha\n+ nft chain fullnat_snat\n+ nft rule fullnat_snat fullnat web: meta l4proto tcp ct original ip daddr 10.0.0.100');
+    const json = JSON.parse((await planWith(nft, ['--config', FULLNAT, '--json'])).out) as { in_sync: boolean; nftables: { table: string; changes: { kind: string }[] } };
+    expect(json.in_sync).toBe(false);
+    expect(json.nftables.changes.map((c) => c.kind)).toEqual(['add-table', 'add-chain', 'add-rule']);
+    const state = desiredStateFor({ config: (await loadConfigFile(FULLNAT) as { config: Config }).config }, MASQ);
+    await nft.apply(nftApplyScript(state.nft ?? { chains: [] }));
+    const synced = await planWith(nft, ['--config', FULLNAT]);
+    expect(synced).toEqual({ code: 0, out: 'in sync: no changes\n' });
+    expect(nft.scripts).toHaveLength(1); // plan itself never wrote
   });
 });

@@ -1,0 +1,217 @@
+/**
+ * Kernel tier: FULLNAT on Debian's kernel (one VM boot). IPVS masquerading with
+ * net.ipv4.vs.conntrack=1 and lvs-ha's nftables SNAT table, all applied by the
+ * compiled reconciler (the one the director engine runs, with the kernel
+ * adapters the daemon uses: genetlink, /proc/sys, nft).
+ *
+ * Topology in the VM:
+ *   client lvf-c 10.61.1.2 -- director (root ns; VIP 10.61.1.1, LIP 10.61.3.1 on
+ *   the transit link) -- router lvf-g (10.61.3.2 | 10.61.2.1; NO route to the
+ *   client subnet 10.61.1.0/24) -- real server lvf-r 10.61.2.2:8080 (default via
+ *   the router, no VIP, nothing configured for LVS). The real server's echo
+ *   answers with the source address it sees.
+ *
+ * 1. Start: the service, the SNAT table and conntrack=1 are applied; a client
+ *    connection reaches the real server, which sees the LIP (not the client).
+ * 2. Restart (a fresh process reconciling the same config): zero IPVS
+ *    operations, no nft write (the table's listing with handles is
+ *    byte-identical), the established connection still works, and a table of
+ *    another owner (inet theirs) is byte-identical throughout.
+ * 3. Negative half: with lvs-ha's table deleted by hand, a new connection
+ *    fails (the real server's reply has no route to the client); the next
+ *    reconcile puts the table back and new connections work again.
+ */
+import { beforeAll, describe, expect, test } from 'vitest';
+import { assertBuilt, describeRun, runInVm, type VmRunResult } from '../helpers/vm/index.js';
+import { peerEchoServer } from '../helpers/vm/programs.js';
+
+const CONFIG = `node: lvf-fullnat
+virtual_servers:
+  - name: echo
+    address: 10.61.1.1
+    port: 80
+    scheduler: rr
+    forwarding: fullnat
+    fullnat: { local_addresses: [10.61.3.1], interface: lvf-t0 }
+    real_servers: [{ address: 10.61.2.2, port: 8080 }]
+`;
+
+// One reconcile run with the compiled reconciler and the daemon's kernel adapters; prints what it did.
+const DRIVER = String.raw`
+import { readFileSync } from 'node:fs';
+const ROOT = process.cwd();
+const { openGenericNetlink } = await import(ROOT + '/dist/os/genl.js');
+const { IpvsClient } = await import(ROOT + '/dist/lvs/ipvs/index.js');
+const { Reconciler } = await import(ROOT + '/dist/lvs/reconciler.js');
+const { desiredStateFor } = await import(ROOT + '/dist/lvs/reconcile-desired.js');
+const { procIpvsSysctls } = await import(ROOT + '/dist/lvs/sysctls.js');
+const { nftables } = await import(ROOT + '/dist/os/nftables.js');
+const { validateConfigText } = await import(ROOT + '/dist/config/validate.js');
+const { systemClock } = await import(ROOT + '/dist/core/clock.js');
+const { silentLogger } = await import(ROOT + '/dist/core/log.js');
+const parsed = validateConfigText(readFileSync(process.argv[2], 'utf8'), 'c.yaml');
+if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+const nl = openGenericNetlink();
+const ipvs = await IpvsClient.connect(nl);
+const rec = new Reconciler({
+  ipvs, sysctls: procIpvsSysctls(), nft: nftables(), clock: systemClock, log: silentLogger(),
+  desired: (live) => desiredStateFor({ config: parsed.config }, live),
+});
+const r = await rec.start();
+await rec.stop();
+const c = rec.counters();
+console.log(JSON.stringify({ ok: r.ok, ops: r.ops.map((o) => o.op), failed: r.failed, nft: c.nftables, sysctls: c.sysctls, errors: c.errorsByKind }));
+nl.close();
+`;
+
+// argv: results dir, name, [hold]. Connects (3 s timeout), exchanges a line; with hold, waits for NAME.go and exchanges another.
+const CLIENT = `import json, os, socket, sys, time
+r, name = sys.argv[1], sys.argv[2]
+hold = len(sys.argv) > 3
+out = {'name': name}
+try:
+    s = socket.create_connection(('10.61.1.1', 80), timeout=3)
+    s.sendall(b'ping1\\n')
+    out['first'] = s.recv(100).decode().strip()
+except Exception as e:
+    out['error'] = repr(e)
+    hold = False
+open(f'{r}/{name}.connected', 'w').close()
+if hold:
+    deadline = time.time() + 120
+    while not os.path.exists(f'{r}/{name}.go') and time.time() < deadline:
+        time.sleep(0.1)
+    try:
+        s.sendall(b'ping2\\n')
+        s.settimeout(5)
+        out['second'] = s.recv(100).decode().strip()
+    except Exception as e:
+        out['error2'] = repr(e)
+json.dump(out, open(f'{r}/{name}.json', 'w'))
+`;
+
+const PAYLOAD = String.raw`
+r=$LVK_RESULTS
+py=/usr/bin/python3
+waitfor() { i=0; while [ ! -e "$1" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done; [ -e "$1" ]; }
+cleanup() { for n in lvf-c lvf-g lvf-r; do ip netns del $n 2>/dev/null; done; }
+trap cleanup EXIT
+echo 1 > /proc/sys/net/ipv4/ip_forward
+for n in lvf-c lvf-g lvf-r; do ip netns add $n && ip -n $n link set lo up || exit 10; done
+ip link add lvf-c0 type veth peer name lvf-c1 && ip link set lvf-c1 netns lvf-c || exit 11
+ip link add lvf-t0 type veth peer name lvf-t1 && ip link set lvf-t1 netns lvf-g || exit 12
+ip -n lvf-g link add lvf-g0 type veth peer name lvf-r1 && ip -n lvf-g link set lvf-r1 netns lvf-r || exit 13
+ip addr add 10.61.1.1/24 dev lvf-c0 && ip link set lvf-c0 up
+ip addr add 10.61.3.1/24 dev lvf-t0 && ip link set lvf-t0 up
+ip route add 10.61.2.0/24 via 10.61.3.2 || exit 14
+ip -n lvf-c addr add 10.61.1.2/24 dev lvf-c1 && ip -n lvf-c link set lvf-c1 up
+ip -n lvf-g addr add 10.61.3.2/24 dev lvf-t1 && ip -n lvf-g link set lvf-t1 up
+ip -n lvf-g addr add 10.61.2.1/24 dev lvf-g0 && ip -n lvf-g link set lvf-g0 up
+ip netns exec lvf-g sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'
+ip -n lvf-r addr add 10.61.2.2/24 dev lvf-r1 && ip -n lvf-r link set lvf-r1 up
+ip -n lvf-r route add default via 10.61.2.1 || exit 15
+ip -n lvf-g route > $r/router-routes.txt
+ip netns exec lvf-r $py $r/echo.py > $r/echo.log 2>&1 &
+echo_pid=$!
+# A table of another owner, present before lvs-ha starts.
+printf 'table inet theirs {\n chain input {\n  type filter hook input priority 0; policy accept;\n  tcp dport 22 counter accept\n }\n}\n' | nft -f - || exit 16
+nft -a list table inet theirs > $r/theirs-0.txt
+sleep 1
+cat /proc/sys/net/ipv4/vs/conntrack > $r/conntrack-0.txt
+"$LVK_NODE" $r/driver.mjs $r/c.yaml > $r/apply1.json 2> $r/apply1.err || exit 17
+cat /proc/sys/net/ipv4/vs/conntrack > $r/conntrack-1.txt
+ipvsadm -Ln > $r/table1.txt
+nft -a list table inet lvs_ha > $r/lvs-ha-1.txt
+# 1. An established connection through the service.
+ip netns exec lvf-c $py $r/client.py $r one hold > $r/one.log 2>&1 &
+waitfor $r/one.connected || exit 18
+# 2. Restart: a fresh process reconciles the same config.
+"$LVK_NODE" $r/driver.mjs $r/c.yaml > $r/apply2.json 2> $r/apply2.err || exit 19
+nft -a list table inet lvs_ha > $r/lvs-ha-2.txt
+nft -a list table inet theirs > $r/theirs-2.txt
+ipvsadm -Ln > $r/table2.txt
+touch $r/one.go; waitfor $r/one.json || exit 20
+# 3. Negative half: the SNAT table deleted by hand.
+nft delete table inet lvs_ha || exit 21
+ip netns exec lvf-c $py $r/client.py $r two > $r/two.log 2>&1
+"$LVK_NODE" $r/driver.mjs $r/c.yaml > $r/apply3.json 2> $r/apply3.err || exit 22
+nft -a list table inet lvs_ha > $r/lvs-ha-3.txt
+ip netns exec lvf-c $py $r/client.py $r three > $r/three.log 2>&1
+nft -a list table inet theirs > $r/theirs-3.txt
+kill $echo_pid 2>/dev/null
+exit 0
+`;
+
+interface Apply { ok: boolean; ops: string[]; failed: number; nft: { state: string; applies: number; last_apply: { changes: string[] } | null } | null; sysctls: Record<string, number>; errors: Record<string, number> }
+interface Client { first?: string; second?: string; error?: string; error2?: string }
+
+describe('fullnat: real servers in another subnet with no route to the client', () => {
+  let run: VmRunResult;
+  const result = (f: string): string => run.readResult(f);
+  const apply = (f: string): Apply => JSON.parse(result(f)) as Apply;
+  const client = (f: string): Client => JSON.parse(result(f)) as Client;
+
+  beforeAll(async () => {
+    assertBuilt(['dist/lvs/reconciler.js', 'dist/lvs/nft/owner.js', 'dist/os/nftables.js']);
+    run = await runInVm({
+      name: 'lvf-fullnat',
+      script: PAYLOAD,
+      files: { 'driver.mjs': DRIVER, 'c.yaml': CONFIG, 'echo.py': peerEchoServer(8080), 'client.py': CLIENT },
+      modules: ['ip_vs', 'ip_vs_rr', 'veth', 'nf_conntrack', 'nf_nat', 'nf_tables', 'nft_chain_nat', 'nft_nat', 'nft_ct'],
+      timeoutMs: 300_000,
+    });
+    console.log(`VM: boot ${Math.round(run.bootMs ?? -1)} ms, total ${Math.round(run.totalMs)} ms`);
+  });
+
+  test('the payload ran to the end', () => {
+    expect(run.exitCode, describeRun(run)).toBe(0);
+  });
+
+  test('the router has no route back to the client subnet (so only SNAT can make it work)', () => {
+    expect(result('router-routes.txt')).not.toContain('10.61.1.0/24');
+    expect(result('router-routes.txt')).not.toContain('default');
+  });
+
+  test('start: masquerading service, SNAT table and conntrack=1 applied', () => {
+    const a = apply('apply1.json');
+    expect(a).toMatchObject({ ok: true, ops: ['AddService', 'AddDest'], failed: 0, errors: {} });
+    expect(a.nft).toMatchObject({ state: 'in_sync', applies: 1 });
+    expect(a.sysctls).toEqual({ 'net.ipv4.vs.conntrack': 1 });
+    expect(result('conntrack-0.txt').trim()).toBe('0');
+    expect(result('conntrack-1.txt').trim()).toBe('1');
+    expect(result('table1.txt')).toMatch(/-> 10\.61\.2\.2:8080\s+Masq/);
+    // (nft prints a one-element set as the element itself)
+    expect(result('lvs-ha-1.txt')).toMatch(/ct original ip daddr 10\.61\.1\.1 ct original proto-dst 80 ip daddr 10\.61\.2\.2 oifname "lvf-t0" snat ip to 10\.61\.3\.1 comment "fullnat echo #[0-9a-f]{12}"/);
+  });
+
+  test('the real server is reached and sees the LIP, not the client', () => {
+    expect(client('one.json')).toMatchObject({ first: '10.61.3.1 ping1' });
+  });
+
+  test('restart: zero IPVS operations, no nft write, the established connection still works', () => {
+    const a = apply('apply2.json');
+    expect(a).toMatchObject({ ok: true, ops: [], failed: 0 });
+    expect(a.nft).toMatchObject({ state: 'in_sync', applies: 0 });
+    expect(result('lvs-ha-2.txt')).toBe(result('lvs-ha-1.txt')); // same handles: nothing rewritten
+    expect(result('table2.txt').split('\n').slice(0, 4)).toEqual(result('table1.txt').split('\n').slice(0, 4));
+    expect(client('one.json')).toMatchObject({ first: '10.61.3.1 ping1', second: '10.61.3.1 ping2' });
+    expect(client('one.json').error2).toBeUndefined();
+  });
+
+  test('negative half: without the SNAT table a new connection fails; the next reconcile repairs it', () => {
+    const two = client('two.json');
+    expect(two.first).toBeUndefined();
+    expect(two.error).toMatch(/timed out|timeout/i);
+    const a = apply('apply3.json');
+    expect(a).toMatchObject({ ok: true, ops: [], failed: 0 });
+    expect(a.nft).toMatchObject({ applies: 1, last_apply: { changes: ['+ nft table inet lvs_ha', '+ nft chain fullnat_snat', expect.stringContaining('+ nft rule fullnat_snat fullnat echo') as unknown] } });
+    expect(client('three.json')).toMatchObject({ first: '10.61.3.1 ping1' });
+  });
+
+  test('the table of another owner is never touched', () => {
+    expect(result('theirs-0.txt')).toContain('tcp dport 22 counter');
+    // Same rules, same handles (nothing rewritten); its counter counts only port-22 packets, none here.
+    expect(result('theirs-2.txt')).toBe(result('theirs-0.txt'));
+    expect(result('theirs-3.txt')).toBe(result('theirs-0.txt'));
+  });
+});
