@@ -117,6 +117,7 @@ export class Director {
   private cancelRepair: (() => void) | null = null;
   private lastFailures = 0;
   private stopped = false;
+  private readonly healthListeners = new Set<() => void>();
   private readonly log: Logger;
 
   constructor(private readonly options: DirectorOptions) {
@@ -147,6 +148,7 @@ export class Director {
       },
       onHealthChange: () => {
         this.enqueue('health', async () => { await this.reconcile('health'); });
+        for (const listener of this.healthListeners) listener();
       },
     });
     await this.health.prepare?.(config.virtualServers);
@@ -207,6 +209,17 @@ export class Director {
 
   drainList(): JsonValue {
     return drainsStatus(this.drains);
+  }
+
+  /** Be told of every health transition (the ECMP announcer re-evaluates its VIPs); returns the unsubscribe. */
+  onHealthChange(listener: () => void): () => void {
+    this.healthListeners.add(listener);
+    return () => { this.healthListeners.delete(listener); };
+  }
+
+  /** Quorum state per virtual server, from one scan of the health status (absent: not known yet). */
+  quorumStates(): ReadonlyMap<string, QuorumState> {
+    return new Map((this.health?.status() ?? []).map((v) => [v.name, v.quorum.state as QuorumState]));
   }
 
   currentRole(): DirectorRole {
