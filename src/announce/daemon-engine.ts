@@ -12,7 +12,7 @@ import type { QuorumState } from '../health/quorum.js';
 import type { AnnounceChange } from './decide.js';
 import { AnnounceEngine, type AnnounceKernel } from './engine.js';
 
-/** Routes and addresses over two rtnetlink sockets. */
+/** Routes (announcements and local VIPs) and the device lookup, over two rtnetlink sockets. */
 export function openKernelAnnounce(): AnnounceKernel {
   const routes = openRouteManager();
   const addresses = openAddressManager();
@@ -21,8 +21,8 @@ export function openKernelAnnounce(): AnnounceKernel {
     addRoute: (route, owner) => routes.addRoute(route, owner),
     deleteRoute: (route, owner) => routes.deleteRoute(route, owner),
     interfaceByName: (name) => addresses.interfaceByName(name),
-    addAddress: (vip) => addresses.addAddress(vip),
-    removeAddress: (vip) => addresses.removeAddress(vip),
+    addLocal: (address, ifindex, protocol) => routes.addLocal(address, ifindex, protocol),
+    removeLocal: (address, protocol) => routes.deleteLocal(address, protocol),
     close: () => {
       routes.close();
       addresses.close();

@@ -1,8 +1,9 @@
 /**
  * The ECMP announcer: owns one route per announced VIP in its routing table
  * and protocol (the contract with FRR or BIRD, which export that table by
- * BGP), and keeps the VIP addresses local on the configured device while the
- * daemon runs.
+ * BGP), and keeps the VIPs local while the daemon runs, by a `local` route of
+ * its protocol in the local table (not an interface address, whose connected
+ * route zebra would prefer over the imported announcement).
  *
  * Every input is a task on the daemon's one event queue, like the director's:
  * a health change (coalesced: one evaluation queued at a time, however many
@@ -11,7 +12,7 @@
  * the table, diff (route-plan.ts, pure), apply. A restart therefore changes
  * nothing that is already right, and a route deleted by hand comes back at the
  * next repair. Stop: withdraw every VIP, wait `stop_grace` so the router moves
- * the flows, then drop the VIP addresses.
+ * the flows, then remove the local routes.
  */
 import type { Config, EcmpConfig } from '../config/types.js';
 import type { JsonValue } from '../control/protocol.js';
@@ -19,7 +20,7 @@ import type { Clock } from '../core/clock.js';
 import { describeError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { QuorumState } from '../health/quorum.js';
-import type { AddressChange, InterfaceInfo, VipSpec } from '../os/addresses.js';
+import type { InterfaceInfo } from '../os/addresses.js';
 import type { RouteChange, RouteOwner } from '../os/routes.js';
 import { advance, decide, type AnnounceChange, type NodePhase, type VipAnnounceState } from './decide.js';
 import { planRoutes, prefixOf, type LiveRoute, type RouteOp, type WantedRoute } from './route-plan.js';
@@ -32,8 +33,9 @@ export interface AnnounceKernel {
   addRoute(route: WantedRoute, owner: RouteOwner): Promise<RouteChange>;
   deleteRoute(route: LiveRoute | WantedRoute, owner: RouteOwner): Promise<RouteChange>;
   interfaceByName(name: string): Promise<InterfaceInfo | undefined>;
-  addAddress(vip: VipSpec): Promise<AddressChange>;
-  removeAddress(vip: VipSpec): Promise<AddressChange>;
+  /** Make the VIP local here (a `local` route of our protocol in the local table). */
+  addLocal(address: string, ifindex: number, protocol: number): Promise<RouteChange>;
+  removeLocal(address: string, protocol: number): Promise<RouteChange>;
   close(): void;
 }
 
@@ -85,8 +87,8 @@ export class AnnounceEngine {
   private states = new Map<string, VipAnnounceState>();
   private ifindex: number | null = null;
   private deviceProblem: string | null = null;
-  /** VIP addresses this engine put on the device (removed at stop or when no longer configured). */
-  private readonly placed = new Set<string>();
+  /** VIPs this engine made local, with the protocol of that local route (removed at stop or when no longer configured). */
+  private readonly placed = new Map<string, number>();
   private lastError: string | null = null;
   private lastConflict: string | null = null;
   private queued = false;
@@ -257,9 +259,9 @@ export class AnnounceEngine {
     this.deviceProblem = null;
     for (const vip of ecmp.vips) {
       try {
-        const change = await this.kernel.addAddress({ ifindex: info.ifindex, address: vip, prefixLength: prefixOf(vip) });
-        this.placed.add(vip);
-        if (change === 'added') this.log.info({ vip, device: ecmp.device }, 'VIP address placed on the device');
+        const change = await this.kernel.addLocal(vip, info.ifindex, ecmp.routeProtocol);
+        this.placed.set(vip, ecmp.routeProtocol);
+        if (change === 'added') this.log.info({ vip, device: ecmp.device }, 'VIP made local on the device');
       } catch (err) {
         this.lastError = describeError(err);
         this.deviceProblem = `cannot place ${vip} on ${ecmp.device}: ${describeError(err)}`;
@@ -270,11 +272,11 @@ export class AnnounceEngine {
 
   /** Remove the VIP addresses this engine placed that are not in `keep`. */
   private async removeAddresses(keep: ReadonlySet<string>): Promise<void> {
-    if (!this.kernel || this.ifindex === null) return;
-    for (const vip of [...this.placed]) {
+    if (!this.kernel) return;
+    for (const [vip, protocol] of [...this.placed]) {
       if (keep.has(vip)) continue;
       try {
-        await this.kernel.removeAddress({ ifindex: this.ifindex, address: vip, prefixLength: prefixOf(vip) });
+        await this.kernel.removeLocal(vip, protocol);
         this.placed.delete(vip);
       } catch (err) {
         this.log.error({ vip, err: describeError(err) }, 'cannot remove the VIP address');

@@ -25,6 +25,14 @@ export interface RouteManager {
   listRoutes(table: number): Promise<LiveRoute[]>;
   addRoute(route: WantedRoute, owner: RouteOwner): Promise<RouteChange>;
   deleteRoute(route: LiveRoute | WantedRoute, owner: RouteOwner): Promise<RouteChange>;
+  /**
+   * Make an address local without an interface address: `local ADDR dev IFINDEX table local
+   * proto PROTOCOL` (the kernel then delivers it here, IPVS sees it at LOCAL_IN). Unlike an
+   * address, it gives routing daemons no connected route that would outrank the announcement.
+   */
+  addLocal(address: string, ifindex: number, protocol: number): Promise<RouteChange>;
+  /** Remove such a local route of this protocol only (never the kernel's own for a real address). */
+  deleteLocal(address: string, protocol: number): Promise<RouteChange>;
   close(): void;
 }
 
@@ -53,7 +61,14 @@ export function toLiveRoute(msg: rt.RouteMessage): LiveRoute | undefined {
   return { address, prefixLength, table: tableOf(msg), protocol: protocolOf(msg), ifindex: attrs.oif ?? null, type: typeOf(msg) };
 }
 
-function request(route: { address: string; prefixLength: number }, owner: RouteOwner, ifindex: number | null): { data: rt.Route; attrs: rt.RouteAttrs } {
+const LOCAL_TABLE = 255;
+
+function request(
+  route: { address: string; prefixLength: number },
+  owner: RouteOwner,
+  ifindex: number | null,
+  kind: { type: rt.RouteType; scope: rt.RouteScope } = { type: rt.RouteType.UNICAST, scope: rt.RouteScope.LINK },
+): { data: rt.Route; attrs: rt.RouteAttrs } {
   const family = familyOf(route.address);
   const dst = ipToBytes(route.address);
   if (!family || !dst) throw osError('route', new Error(`invalid address ${route.address}`));
@@ -65,11 +80,15 @@ function request(route: { address: string; prefixLength: number }, owner: RouteO
     // Any number 0..255 travels as is; the package's enum lists only the well-known ones.
     // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment
     protocol: owner.protocol,
-    scope: rt.RouteScope.LINK,
-    type: rt.RouteType.UNICAST,
+    scope: kind.scope,
+    type: kind.type,
   };
   const attrs: rt.RouteAttrs = { dst, table: owner.table, ...(ifindex === null ? {} : { oif: ifindex }) };
   return { data, attrs };
+}
+
+function prefixLen(address: string): number {
+  return address.includes(':') ? 128 : 32;
 }
 
 function describe(route: { address: string; prefixLength: number }, owner: RouteOwner): string {
@@ -116,6 +135,29 @@ export function openRouteManager(): RouteManager {
       } catch (err) {
         if (errnoOf(err) === 'ESRCH') return 'already-absent';
         throw osError(`delete route ${describe(route, owner)}`, err);
+      }
+    },
+    async addLocal(address, ifindex, protocol) {
+      const owner = { table: LOCAL_TABLE, protocol };
+      const { data, attrs } = request({ address, prefixLength: prefixLen(address) }, owner, ifindex, { type: rt.RouteType.LOCAL, scope: rt.RouteScope.HOST });
+      try {
+        await sock.newRoute(data, attrs, { flags: FlagsNew.CREATE | FlagsNew.EXCL });
+        return 'added';
+      } catch (err) {
+        // EEXIST: the address is local already (ours from before, or an interface address).
+        if (errnoOf(err) === 'EEXIST') return 'already-present';
+        throw osError(`add local route ${address}`, err);
+      }
+    },
+    async deleteLocal(address, protocol) {
+      const owner = { table: LOCAL_TABLE, protocol };
+      const { data, attrs } = request({ address, prefixLength: prefixLen(address) }, owner, null, { type: rt.RouteType.LOCAL, scope: rt.RouteScope.NOWHERE });
+      try {
+        await sock.delRoute(data, attrs);
+        return 'removed';
+      } catch (err) {
+        if (errnoOf(err) === 'ESRCH') return 'already-absent';
+        throw osError(`delete local route ${address}`, err);
       }
     },
     close() {

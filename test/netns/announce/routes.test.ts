@@ -21,6 +21,7 @@ const lab = new NetnsLab('lve');
 let ns = '';
 let routes: RouteManager;
 const owner = { table: 240, protocol: 240 };
+const local = (): string => lab.ip(ns, ['route', 'show', 'table', 'local']) + lab.ip(ns, ['-6', 'route', 'show', 'table', 'local']);
 const show = (table: number): string => lab.ip(ns, ['route', 'show', 'table', String(table)]) + lab.ip(ns, ['-6', 'route', 'show', 'table', String(table)]);
 
 beforeAll(() => {
@@ -63,6 +64,20 @@ describe('rtnetlink routes of one table', () => {
     expect(show(240).trim()).toBe('');
   });
 
+  it('makes an address local by a local route of our protocol, and removes only that', async () => {
+    expect(await routes.addLocal('192.0.2.99', 1, 240)).toBe('added');
+    expect(await routes.addLocal('192.0.2.99', 1, 240)).toBe('already-present');
+    expect(lab.exec(ns, ['ping', '-c1', '-W1', '192.0.2.99']).status).toBe(0);
+    expect(await routes.deleteLocal('192.0.2.99', 240)).toBe('removed');
+    expect(await routes.deleteLocal('192.0.2.99', 240)).toBe('already-absent');
+    // an interface address's local route (proto kernel) is not ours to remove
+    lab.ip(ns, ['addr', 'add', '192.0.2.98/32', 'dev', 'lo']);
+    expect(await routes.addLocal('192.0.2.98', 1, 240)).toBe('already-present');
+    expect(await routes.deleteLocal('192.0.2.98', 240)).toBe('already-absent');
+    expect(local()).toContain('local 192.0.2.98 dev lo proto kernel');
+    lab.ip(ns, ['addr', 'del', '192.0.2.98/32', 'dev', 'lo']);
+  });
+
   it('a delete with our protocol never removes another owner\'s route for the same prefix', async () => {
     lab.ip(ns, ['route', 'add', '192.0.2.88/32', 'dev', 'lo', 'table', '240', 'proto', 'static']);
     expect(await routes.deleteRoute({ address: '192.0.2.88', prefixLength: 32, ifindex: 1 }, owner)).toBe('already-absent');
@@ -93,8 +108,8 @@ describe('the announcer on the kernel', () => {
     let queue = new EventQueue();
     let engine = make(queue);
     await engine.start(config());
-    expect(lab.ip(ns, ['addr', 'show', 'dev', 'lo'])).toContain('192.0.2.10/32');
-    expect(lab.ip(ns, ['-6', 'addr', 'show', 'dev', 'lo'])).toContain('2001:db8::10/128');
+    expect(local()).toContain('local 192.0.2.10 dev lo proto 240 scope host');
+    expect(local()).toContain('local 2001:db8::10 dev lo proto 240');
     expect(show(240)).not.toContain('192.0.2.10');
     await healthy(queue);
     expect(show(240)).toContain('192.0.2.10 dev lo proto 240 scope link');
@@ -121,10 +136,13 @@ describe('the announcer on the kernel', () => {
     const stopping = engine.stop();
     await new Promise((r) => setTimeout(r, 100));
     expect(show(240)).not.toContain('proto 240');
-    expect(lab.ip(ns, ['addr', 'show', 'dev', 'lo'])).toContain('192.0.2.10/32');
+    expect(local()).toContain('local 192.0.2.10 dev lo');
     await stopping;
     expect(Date.now() - t0).toBeGreaterThanOrEqual(190);
-    expect(lab.ip(ns, ['addr', 'show', 'dev', 'lo'])).not.toContain('192.0.2.10');
+    expect(local()).not.toContain('192.0.2.10');
+    expect(local()).not.toContain('2001:db8::10');
+    // the kernel's own local routes (lo's 127.0.0.1) were never touched
+    expect(local()).toContain('local 127.0.0.1 dev lo');
     // the other owner's route in the same table is still there
     expect(show(240)).toContain('198.51.100.1 dev lo proto static');
   });

@@ -35,12 +35,12 @@ class FakeKernel implements AnnounceKernel {
     const ifindex = this.devices.get(name);
     return Promise.resolve(ifindex === undefined ? undefined : { ifindex, name, mac: null, up: true, running: true, lowerUp: true });
   }
-  addAddress(vip: { address: string }): Promise<'added'> {
-    this.addresses.add(vip.address);
+  addLocal(address: string): Promise<'added'> {
+    this.addresses.add(address);
     return Promise.resolve('added');
   }
-  removeAddress(vip: { address: string }): Promise<'removed'> {
-    this.addresses.delete(vip.address);
+  removeLocal(address: string): Promise<'removed'> {
+    this.addresses.delete(address);
     return Promise.resolve('removed');
   }
   close(): void {
