@@ -34,6 +34,7 @@ export function openKernelAnnounce(): AnnounceKernel {
 export interface AnnounceHealthSource {
   quorumStates(): ReadonlyMap<string, QuorumState>;
   onHealthChange(listener: () => void): () => void;
+  packetsTo(vips: ReadonlySet<string>): Promise<bigint | null>;
 }
 
 export function createAnnounceEngine(deps: {
@@ -50,6 +51,7 @@ export function createAnnounceEngine(deps: {
     openKernel: openKernelAnnounce,
     quorum: () => deps.health.quorumStates(),
     onHealthChange: (listener) => deps.health.onHealthChange(listener),
+    packetsTo: (vips) => deps.health.packetsTo(vips),
     ...(deps.onChange ? { onChange: deps.onChange } : {}),
   });
 }

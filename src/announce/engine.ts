@@ -14,6 +14,7 @@
  * next repair. Stop: withdraw every VIP, wait `stop_grace` so the router moves
  * the flows, then remove the local routes.
  */
+import { ecmpWarnings } from '../config/ecmp.js';
 import type { Config, EcmpConfig } from '../config/types.js';
 import type { JsonValue } from '../control/protocol.js';
 import type { Clock } from '../core/clock.js';
@@ -23,6 +24,7 @@ import type { QuorumState } from '../health/quorum.js';
 import type { InterfaceInfo } from '../os/addresses.js';
 import type { RouteChange, RouteOwner } from '../os/routes.js';
 import { advance, decide, type AnnounceChange, type NodePhase, type VipAnnounceState } from './decide.js';
+import { drainStep, startDrain, type DrainState } from './drain.js';
 import { planRoutes, prefixOf, type LiveRoute, type RouteOp, type WantedRoute } from './route-plan.js';
 
 export const DEFAULT_ANNOUNCE_REPAIR_MS = 30_000;
@@ -52,8 +54,14 @@ export interface AnnounceOptions {
   readonly onHealthChange: (listener: () => void) => () => void;
   /** An announce or withdraw happened (alerts, logs). */
   readonly onChange?: (change: AnnounceChange, at: Date) => void;
+  /** Packets into the services on these VIPs, fresh from the kernel (Director.packetsTo); null without IPVS. */
+  readonly packetsTo?: (vips: ReadonlySet<string>) => Promise<bigint | null>;
   readonly repairMs?: number;
+  /** How often the maintenance drain reads the counters. */
+  readonly drainPollMs?: number;
 }
+
+export const DEFAULT_DRAIN_POLL_MS = 200;
 
 interface Counters {
   evaluations: number;
@@ -95,6 +103,8 @@ export class AnnounceEngine {
   private unsubscribe: (() => void) | null = null;
   private cancelRepair: (() => void) | null = null;
   private stopped = false;
+  private drain: DrainState | null = null;
+  private cancelDrain: (() => void) | null = null;
   private readonly counters: Counters = { evaluations: 0, announcements: 0, withdrawals: 0, routeOps: 0, routeErrors: 0 };
   private readonly log: Logger;
 
@@ -105,6 +115,7 @@ export class AnnounceEngine {
   async start(config: Config): Promise<void> {
     this.config = config;
     if (!config.ecmp) return;
+    this.warn(config);
     this.kernel = this.options.openKernel();
     this.unsubscribe = this.options.onHealthChange(() => { this.request('health'); });
     await this.placeAddresses();
@@ -130,6 +141,7 @@ export class AnnounceEngine {
       this.kernel = null;
       return;
     }
+    this.warn(config);
     if (!this.kernel) {
       this.kernel = this.options.openKernel();
       this.unsubscribe = this.options.onHealthChange(() => { this.request('health'); });
@@ -143,10 +155,68 @@ export class AnnounceEngine {
 
   /** Maintenance on: withdraw every VIP (through the queue); off: announce again where healthy. */
   async setMaintenance(on: boolean): Promise<void> {
+    const entering = { now: false };
     await this.options.enqueue(`announce:maintenance:${on ? 'on' : 'off'}`, async () => {
+      entering.now = on && this.maintenanceSince === null;
       this.maintenanceSince = on ? (this.maintenanceSince ?? this.options.clock.wallNow()) : null;
       await this.evaluate(on ? 'maintenance on' : 'maintenance off');
     });
+    if (!on) this.endDrain();
+    else if (entering.now) await this.beginDrain();
+  }
+
+  /**
+   * After the withdrawal: watch the kernel's packet counter for the VIPs until it stood
+   * still for drain_quiet (safe to stop) or drain_timeout passed. Reads only, off the queue.
+   */
+  private async beginDrain(): Promise<void> {
+    this.endDrain();
+    const ecmp = this.config?.ecmp;
+    if (!ecmp) return;
+    const vips = new Set(ecmp.vips);
+    const read = async (): Promise<bigint | null> => {
+      try {
+        return (await this.options.packetsTo?.(vips)) ?? null;
+      } catch (err) {
+        this.log.warn({ err: describeError(err) }, 'drain: cannot read the IPVS counters');
+        return null;
+      }
+    };
+    this.drain = startDrain(this.options.clock.nowMs(), await read());
+    const policy = { quietMs: ecmp.drainQuietMs, timeoutMs: ecmp.drainTimeoutMs };
+    const tick = (): void => {
+      this.cancelDrain = this.options.clock.setTimer(this.options.drainPollMs ?? DEFAULT_DRAIN_POLL_MS, () => {
+        void read().then((packets) => {
+          if (!this.drain || this.stopped) return;
+          this.drain = drainStep(this.drain, packets, this.options.clock.nowMs(), policy);
+          if (this.drain.phase === 'draining') tick();
+          else this.log.info({ phase: this.drain.phase, after_ms: Math.round(this.options.clock.nowMs() - this.drain.startedMs), packets_since: String(this.drain.packetsSince) }, this.drain.phase === 'safe' ? 'drained: no packet reached the VIPs for drain_quiet; safe to stop' : 'drain did not settle');
+        });
+      });
+    };
+    if (this.drain.phase === 'draining') tick();
+  }
+
+  private endDrain(): void {
+    this.cancelDrain?.();
+    this.cancelDrain = null;
+    this.drain = null;
+  }
+
+  private drainSnapshot(): JsonValue {
+    const d = this.drain;
+    if (!d) return null;
+    const now = this.options.clock.nowMs();
+    return {
+      state: d.phase,
+      elapsed_ms: Math.round(now - d.startedMs),
+      quiet_ms: Math.round(now - d.lastChangeMs),
+      packets_since_withdrawal: d.packets === null ? null : Number(d.packetsSince),
+    };
+  }
+
+  private warn(config: Config): void {
+    for (const w of ecmpWarnings(config)) this.log.warn(w);
   }
 
   enabled(): boolean {
@@ -189,7 +259,7 @@ export class AnnounceEngine {
       route_protocol: ecmp.routeProtocol,
       device: ecmp.device,
       phase: this.phase,
-      maintenance: { on: this.maintenanceSince !== null, since: this.maintenanceSince?.toISOString() ?? null },
+      maintenance: { on: this.maintenanceSince !== null, since: this.maintenanceSince?.toISOString() ?? null, drain: this.drainSnapshot() },
       vips: ecmp.vips.map((vip) => {
         const s = this.states.get(vip);
         return { address: vip, state: s?.announced ? 'announced' : 'withdrawn', reason: s?.reason ?? 'not evaluated yet', since: s?.since.toISOString() ?? null };
@@ -233,6 +303,7 @@ export class AnnounceEngine {
   }
 
   private stopTimers(): void {
+    this.endDrain();
     this.cancelRepair?.();
     this.cancelRepair = null;
     this.unsubscribe?.();

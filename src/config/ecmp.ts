@@ -6,7 +6,7 @@
  */
 import { duration, int, interfaceName } from './read.js';
 import type { MapReader } from './reader.js';
-import type { EcmpConfig, VirtualServerConfig, VrrpConfig } from './types.js';
+import type { Config, EcmpConfig, VirtualServerConfig, VrrpConfig } from './types.js';
 
 export const ECMP_DEFAULTS = {
   /** FRR's `ip import-table` takes 1..252: the default stays inside it. */
@@ -63,4 +63,27 @@ export function readEcmp(m: MapReader | undefined, virtualServers: readonly Virt
     drainTimeoutMs: drainTimeout,
     vips,
   };
+}
+
+/** Schedulers whose choice depends only on the packet and the configured real servers, so every director agrees. */
+export const ECMP_CONSISTENT_SCHEDULERS: ReadonlySet<string> = new Set(['mh', 'sh', 'dh']);
+
+/**
+ * Warnings (not errors: the config works, but flows break when the router
+ * moves them) for an ECMP director: a scheduler with per-director state, and
+ * sloppy_tcp not set (a director then drops a flow it did not see start).
+ */
+export function ecmpWarnings(config: Config): string[] {
+  if (!config.ecmp) return [];
+  const out: string[] = [];
+  for (const vs of config.virtualServers) {
+    if (vs.key.kind !== 'address') continue;
+    if (!ECMP_CONSISTENT_SCHEDULERS.has(vs.scheduler)) {
+      out.push(`virtual server '${vs.name}': scheduler ${vs.scheduler} keeps state on each director, so directors disagree on the real server of a flow and connections break when the router moves them (director lost, added or drained); use mh (with mh-port) for ECMP`);
+    }
+  }
+  if (config.ipvs.sysctls.sloppyTcp !== true && config.virtualServers.some((v) => v.key.kind === 'address' && v.key.protocol === 'tcp')) {
+    out.push('ipvs.sloppy_tcp is not true: a director drops the packets of a TCP connection it did not see start, so flows the router moves to it break; set ipvs.sloppy_tcp: true for ECMP');
+  }
+  return out;
 }

@@ -222,6 +222,20 @@ export class Director {
     return new Map((this.health?.status() ?? []).map((v) => [v.name, v.quorum.state as QuorumState]));
   }
 
+  /**
+   * Packets the kernel counted into the services on these addresses, from a fresh table read
+   * (the ECMP drain watches it stop rising); null without IPVS.
+   */
+  async packetsTo(addresses: ReadonlySet<string>): Promise<bigint | null> {
+    if (!this.conn) return null;
+    let total = 0n;
+    for (const e of await this.conn.ipvs.readTable()) {
+      const key = e.service.service.key;
+      if (key.kind === 'address' && addresses.has(canonicalAddress(key.address))) total += e.service.stats?.inPkts ?? 0n;
+    }
+    return total;
+  }
+
   currentRole(): DirectorRole {
     return this.role;
   }

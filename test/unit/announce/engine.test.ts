@@ -60,7 +60,7 @@ virtual_servers:
   return r.config;
 }
 
-function rig(kernel = new FakeKernel()) {
+function rig(kernel = new FakeKernel(), packets: { n: bigint | null } = { n: null }) {
   const clock = new FakeClock();
   const queue = new EventQueue();
   const quorum = new Map<string, QuorumState>();
@@ -73,6 +73,8 @@ function rig(kernel = new FakeKernel()) {
     quorum: () => quorum,
     onHealthChange: (l) => { listeners.add(l); return () => listeners.delete(l); },
     onChange: (c) => { changes.push(c); },
+    packetsTo: () => Promise.resolve(packets.n),
+    drainPollMs: 100,
   });
   const health = async (states: Record<string, QuorumState>): Promise<void> => {
     for (const [k, v] of Object.entries(states)) quorum.set(k, v);
@@ -144,6 +146,28 @@ describe('AnnounceEngine', () => {
     expect(r.kernel.routes).toEqual([]);
     await r.engine.setMaintenance(false);
     expect(r.kernel.routes).toHaveLength(2);
+  });
+
+  test('maintenance on watches the kernel counters until the router moved the flows', async () => {
+    const packets = { n: 10n as bigint | null };
+    const r = rig(new FakeKernel(), packets);
+    await r.engine.start(config(', drain_quiet: 500ms'));
+    await r.health({ web: 'held', dns: 'held' });
+    await r.engine.setMaintenance(true);
+    const drain = (): Record<string, unknown> => (r.engine.snapshot() as { maintenance: { drain: Record<string, unknown> } }).maintenance.drain;
+    const step = async (ms: number): Promise<void> => {
+      r.clock.advance(ms);
+      for (let i = 0; i < 5; i += 1) await Promise.resolve();
+    };
+    expect(drain()).toMatchObject({ state: 'draining' });
+    packets.n = 25n;
+    await step(100);
+    await step(100);
+    expect(drain()).toMatchObject({ state: 'draining', packets_since_withdrawal: 15 });
+    for (let i = 0; i < 5; i += 1) await step(100);
+    expect(drain()).toMatchObject({ state: 'safe', packets_since_withdrawal: 15 });
+    await r.engine.setMaintenance(false);
+    expect((r.engine.snapshot() as { maintenance: { on: boolean; drain: unknown } }).maintenance).toMatchObject({ on: false, drain: null });
   });
 
   test('stop withdraws first, keeps the VIP addresses through the grace, then drops them', async () => {

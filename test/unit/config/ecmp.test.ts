@@ -50,3 +50,17 @@ describe('ecmp section', () => {
     expect(issue.message).toContain("virtual server 'web' (192.0.2.10) is announced by ECMP and also a VIP of VRRP instance 'w'");
   });
 });
+
+describe('ecmpWarnings', () => {
+  test('a scheduler with per-director state and a missing sloppy_tcp are warned about; mh with sloppy_tcp is quiet', async () => {
+    const { ecmpWarnings } = await import('../../../src/config/ecmp.js');
+    const vs = (scheduler: string): string => `virtual_servers:\n  - { name: web, address: 192.0.2.10, port: 80, protocol: tcp, scheduler: ${scheduler}, real_servers: [{ address: 10.1.0.11, port: 80 }] }\n`;
+    const rr = ecmpWarnings(valid(`${BASE}ecmp: {}\n${vs('rr')}`));
+    expect(rr[0]).toContain("virtual server 'web': scheduler rr keeps state on each director");
+    expect(rr[1]).toContain('ipvs.sloppy_tcp is not true');
+    expect(ecmpWarnings(valid(`${BASE}ecmp: {}\nipvs: { sloppy_tcp: true }\n${vs('mh')}`))).toEqual([]);
+    expect(ecmpWarnings(valid(`${BASE}ecmp: {}\n${vs('mh')}`))).toHaveLength(1);
+    // without an ecmp section, rr is nobody's business here
+    expect(ecmpWarnings(valid(`${BASE}${vs('rr')}`))).toEqual([]);
+  });
+});
