@@ -297,7 +297,9 @@ export type AlertEvent =
   | 'quorum_lost'
   | 'quorum_restored'
   | 'sync_daemon_error'
-  | 'reconcile_error';
+  | 'reconcile_error'
+  | 'vip_announced'
+  | 'vip_withdrawn';
 
 export type AlertSinkConfig =
   | {

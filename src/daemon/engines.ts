@@ -156,6 +156,7 @@ export function defaultEngines(logger: Logger, clock: Clock, context: EngineCont
   const announce = createAnnounceEngine({
     clock, logger, health: director,
     enqueue: (label, run) => context.queue.enqueue({ label, run }),
+    onChange: (change, at) => { director.publish({ type: change.announced ? 'vip_announced' : 'vip_withdrawn', at, vip: change.vip, reason: change.reason }); },
   });
   context.announce = announce;
   return [directorDaemonEngine(director, [latencySection]), announceDaemonEngine(announce), vrrpDaemonEngine(vrrp)];

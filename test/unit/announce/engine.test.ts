@@ -240,3 +240,12 @@ describe('AnnounceEngine', () => {
     expect(engine.snapshot()).toBeNull();
   });
 });
+
+describe('announce alerts', () => {
+  test('vip_announced / vip_withdrawn project to alert payloads keyed by VIP', async () => {
+    const { alertOf } = await import('../../../src/alerts/events.js');
+    const at = new Date('2026-01-01T00:00:00Z');
+    const p = alertOf({ type: 'vip_withdrawn', at, vip: '192.0.2.10', reason: 'node in maintenance' }, 'd1');
+    expect(p).toMatchObject({ event: 'vip_withdrawn', node: 'd1', object: { kind: 'vip', vip: '192.0.2.10' }, key: 'vip_withdrawn vip:192.0.2.10', reason: 'node in maintenance' });
+  });
+});
