@@ -249,3 +249,21 @@ describe('announce alerts', () => {
     expect(p).toMatchObject({ event: 'vip_withdrawn', node: 'd1', object: { kind: 'vip', vip: '192.0.2.10' }, key: 'vip_withdrawn vip:192.0.2.10', reason: 'node in maintenance' });
   });
 });
+
+describe('human status', () => {
+  test('the announce section is a table of VIPs; absent without ecmp', async () => {
+    const { renderStatus } = await import('../../../src/control/status-view.js');
+    const text = renderStatus({
+      node: 'd1',
+      announce: {
+        route_table: 240, route_protocol: 240, device: 'lo', phase: 'running',
+        maintenance: { on: true, since: 'x', drain: { state: 'safe' } },
+        vips: [{ address: '192.0.2.10', state: 'withdrawn', reason: 'node in maintenance', since: '2026-01-01T00:00:00.000Z' }],
+        last_error: null, conflict: null, counters: {},
+      },
+    });
+    expect(text).toContain('ECMP announcements (table 240, protocol 240, device lo; maintenance on, drain safe)');
+    expect(text).toMatch(/ {2}192\.0\.2\.10 {2}withdrawn {2}2026-01-01T00:00:00\.000Z {2}node in maintenance/);
+    expect(renderStatus({ node: 'd1', announce: null })).not.toContain('announce');
+  });
+});
