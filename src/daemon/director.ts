@@ -50,6 +50,8 @@ export interface HealthPort {
   update(virtualServers: readonly VirtualServerConfig[]): void;
   stop(): void;
   status(): readonly HealthVsStatus[];
+  /** Quorum per virtual server without building the whole status (absent in fakes: status() is scanned). */
+  quorumStates?(): ReadonlyMap<string, QuorumState>;
   counters?(): { checks: number; checkFailures: number; transitions: number; scheduledChecks: number };
 }
 
@@ -217,8 +219,9 @@ export class Director {
     return () => { this.healthListeners.delete(listener); };
   }
 
-  /** Quorum state per virtual server, from one scan of the health status (absent: not known yet). */
+  /** Quorum state per virtual server (absent: not known yet). */
   quorumStates(): ReadonlyMap<string, QuorumState> {
+    if (this.health?.quorumStates) return this.health.quorumStates();
     return new Map((this.health?.status() ?? []).map((v) => [v.name, v.quorum.state as QuorumState]));
   }
 
