@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the three test tiers need (idempotent, quick when
 # everything is present). Run as root: it is the `pretest` step of `npm test`.
-#   netns tier:  iproute2 nftables tcpdump tshark keepalived dnsmasq-base (dns check)
+#   netns tier:  iproute2 nftables tcpdump tshark keepalived dnsmasq-base (dns check),
+#                frr bird2 (the ECMP routing-daemon contract)
 #   kernel tier: qemu-system-x86 linux-image-amd64 busybox-static kmod ipvsadm
 #   systemd unit check: systemd (systemd-analyze)
 #   package tests (test/netns/package, test/unit/contrib): dpkg-dev binutils pandoc (build the .deb
@@ -11,7 +12,7 @@
 set -euo pipefail
 packages=(iproute2 nftables tcpdump tshark keepalived qemu-system-x86 linux-image-amd64
           busybox-static kmod ipvsadm systemd iputils-ping procps psmisc dnsmasq-base
-          dpkg-dev binutils pandoc mmdebstrap lintian man-db prometheus zsh)
+          dpkg-dev binutils pandoc mmdebstrap lintian man-db prometheus zsh frr bird2)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

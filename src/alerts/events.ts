@@ -62,7 +62,17 @@ export interface ReconcileErrorEvent {
   readonly reason: string;
 }
 
-export type LvsHaEvent = RealServerEvent | QuorumEvent | VrrpTransitionEvent | SyncDaemonErrorEvent | ReconcileErrorEvent;
+/** An ECMP director announced or withdrew a VIP (its route in the announcement table). */
+export interface VipAnnounceEvent {
+  readonly type: 'vip_announced' | 'vip_withdrawn';
+  /** Not about a virtual server (keeps `event.virtualServer` readable on the whole union). */
+  readonly virtualServer?: undefined;
+  readonly at: Date;
+  readonly vip: string;
+  readonly reason: string;
+}
+
+export type LvsHaEvent = RealServerEvent | QuorumEvent | VrrpTransitionEvent | SyncDaemonErrorEvent | ReconcileErrorEvent | VipAnnounceEvent;
 
 /** The JSON body every alert sink receives (webhook POST body, exec stdin). Version 1. */
 export interface AlertPayload {
@@ -84,6 +94,7 @@ export type AlertObject =
   | { readonly kind: 'real_server'; readonly virtual_server: string; readonly address: string; readonly port: number }
   | { readonly kind: 'virtual_server'; readonly virtual_server: string }
   | { readonly kind: 'instance'; readonly instance: string }
+  | { readonly kind: 'vip'; readonly vip: string }
   | { readonly kind: 'director' };
 
 function objectKey(o: AlertObject): string {
@@ -94,6 +105,8 @@ function objectKey(o: AlertObject): string {
       return `virtual_server:${o.virtual_server}`;
     case 'instance':
       return `instance:${o.instance}`;
+    case 'vip':
+      return `vip:${o.vip}`;
     case 'director':
       return 'director';
   }
@@ -125,6 +138,11 @@ export function alertOf(event: LvsHaEvent, node: string): AlertPayload {
     case 'reconcile_error':
       object = { kind: 'director' };
       details = { kind: event.kind };
+      break;
+    case 'vip_announced':
+    case 'vip_withdrawn':
+      object = { kind: 'vip', vip: event.vip };
+      details = {};
       break;
   }
   return {

@@ -16,6 +16,8 @@ export const ALERT_EVENTS: readonly AlertEvent[] = [
   'quorum_restored',
   'sync_daemon_error',
   'reconcile_error',
+  'vip_announced',
+  'vip_withdrawn',
 ];
 
 export const ALERT_DEFAULTS = { minIntervalMs: 0, timeoutMs: 5000, retries: 3 } as const;

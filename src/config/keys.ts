@@ -13,7 +13,7 @@ const CHECK_ICMP = ['count', 'min_replies'] as const;
 const CHECK_SMTP = ['helo_name', 'starttls'] as const;
 
 export const KEYS = {
-  top: ['node', 'control', 'vrrp', 'ipvs_sync', 'ipvs', 'virtual_servers', 'scripts', 'alerts'],
+  top: ['node', 'control', 'vrrp', 'ipvs_sync', 'ipvs', 'virtual_servers', 'scripts', 'alerts', 'ecmp'],
   control: ['socket', 'metrics_listen', 'readonly_group'],
   vrrp: ['ipv4_checksum', 'realtime_priority', 'instances', 'sync_groups'],
   instance: [
@@ -57,5 +57,6 @@ export const KEYS = {
   checkIcmp: [...CHECK_COMMON, 'connect_address', ...CHECK_ICMP],
   checkSmtp: [...CHECK_COMMON, ...CHECK_CONNECT, ...CHECK_SMTP, ...CHECK_TLS],
   scripts: ['user'],
+  ecmp: ['route_table', 'route_protocol', 'device', 'stop_grace', 'drain_quiet', 'drain_timeout'],
   alert: ['name', 'type', 'events', 'min_interval', 'timeout', 'url', 'headers', 'retries', 'command'],
 } as const satisfies Record<string, readonly string[]>;

@@ -15,6 +15,7 @@
 import { ALERT_DEFAULTS, ALERT_EVENTS } from './alerts.js';
 import { CHECK_DEFAULTS, DNS_QUERY_TYPES, DNS_RCODES, UDP_PAYLOAD_MAX_BYTES } from './checks.js';
 import type { KEYS } from './keys.js';
+import { ECMP_DEFAULTS } from './ecmp.js';
 import { CONTROL_DEFAULTS, IPVS_SYNC_DEFAULTS, IPVS_TIMEOUT_DEFAULTS, SCRIPT_USER_DEFAULT } from './sections.js';
 import { ANNOUNCE_DEFAULTS, TRACK_DEFAULTS } from './track.js';
 import type { CheckType } from './types.js';
@@ -130,6 +131,7 @@ export const SPEC = {
     virtual_servers: { type: list(map('virtualServer')), doc: 'IPVS services with their real servers and checks.' },
     scripts: { type: map('scripts'), doc: 'How scripts (track scripts, exec checks, notify, exec alerts) run.' },
     alerts: { type: list(map('alert')), doc: 'Where operator events are sent (besides the log).' },
+    ecmp: { type: map('ecmp'), doc: "One of N active directors behind a router's ECMP: the VIPs are announced by owning one route each; absent: no announcement." },
   },
   control: {
     socket: { type: T.path, default: CONTROL_DEFAULTS.socketPath, doc: 'Unix socket for `lvs-ha status` and the other control verbs (mode 0600); at most 107 bytes.' },
@@ -329,6 +331,14 @@ export const SPEC = {
   },
   scripts: {
     user: { type: T.systemName, default: SCRIPT_USER_DEFAULT, doc: 'The unprivileged user every script runs as (not root).' },
+  },
+  ecmp: {
+    route_table: { type: int(1, 252), default: ECMP_DEFAULTS.routeTable, doc: "The routing table lvs-ha owns (FRR's ip import-table takes 1..252)." },
+    route_protocol: { type: int(5, 255), default: ECMP_DEFAULTS.routeProtocol, doc: "Route protocol number of lvs-ha's routes; one no other program writes." },
+    device: { type: T.interface, default: ECMP_DEFAULTS.device, doc: 'Where the VIP addresses live and the routes point: loopback or a dummy device.' },
+    stop_grace: { type: duration(0, 600_000), default: ms(ECMP_DEFAULTS.stopGraceMs), doc: 'On SIGTERM: withdraw every VIP, wait this long, then stop.' },
+    drain_quiet: { type: duration(100, 600_000), default: ms(ECMP_DEFAULTS.drainQuietMs), doc: '`maintenance on` reports safe to stop once no packet reached the VIPs for this long.' },
+    drain_timeout: { type: duration(1_000, 3_600_000), default: ms(ECMP_DEFAULTS.drainTimeoutMs), doc: '... or gives up after this long.' },
   },
   alert: {
     name: { type: T.name, required: true, doc: 'Unique among sinks.' },

@@ -364,7 +364,9 @@ export type AlertEvent =
   | 'quorum_lost'
   | 'quorum_restored'
   | 'sync_daemon_error'
-  | 'reconcile_error';
+  | 'reconcile_error'
+  | 'vip_announced'
+  | 'vip_withdrawn';
 
 export type AlertSinkConfig =
   | {
@@ -395,6 +397,27 @@ export interface Config {
   readonly virtualServers: readonly VirtualServerConfig[];
   readonly scripts: { readonly user: string };
   readonly alerts: readonly AlertSinkConfig[];
+  /** Active-active directors announcing their VIPs by BGP (the `ecmp` section), or null. */
+  readonly ecmp: EcmpConfig | null;
+}
+
+/**
+ * The `ecmp` section: lvs-ha owns one route per announced VIP in `routeTable`
+ * with `routeProtocol`; the routing daemon exports that table.
+ */
+export interface EcmpConfig {
+  readonly routeTable: number;
+  readonly routeProtocol: number;
+  /** Where the VIPs live (loopback or a dummy device, never answering ARP) and the routes point. */
+  readonly device: string;
+  /** On SIGTERM: withdraw, then wait this long before stopping. */
+  readonly stopGraceMs: number;
+  /** `maintenance on` waits until no packet reached the VIPs for this long. */
+  readonly drainQuietMs: number;
+  /** ... or until this deadline. */
+  readonly drainTimeoutMs: number;
+  /** Canonical VIP addresses of the address-based virtual servers, in config order. */
+  readonly vips: readonly string[];
 }
 
 /** One validation finding, located in the source file. */

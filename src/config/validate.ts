@@ -8,6 +8,7 @@ import { deepFreeze } from './freeze.js';
 import { KEYS } from './keys.js';
 import { map, name } from './read.js';
 import { Ctx, MapReader } from './reader.js';
+import { readEcmp } from './ecmp.js';
 import { readControl, readIpvs, readIpvsSync, readScripts } from './sections.js';
 import { closestMatch } from './suggest.js';
 import type { Config, ConfigIssue, ConfigLoadResult } from './types.js';
@@ -59,6 +60,7 @@ function readRoot(ctx: Ctx, root: MapReader): Config {
     virtualServers: vs.config,
     scripts: readScripts(root.opt('scripts', map(KEYS.scripts))),
     alerts: readAlerts(root),
+    ecmp: readEcmp(root.opt('ecmp', map(KEYS.ecmp)), vs.config, vrrp.config),
   };
 }
 

@@ -68,3 +68,14 @@ export function virtualServersTable(value: JsonValue | undefined): string[] {
   });
   return out;
 }
+
+/** The ECMP announcements: one row per VIP (announced or withdrawn, since, why); none without an ecmp section. */
+export function announceTable(value: JsonValue | undefined): string[] {
+  if (!isObject(value)) return [];
+  const m = isObject(value.maintenance) ? value.maintenance : {};
+  const drain = isObject(m.drain) ? `, drain ${cell(m.drain.state)}` : '';
+  const head = `ECMP announcements (table ${cell(value.route_table)}, protocol ${cell(value.route_protocol)}, device ${cell(value.device)}; maintenance ${m.on === true ? 'on' : 'off'}${drain})`;
+  const rows = [['VIP', 'STATE', 'SINCE', 'WHY'], ...objects(value.vips).map((v) => [cell(v.address), cell(v.state), cell(v.since), cell(v.reason)])];
+  const errors = [value.last_error, value.conflict].filter((e): e is string => typeof e === 'string').map((e) => `  ! ${e}`);
+  return [head, ...columns(rows, '  '), ...errors];
+}

@@ -1,13 +1,14 @@
 /**
  * The human view of a `status` result: aligned `key: value` lines, then the
- * VRRP instances and the virtual servers as tables (./status-tables.ts).
+ * VRRP instances, the virtual servers and the ECMP announcements as tables
+ * (./status-tables.ts).
  * Pure. Other sections are shown as compact JSON on their line.
  */
 import type { JsonObject, JsonValue } from './protocol.js';
-import { instancesTable, virtualServersTable } from './status-tables.js';
+import { announceTable, instancesTable, virtualServersTable } from './status-tables.js';
 
 /** Sections shown as tables after the key: value lines (instances first). */
-const TABLE_SECTIONS = ['instances', 'virtual_servers'] as const;
+const TABLE_SECTIONS = ['instances', 'virtual_servers', 'announce'] as const;
 
 const CORE_LABELS: readonly (readonly [string, string])[] = [
   ['node', 'node'],
@@ -81,5 +82,7 @@ export function renderStatus(result: JsonObject): string {
   if (trailing.length > 0) lines.push('reload errors:', ...trailing);
   if ('instances' in result) lines.push('', ...instancesTable(result.instances));
   if ('virtual_servers' in result) lines.push('', ...virtualServersTable(result.virtual_servers));
+  const announce = announceTable(result.announce);
+  if (announce.length > 0) lines.push('', ...announce);
   return `${lines.join('\n')}\n`;
 }

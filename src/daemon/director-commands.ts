@@ -15,6 +15,7 @@ import { canonicalAddress } from '../lvs/model.js';
 import type { ExtraCommands } from './commands.js';
 import type { Director } from '../director/engine.js';
 import { DrillRefused, type Operator } from './operator.js';
+import type { AnnounceEngine } from '../announce/engine.js';
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
@@ -46,7 +47,7 @@ export function drainTargetProblem(virtualServers: readonly VirtualServerConfig[
   return `no real server ${target.address}:${String(target.port)} in ${where} of the running config`;
 }
 
-export function directorCommands(director: Director, operator: Operator | null): ExtraCommands {
+export function directorCommands(director: Director, operator: Operator | null, announce: AnnounceEngine | null = null): ExtraCommands {
   const noVrrp = (request: ControlRequest): ControlReply => errorReply(request.id, { code: 'refused', message: 'this daemon runs no VRRP engine' });
   const parse = (request: ControlRequest): DrainOverride | ControlReply => {
     const target = parseDrainArgs(request.args);
@@ -80,10 +81,14 @@ export function directorCommands(director: Director, operator: Operator | null):
       }
     },
     async maintenance(request) {
-      if (!operator) return noVrrp(request);
+      const ecmp = announce?.enabled() === true ? announce : null;
+      if (!operator && !ecmp) return noVrrp(request);
       const on = request.args.on;
       if (typeof on !== 'boolean') return errorReply(request.id, { code: 'bad_request', message: 'args.on must be true or false' });
-      return successReply(request.id, await operator.maintenance(on));
+      // ECMP: withdraw every VIP (the drain watch starts); VRRP: hold the instances at priority 1.
+      if (ecmp) await ecmp.setMaintenance(on);
+      const vrrp = operator ? await operator.maintenance(on) : {};
+      return successReply(request.id, { ...vrrp, ...(ecmp ? { announce: ecmp.snapshot() } : {}) });
     },
     reloadChanges() {
       const c = director.reloadChanges();

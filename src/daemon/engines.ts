@@ -28,6 +28,8 @@ import { EventQueue } from '../core/event-queue.js';
 import type { StatusProvider } from './status.js';
 import { procIpvsSysctls } from '../lvs/sysctls.js';
 import { nftables } from '../os/nftables.js';
+import { announceDaemonEngine, createAnnounceEngine } from '../announce/daemon-engine.js';
+import type { AnnounceEngine } from '../announce/engine.js';
 
 export interface DaemonEngine {
   readonly name: string;
@@ -70,6 +72,8 @@ export interface EngineContext {
   /** Set by the engines that answer control commands beyond status/reload. */
   director?: Director;
   vrrp?: VrrpSide;
+  /** The ECMP announcer (maintenance withdraws its VIPs). */
+  announce?: AnnounceEngine;
 }
 
 /**
@@ -152,5 +156,12 @@ export function defaultEngines(logger: Logger, clock: Clock, context: EngineCont
   context.director = director;
   context.vrrp = vrrp;
   const latencySection: StatusProvider = { section: 'check_latency', snapshot: () => checkLatency.snapshot() };
-  return [directorDaemonEngine(director, [latencySection]), vrrpDaemonEngine(vrrp)];
+  // After the director (its first checks and reconcile), before VRRP; stops withdraw before IPVS goes.
+  const announce = createAnnounceEngine({
+    clock, logger, health: director,
+    enqueue: (label, run) => context.queue.enqueue({ label, run }),
+    onChange: (change, at) => { director.publish({ type: change.announced ? 'vip_announced' : 'vip_withdrawn', at, vip: change.vip, reason: change.reason }); },
+  });
+  context.announce = announce;
+  return [directorDaemonEngine(director, [latencySection]), announceDaemonEngine(announce), vrrpDaemonEngine(vrrp)];
 }

@@ -122,7 +122,7 @@ async function startFromFile(configPath: string, options: RunDaemonOptions, logg
       queue: context.queue,
       notifier: notifierFromEnv(process.env, addonNotifySend(), logger),
       watchdogMs: watchdogPingMs(process.env, process.pid),
-      ...(context.director ? { extraCommands: directorCommands(context.director, operator) } : {}),
+      ...(context.director ? { extraCommands: directorCommands(context.director, operator, context.announce ?? null) } : {}),
       ...(operator ? { statusProviders: [{ section: 'maintenance', snapshot: () => operator.maintenanceStatus() }] } : {}),
       version: packageVersion(),
     });

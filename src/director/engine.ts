@@ -47,6 +47,8 @@ export interface HealthPort {
   update(virtualServers: readonly VirtualServerConfig[]): void;
   stop(): void;
   status(): readonly HealthVsStatus[];
+  /** Quorum per virtual server without building the whole status (absent in fakes: status() is scanned). */
+  quorumStates?(): ReadonlyMap<string, QuorumState>;
   counters?(): { checks: number; checkFailures: number; transitions: number; scheduledChecks: number };
 }
 
@@ -122,6 +124,7 @@ export class Director {
   private familyWatch: FamilyWatch | null = null;
   private lastFailures = 0;
   private stopped = false;
+  private readonly healthListeners = new Set<() => void>();
   private readonly log: Logger;
 
   constructor(private readonly options: DirectorOptions) {
@@ -152,6 +155,7 @@ export class Director {
       },
       onHealthChange: () => {
         this.enqueue('health', async () => { await this.reconcile('health'); });
+        for (const listener of this.healthListeners) listener();
       },
     });
     await this.health.prepare?.(config.virtualServers);
@@ -236,6 +240,32 @@ export class Director {
 
   drainList(): JsonValue {
     return drainsStatus(this.drains);
+  }
+
+  /** Be told of every health transition (the ECMP announcer re-evaluates its VIPs); returns the unsubscribe. */
+  onHealthChange(listener: () => void): () => void {
+    this.healthListeners.add(listener);
+    return () => { this.healthListeners.delete(listener); };
+  }
+
+  /** Quorum state per virtual server (absent: not known yet). */
+  quorumStates(): ReadonlyMap<string, QuorumState> {
+    if (this.health?.quorumStates) return this.health.quorumStates();
+    return new Map((this.health?.status() ?? []).map((v) => [v.name, v.quorum.state as QuorumState]));
+  }
+
+  /**
+   * Packets the kernel counted into the services on these addresses, from a fresh table read
+   * (the ECMP drain watches it stop rising); null without IPVS.
+   */
+  async packetsTo(addresses: ReadonlySet<string>): Promise<bigint | null> {
+    if (!this.conn) return null;
+    let total = 0n;
+    for (const e of await this.conn.ipvs.readTable()) {
+      const key = e.service.service.key;
+      if (key.kind === 'address' && addresses.has(canonicalAddress(key.address))) total += e.service.stats?.inPkts ?? 0n;
+    }
+    return total;
   }
 
   currentRole(): DirectorRole {

@@ -171,6 +171,11 @@ export class HealthService {
   }
 
   /** The `virtual_servers` section of `lvs-ha status`. */
+  /** Quorum per virtual server, O(virtual servers) (the ECMP announcer asks at every health change). */
+  quorumStates(): ReadonlyMap<string, QuorumState> {
+    return new Map(this.virtualServers.map((vs) => [vs.name, this.quorum.get(vs.name)?.state ?? 'unknown']));
+  }
+
   status(): VirtualServerStatus[] {
     return this.virtualServers.map((vs) => {
       const servers = vs.realServers.map((rs, i) => realServerStatus(rs.address.text, rs.port, this.healthOf(vs, i)));

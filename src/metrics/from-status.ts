@@ -156,6 +156,19 @@ function syncMetrics(fam: Families, sync: JsonValue | undefined): void {
   }
 }
 
+function announceMetrics(fam: Families, announce: JsonValue | undefined): void {
+  if (!isObject(announce)) return;
+  for (const v of objects(announce.vips)) {
+    fam.add('lvs_ha_vip_announced', 'gauge', '1 while this ECMP director announces the VIP (its route is in the announcement table)', { vip: str(v.address) }, v.state === 'announced' ? 1 : 0);
+  }
+  const c = isObject(announce.counters) ? announce.counters : {};
+  fam.add('lvs_ha_vip_announcements_total', 'counter', 'Times a VIP went from withdrawn to announced', {}, num(c.announcements));
+  fam.add('lvs_ha_vip_withdrawals_total', 'counter', 'Times a VIP went from announced to withdrawn', {}, num(c.withdrawals));
+  fam.add('lvs_ha_announce_route_errors_total', 'counter', 'Announcement-table reads and route operations the kernel refused', {}, num(c.route_errors));
+  const m = isObject(announce.maintenance) ? announce.maintenance : {};
+  fam.add('lvs_ha_node_maintenance', 'gauge', '1 while this ECMP director is in maintenance (every VIP withdrawn)', {}, m.on === true ? 1 : 0);
+}
+
 /** Every family the status result carries. */
 export function metricsFromStatus(status: JsonObject): MetricFamily[] {
   const fam = new Families();
@@ -168,6 +181,7 @@ export function metricsFromStatus(status: JsonObject): MetricFamily[] {
   fam.addFamily(checkLatencyFamily(status.check_latency));
   reconcileMetrics(fam, status.reconcile);
   syncMetrics(fam, status.ipvs_sync);
+  announceMetrics(fam, status.announce);
   alertMetrics(fam, status.alerts);
   return fam.list();
 }

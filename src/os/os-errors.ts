@@ -37,6 +37,7 @@ export function errnoOf(err: unknown): string | undefined {
 const ERRNO_NAMES: Readonly<Record<number, string>> = {
   1: 'EPERM',
   2: 'ENOENT',
+  3: 'ESRCH',
   13: 'EACCES',
   17: 'EEXIST',
   19: 'ENODEV',

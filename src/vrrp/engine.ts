@@ -27,7 +27,7 @@ import type { ProcessUser } from '../os/process.js';
 import { demoteThread, ProcessScanner, ProcessWatch, type ScanFn } from './track/process-watch.js';
 import { openVmacManager, type VmacManager } from '../os/vmac.js';
 import { VmacHost } from './vmac-host.js';
-import { openRouteWatcher, routeKeyText, type RouteKey, type RouteWatcher } from '../os/routes.js';
+import { openRouteWatcher, routeKeyText, type RouteKey, type RouteWatcher } from '../os/route-watch.js';
 
 /** How often an instance that could not start (missing interface, no address) is retried. */
 export const START_RETRY_MS = 2000;

@@ -23,7 +23,7 @@ import { FileWatchSet } from './track/files.js';
 import type { ProcessWatch } from './track/process-watch.js';
 import { quorumMet } from './track/processes.js';
 import { InstanceTracker, type TrackKind } from './track/tracker.js';
-import { routeKeyText, type RouteKey } from '../os/routes.js';
+import { routeKeyText, type RouteKey } from '../os/route-watch.js';
 
 /** How long a graceful stop waits for the priority-0 advert and the VIP removals. */
 export const SETTLE_TIMEOUT_MS = 2000;

@@ -1,4 +1,5 @@
 import { formatIssue, summarizeConfig } from '../../config/format.js';
+import { ecmpWarnings } from '../../config/ecmp.js';
 import { loadConfigFile } from '../../config/load.js';
 import { UsageError } from '../../core/errors.js';
 import type { CliIo, Verb } from '../verb.js';
@@ -7,7 +8,9 @@ const HELP = `Usage: lvs-ha check-config [--json] FILE
 
 Validate an lvs-ha configuration file without running anything.
 
-  Valid:   prints one summary line on stdout and exits 0.
+  Valid:   prints one summary line on stdout and exits 0; warnings (an ECMP
+           director whose scheduler differs between directors, no sloppy_tcp)
+           go to stderr as FILE: warning: ... and do not change the exit code.
   Invalid: prints every problem on stderr, one per line, as
              FILE:LINE:COLUMN: KEY.PATH: what is wrong (found ...)
            then a count line, and exits 1. A missing or unreadable file
@@ -15,7 +18,7 @@ Validate an lvs-ha configuration file without running anything.
 
 Options:
   --json   print the result as one JSON object on stdout instead:
-           { "file", "ok", "summary" } or { "file", "ok": false, "errors": [ {
+           { "file", "ok", "summary", "warnings"? } or { "file", "ok": false, "errors": [ {
            "file", "line", "column", "path", "message", "found"?, "expected"? } ] }
            (exit codes unchanged)
 
@@ -39,14 +42,16 @@ async function run(args: readonly string[], io: CliIo): Promise<number> {
   const { file, json } = parseArgs(args);
   const result = await loadConfigFile(file);
   if (json) {
+    const warnings = result.ok ? ecmpWarnings(result.config) : [];
     const body = result.ok
-      ? { file, ok: true, summary: summarizeConfig(result.config) }
+      ? { file, ok: true, summary: summarizeConfig(result.config), ...(warnings.length > 0 ? { warnings } : {}) }
       : { file, ok: false, errors: result.errors };
     io.stdout(`${JSON.stringify(body, null, 2)}\n`);
     return result.ok ? 0 : 1;
   }
   if (result.ok) {
     io.stdout(`${file}: ok: ${summarizeConfig(result.config)}\n`);
+    for (const w of ecmpWarnings(result.config)) io.stderr(`${file}: warning: ${w}\n`);
     return 0;
   }
   const n = result.errors.length;

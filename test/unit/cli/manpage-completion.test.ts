@@ -39,6 +39,7 @@ describe('the verb table, read from each --help', () => {
     expect(verbFlags(v('import-keepalived'))).toEqual(['-o', '--config-id', '--output', '--node']);
     expect(verbSubcommands(v('lab'))).toEqual(['up', 'status', 'drill', 'chaos', 'down']);
     expect(verbSubcommands(v('maintenance'))).toEqual(['on', 'off']);
+    expect(verbFlags(v('maintenance'))).toContain('--wait');
     expect(verbSubcommands(v('drill'))).toEqual(['failover']);
     expect(flagValues(v('lab')).get('--mode')?.choices).toEqual(['dr', 'nat', 'tun', 'fullnat']);
     expect(flagValues(v('run')).get('--config')?.placeholders).toEqual(['FILE']);

@@ -225,6 +225,7 @@ const FULL: Obj = {
   }],
   scripts: { user: 'lvs-ha-script' },
   alerts: [{ name: 'a', type: 'webhook', url: 'http://127.0.0.1:9/' }],
+  ecmp: { device: 'lo' },
 };
 
 const WHERE: Readonly<Record<MappingName, Path>> = {
@@ -237,7 +238,7 @@ const WHERE: Readonly<Record<MappingName, Path>> = {
   ipvsTimeouts: ['ipvs', 'timeouts'], virtualServer: ['virtual_servers', 0], persistence: ['virtual_servers', 0, 'persistence'],
   quorum: ['virtual_servers', 0, 'quorum'], fullnat: ['virtual_servers', 1, 'fullnat'], sorryServer: ['virtual_servers', 0, 'sorry_server'],
   realServer: ['virtual_servers', 0, 'real_servers', 0], check: ['virtual_servers', 0, 'real_servers', 0, 'check'],
-  scripts: ['scripts'], alert: ['alerts', 0],
+  scripts: ['scripts'], alert: ['alerts', 0], ecmp: ['ecmp'],
 };
 
 /** The check type a check key is probed in: the first that admits it. */
@@ -401,7 +402,7 @@ function docRows(): Map<string, Map<string, string[]>> {
 const HEADINGS: Partial<Record<MappingName, string>> = {
   top: 'Top level', control: '`control`', vrrp: '`vrrp`', instance: '`vrrp.instances[]`', track: '`track`', announce: '`announce`', notify: '`notify`', vmac: '`vmac`',
   syncGroup: '`vrrp.sync_groups[]`', ipvsSync: '`ipvs_sync`', ipvs: '`ipvs`', ipvsTimeouts: '`ipvs`', virtualServer: '`virtual_servers`',
-  realServer: '`real_servers[]`', check: '`check`', scripts: '`scripts`', alert: '`alerts`',
+  realServer: '`real_servers[]`', check: '`check`', scripts: '`scripts`', alert: '`alerts`', ecmp: '`ecmp`',
 };
 /** Mappings documented inside a cell of their parent's row. */
 const INLINE: Partial<Record<MappingName, readonly [string, string]>> = {

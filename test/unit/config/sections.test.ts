@@ -89,7 +89,7 @@ describe('alerts', () => {
     const config = valid('node: d\nalerts:\n  - { name: ops, type: webhook, url: "https://alerts.example.net/lvs", events: [quorum_lost], min_interval: 30s, timeout: 2s, retries: 1, headers: { Authorization: "Bearer x" } }\n  - { name: pager, type: exec, command: [/usr/local/bin/page] }\n');
     expect(config.alerts).toEqual([
       { name: 'ops', type: 'webhook', url: 'https://alerts.example.net/lvs', events: ['quorum_lost'], minIntervalMs: 30_000, timeoutMs: 2000, retries: 1, headers: { Authorization: 'Bearer x' } },
-      { name: 'pager', type: 'exec', command: ['/usr/local/bin/page'], events: ['vrrp_transition', 'real_server_down', 'real_server_up', 'quorum_lost', 'quorum_restored', 'sync_daemon_error', 'reconcile_error'], minIntervalMs: 0, timeoutMs: 5000 },
+      { name: 'pager', type: 'exec', command: ['/usr/local/bin/page'], events: ['vrrp_transition', 'real_server_down', 'real_server_up', 'quorum_lost', 'quorum_restored', 'sync_daemon_error', 'reconcile_error', 'vip_announced', 'vip_withdrawn'], minIntervalMs: 0, timeoutMs: 5000 },
     ]);
   });
 

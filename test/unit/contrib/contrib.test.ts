@@ -31,6 +31,11 @@ const fullStatus = {
   check_latency: { bounds_ms: [1, 10], series: [{ type: 'tcp', result: 'ok', sum_ms: 5, bucket_counts: [1, 2, 0] }] },
   reconcile: { ipvs: 'connected', connect_errors: 0, family_lost: 0, runs: 4, failed_runs: 0, ops_applied: 5, ops_failed: 1, errors_by_kind: { exists: 1 } },
   ipvs_sync: { master: { sync_id: 1 }, backup: null },
+  announce: {
+    route_table: 240, route_protocol: 240, device: 'lo', phase: 'running', maintenance: { on: false, since: null, drain: null },
+    vips: [{ address: '192.0.2.10', state: 'announced', reason: 'quorum held: http', since: 'x' }],
+    last_error: null, conflict: null, counters: { evaluations: 3, announcements: 1, withdrawals: 0, route_ops: 1, route_errors: 0 },
+  },
   alerts: [{ name: 'ops', sent: 3, failed: 1, dropped: 0, deduplicated: 2, retries: 1, queued: 0 }],
 };
 

@@ -22,7 +22,12 @@ it('up counts and quorum events follow 300 real servers, one shared by two virtu
     virtualServer('small', [realServer('127.0.0.1', 10_000, check), realServer('127.0.0.1', 9_999, null)], { minUp: 2, hysteresis: 0 }),
   ]);
   const step = async () => { clock.advance(100); await flush(); };
-  const upCounts = () => service.status().map((v) => [v.up_count, v.quorum.state]);
+  const upCounts = () => {
+    const states = service.status().map((v) => [v.up_count, v.quorum.state]);
+    // quorumStates() (the ECMP announcer's O(virtual servers) read) agrees with status()
+    expect([...service.quorumStates().values()]).toEqual(states.map(([, q]) => q));
+    return states;
+  };
   clock.advance(0);
   await flush();
   expect(upCounts()).toEqual([[300, 'held'], [2, 'held']]);

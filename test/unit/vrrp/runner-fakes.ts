@@ -210,6 +210,7 @@ export function configWith(instances: readonly VrrpInstanceConfig[], syncGroups:
     control: { socketPath: '/tmp/x.sock', metricsListen: null, readonlyGroup: null },
     vrrp: { ipv4Checksum: 'rfc5798', realtimePriority: 0, instances, syncGroups },
     ipvsSync: null,
+    ecmp: null,
     ipvs: { timeouts: { tcpS: 900, tcpFinS: 120, udpS: 300 }, sysctls: { sloppyTcp: null, sloppySctp: null } },
     virtualServers: [],
     scripts: { user: 'nobody' },

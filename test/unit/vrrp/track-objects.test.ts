@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/log.js';
 import type { TrackProcess } from '../../../src/config/types.js';
-import { applyRouteFact, routeFact, routeKeyText } from '../../../src/os/routes.js';
+import { applyRouteFact, routeFact, routeKeyText } from '../../../src/os/route-watch.js';
 import { parseFileValue } from '../../../src/vrrp/track/files.js';
 import { ProcessWatch } from '../../../src/vrrp/track/process-watch.js';
 import { matches, parseCmdline, type CmdlineCache, parseStat, patternKey, patternOf, quorumMet, scanProc } from '../../../src/vrrp/track/processes.js';
