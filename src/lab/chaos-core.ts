@@ -10,6 +10,7 @@
  * connection that connection sync should keep answered by the same real
  * server.
  */
+import { pickOne, seededRandom } from '../core/random.js';
 
 export const CHAOS_FAULT_KINDS = [
   'link-flap', 'kill-daemon', 'reload', 'reload-changed', 'ipvs-module-reload', 'control-flood', 'real-server-restart',
@@ -33,24 +34,6 @@ export interface ChaosScheduleOptions {
   readonly moduleReload: boolean;
 }
 
-/** mulberry32: a small seeded PRNG with a full 2^32 period; returns [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-function pick<T>(random: () => number, list: readonly T[]): T {
-  const v = list[Math.floor(random() * list.length)];
-  if (v === undefined) throw new Error('chaos: pick from an empty list');
-  return v;
-}
-
 /**
  * The schedule. Every kind appears once before any repeats (in a seeded
  * order), so a short CI run still covers each fault; after that kinds are
@@ -69,8 +52,8 @@ export function chaosSchedule(o: ChaosScheduleOptions): ChaosFault[] {
   while (left.length > 0) firstRound.push(...left.splice(Math.floor(random() * left.length), 1));
   const out: ChaosFault[] = [];
   for (let i = 0; i < o.faults; i++) {
-    const kind = firstRound[i] ?? pick(random, kinds);
-    const target = kind === 'real-server-restart' ? pick(random, o.realServers) : pick(random, o.directors);
+    const kind = firstRound[i] ?? pickOne(random, kinds);
+    const target = kind === 'real-server-restart' ? pickOne(random, o.realServers) : pickOne(random, o.directors);
     const holdMs = kind === 'link-flap' ? 1000 + Math.floor(random() * 5) * 1000 : kind === 'real-server-restart' ? 4000 : 0;
     out.push({ kind, target, holdMs });
   }

@@ -1,8 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import {
-  CHAOS_FAULT_KINDS, chaosReport, chaosSchedule, expectedIpvsadmSave, ipvsadmSaveDiff, judgeStep, mayBreak, seededRandom,
+  CHAOS_FAULT_KINDS, chaosReport, chaosSchedule, expectedIpvsadmSave, ipvsadmSaveDiff, judgeStep, mayBreak,
   type ChaosFault, type ChaosObservation,
 } from '../../../src/lab/chaos-core.js';
+import { seededRandom } from '../../../src/core/random.js';
 
 const LAB = { directors: ['d1', 'd2'], realServers: ['r1', 'r2', 'r3'], moduleReload: true };
 

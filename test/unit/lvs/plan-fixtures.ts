@@ -1,5 +1,6 @@
 /** Builders and a seeded generator of IPVS tables for the lvs model/desired/plan tests. */
 import { readFileSync } from 'node:fs';
+import { pickOne, seededRandom } from '../../../src/core/random.js';
 import { expect } from 'vitest';
 import { validateConfigText } from '../../../src/config/validate.js';
 import type { Config } from '../../../src/config/types.js';
@@ -56,22 +57,8 @@ export function exampleConfig(name: string): Config {
 }
 
 /** A small deterministic PRNG (mulberry32), so generated cases repeat exactly. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function pick<T>(rnd: () => number, items: readonly T[]): T {
-  const item = items[Math.floor(rnd() * items.length)];
-  if (item === undefined) throw new Error('empty choice');
-  return item;
-}
+export const prng = seededRandom;
+const pick = pickOne;
 
 /** Service keys drawn from a small pool, so two generated tables overlap. */
 export const KEY_POOL: readonly ServiceKey[] = [
