@@ -6,6 +6,7 @@ import { tablesEqual, type ServiceKey, type Table } from '../../../src/lvs/model
 import { Reconciler, type DesiredState } from '../../../src/lvs/reconciler.js';
 import { parseSysctlInt, wantedSysctls, type IpvsSysctlApi, type IpvsSysctlName } from '../../../src/lvs/sysctls.js';
 import { FakeIpvs } from './ipvs/fake-ipvs.js';
+import type { NftTableSpec } from '../../../src/lvs/nft/table.js';
 import { FakeNft } from './nft/fake-nft.js';
 import { dest, entry, svc, table, tcp } from './plan-fixtures.js';
 
@@ -37,6 +38,10 @@ function setup(desired: Table = DESIRED, timeouts: DesiredState['timeouts'] = nu
 async function settle(): Promise<void> {
   for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
 }
+
+const NFT_SPEC: NftTableSpec = {
+  chains: [{ name: 'fullnat_snat', base: { type: 'nat', hook: 'postrouting', priority: 100, policy: 'accept' }, rules: [{ id: 'fullnat web', text: 'ip daddr 10.0.0.11 snat ip to 10.0.2.1' }] }],
+};
 
 describe('Reconciler', () => {
   test('from empty: applies the desired table in plan order; the next run has zero operations', async () => {
@@ -209,6 +214,33 @@ describe('Reconciler', () => {
     await reconciler.stop();
   });
 
+  test('with no fullnat service nft runs once (a leftover table removed), then not at all until one is wanted', async () => {
+    const ipvs = new FakeIpvs();
+    const nft = new FakeNft();
+    const empty: NftTableSpec = { chains: [] };
+    let spec: NftTableSpec = empty;
+    const reconciler = new Reconciler({
+      ipvs, nft, clock: new FakeClock(), log: silentLogger(),
+      desired: () => ({ table: DESIRED, owned: ownedByDesired(DESIRED), timeouts: null, nft: spec }),
+    });
+    nft.json = FakeNft.listing('table inet lvs_ha {\n}\n');
+    await reconciler.start();
+    // The leftover table (of an earlier config) was read and removed.
+    expect(nft.calls).toEqual(['list inet lvs_ha', 'apply']);
+    expect(nft.json).toBeNull();
+    for (let i = 0; i < 3; i++) await reconciler.request('health');
+    expect(nft.calls).toHaveLength(2);
+    spec = NFT_SPEC;
+    await reconciler.request('reload');
+    expect(nft.calls.slice(2)).toEqual(['list inet lvs_ha', 'apply']);
+    spec = empty;
+    await reconciler.request('reload');
+    await reconciler.request('health');
+    // Wanted before: read and removed once more, then quiet again.
+    expect(nft.calls.slice(4)).toEqual(['list inet lvs_ha', 'apply']);
+    await reconciler.stop();
+  });
+
   test('the owned nftables table and the conntrack sysctl are set before the IPVS operations; an nft failure is counted by kind', async () => {
     const order: string[] = [];
     const ipvs = new FakeIpvs();
@@ -218,7 +250,7 @@ describe('Reconciler', () => {
     const origAdd = ipvs.addService.bind(ipvs);
     ipvs.addService = (s) => { order.push('ipvs'); return origAdd(s); };
     const sysctls: IpvsSysctlApi = { read: () => Promise.resolve(0), write: (n) => { order.push(`sysctl ${n}`); return Promise.resolve(); } };
-    const spec = { chains: [{ name: 'fullnat_snat', base: { type: 'nat' as const, hook: 'postrouting' as const, priority: 100, policy: 'accept' as const }, rules: [{ id: 'fullnat web', text: 'ip daddr 10.0.0.11 snat ip to 10.0.2.1' }] }] };
+    const spec = NFT_SPEC;
     const reconciler = new Reconciler({
       ipvs, sysctls, nft, clock: new FakeClock(), log: silentLogger(),
       desired: () => ({ table: DESIRED, owned: ownedByDesired(DESIRED), timeouts: null, sysctls: [{ name: 'conntrack', value: 1 }], nft: spec }),
