@@ -255,15 +255,16 @@ export class Director {
   }
 
   /**
-   * Packets the kernel counted into the services on these addresses, from a fresh table read
-   * (the ECMP drain watches it stop rising); null without IPVS.
+   * Packets the kernel counted into the services on these addresses, fresh from the kernel
+   * (the ECMP drain watches it stop rising every 200 ms); null without IPVS. Services only:
+   * one GET_SERVICE dump, whatever the number of real servers behind them.
    */
   async packetsTo(addresses: ReadonlySet<string>): Promise<bigint | null> {
     if (!this.conn) return null;
     let total = 0n;
-    for (const e of await this.conn.ipvs.readTable()) {
-      const key = e.service.service.key;
-      if (key.kind === 'address' && addresses.has(canonicalAddress(key.address))) total += e.service.stats?.inPkts ?? 0n;
+    for (const s of await this.conn.ipvs.getServices()) {
+      const key = s.service.key;
+      if (key.kind === 'address' && addresses.has(canonicalAddress(key.address))) total += s.stats?.inPkts ?? 0n;
     }
     return total;
   }

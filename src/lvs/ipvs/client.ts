@@ -71,6 +71,8 @@ export function liveTable(entries: readonly LiveEntry[]): Table {
 /** What the reconciler, the plan verb and the sync-daemon control need of IPVS. */
 export interface IpvsApi {
   readTable(): Promise<LiveEntry[]>;
+  /** The services alone, with their stats (one GET_SERVICE dump, no destinations). */
+  getServices(): Promise<LiveService[]>;
   addService(svc: Service): Promise<void>;
   editService(svc: Service): Promise<void>;
   delService(key: ServiceKey): Promise<void>;

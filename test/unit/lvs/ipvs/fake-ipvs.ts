@@ -5,6 +5,7 @@
  */
 import type { IpvsTimeouts } from '../../../../src/config/types.js';
 import type { IpvsApi, LiveEntry } from '../../../../src/lvs/ipvs/client.js';
+import type { LiveService } from '../../../../src/lvs/ipvs/service.js';
 import { canonicalDestination, canonicalService, destinationKeyText, serviceKeyText, type Destination, type Service, type ServiceKey, type Table } from '../../../../src/lvs/model.js';
 import type { DaemonParams, SyncDaemonState } from '../../../../src/lvs/sync-policy.js';
 import { NetlinkError } from '../../../../src/os/genl.js';
@@ -60,6 +61,11 @@ export class FakeIpvs implements IpvsApi {
       service: { service: s.service, stats: null },
       destinations: [...s.dests.values()].map((d) => ({ dest: { ...d, counters: { activeConns: 0, inactConns: 0, persistConns: 0 } }, stats: null })),
     }));
+  }
+
+  getServices(): Promise<LiveService[]> {
+    this.check('getServices', '');
+    return Promise.resolve([...this.services.values()].map((s) => ({ service: s.service, stats: null })));
   }
 
   addService(svc: Service): Promise<void> {
