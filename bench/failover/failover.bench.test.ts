@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { assertBuilt, describeRun, runInVm } from '../../test/helpers/vm/index.js';
 import { echoServer, WEBHOOK_SINK } from '../../test/helpers/vm/programs.js';
+import { drLanSpec, networkShell, teardownShell } from '../../src/lab/netns.js';
 
 function config(node: string, priority: number): string {
   return `node: ${node}
@@ -96,6 +97,8 @@ while not buf.endswith(b'\\n'):
 print(buf.decode().strip())
 `;
 
+const NETWORK = drLanSpec('lvx', '10.62.0', [{ name: 'd1', octet: 11 }, { name: 'd2', octet: 12 }, { name: 'r1', octet: 21 }, { name: 'r2', octet: 22 }, { name: 'r3', octet: 23 }, { name: 'c', octet: 2 }], ['r1', 'r2', 'r3'], ['10.62.0.100']);
+
 const PAYLOAD = String.raw`
 r=$LVK_RESULTS
 py=/usr/bin/python3
@@ -108,19 +111,11 @@ weight_is() { [ "$(n lvx-$1 ipvsadm -Ln | awk -v rs="$2:80" '$2 == rs { print $4
 sink_has() { grep "$1" $r/sink.log 2>/dev/null | grep -q "$2"; }
 cleanup() {
   for p in $(cat $r/*.pid 2>/dev/null); do kill -9 $p 2>/dev/null; done
-  for h in d1 d2 r1 r2 r3 c; do ip netns del lvx-$h 2>/dev/null; done; ip link del lvx-br 2>/dev/null
+  ${teardownShell(NETWORK)}
 }
 trap cleanup EXIT
-ip link add lvx-br type bridge mcast_snooping 0 && ip link set lvx-br up || exit 10
-host() {
-  ip netns add lvx-$1 && ip link add lvx-$1 type veth peer name eth0 netns lvx-$1 || exit 11
-  ip link set lvx-$1 master lvx-br && ip link set lvx-$1 up
-  ip -n lvx-$1 addr add 10.62.0.$2/24 dev eth0 && ip -n lvx-$1 link set eth0 up && ip -n lvx-$1 link set lo up
-}
-host d1 11; host d2 12; host r1 21; host r2 22; host r3 23; host c 2
+${networkShell(NETWORK, 10)}
 for h in r1 r2 r3; do
-  ip -n lvx-$h addr add 10.62.0.100/32 dev lo
-  for k in all eth0; do n lvx-$h sysctl -qw net.ipv4.conf.$k.arp_ignore=1 net.ipv4.conf.$k.arp_announce=2; done
   ip netns exec lvx-$h $py $r/echo.py > /dev/null 2>&1 & echo $! > $r/echo-$h.pid
 done
 ip netns exec lvx-c $py $r/sink.py $r/sink.log > /dev/null 2>&1 & echo $! > $r/sink.pid

@@ -7,6 +7,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { LAB_DIR, readState } from './state.js';
 import { isAlive, sh, stopProcess, type ProcessRecord } from './procs.js';
+import { teardownShell } from './netns.js';
 
 export interface DownReport {
   readonly stopped: string[];
@@ -19,12 +20,6 @@ export interface DownReport {
 async function namespacesNow(): Promise<string[]> {
   const out = await sh('ip', ['netns', 'list']);
   return out.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n !== '');
-}
-
-/** Pids of processes still inside a namespace (e.g. children the lab did not record). */
-async function pidsIn(netns: string): Promise<number[]> {
-  const out = await sh('ip', ['netns', 'pids', netns]).catch(() => '');
-  return out.split('\n').map((l) => Number(l.trim())).filter((n) => Number.isInteger(n) && n > 0);
 }
 
 export async function labDownLocal(dir = LAB_DIR): Promise<DownReport> {
@@ -42,19 +37,8 @@ export async function labDownLocal(dir = LAB_DIR): Promise<DownReport> {
     stopped.push(p.name);
   }
   const present = new Set(await namespacesNow());
-  const removed: string[] = [];
-  for (const ns of [...state.namespaces].reverse()) {
-    if (!present.has(ns)) continue;
-    for (const pid of await pidsIn(ns)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    await sh('ip', ['netns', 'del', ns]);
-    removed.push(ns);
-  }
+  const removed = [...state.namespaces].filter((ns) => present.has(ns));
+  await sh('sh', ['-c', teardownShell(removed)]);
   const after = new Set(await namespacesNow());
   const leftNamespaces = state.namespaces.filter((ns) => after.has(ns));
   const leftProcesses = state.processes.filter(isAlive).map((p) => `${p.name} (pid ${String(p.pid)})`);

@@ -10,7 +10,8 @@
  * servers behind a router (./fullnat.ts).
  */
 import { stringify } from 'yaml';
-import { fullnatServiceKeys, fullnatTopology } from './fullnat.js';
+import { fullnatServiceKeys, fullnatSysctls, fullnatTopology } from './fullnat.js';
+import type { NetSpec } from './netns.js';
 
 export const LAB_MODES = ['dr', 'nat', 'tun', 'fullnat'] as const;
 export type LabMode = (typeof LAB_MODES)[number];
@@ -116,6 +117,20 @@ export function addressOf(h: LabHost): string {
 /** The veth end in the switch namespace for a host's link (<= 15 characters). */
 export function switchPort(h: LabHost, l: LabLink): string {
   return `${h.name}-${l.ifname}`;
+}
+
+/** The lab's network as the one builder describes it (./netns.ts): switch namespace, bridges, hosts. */
+export function labNetwork(t: LabTopology): NetSpec {
+  const sysctls = new Map(fullnatSysctls(t).map(({ host, settings }) => [host.netns, settings]));
+  return {
+    namespaces: [{ name: t.switchNetns }, ...t.hosts.map((h) => ({ name: h.netns, sysctls: sysctls.get(h.netns) ?? [] }))],
+    bridges: t.bridges.map((name) => ({ netns: t.switchNetns, name })),
+    veths: t.hosts.flatMap((h) => h.links.map((l) => ({
+      a: { netns: t.switchNetns, ifname: switchPort(h, l), bridge: l.bridge },
+      b: { netns: h.netns, ifname: l.ifname, addresses: [l.cidr] },
+    }))),
+    routes: t.hosts.flatMap((h) => (h.gateway === null ? [] : [{ netns: h.netns, to: 'default', via: h.gateway }])),
+  };
 }
 
 export interface LabPaths {

@@ -7,12 +7,13 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { LAB_DIR, readState, writeState, type LabState } from './state.js';
-import { addressOf, directorConfig, hostsOf, labPaths, labTopology, switchPort, type LabHost, type LabOptions, type LabPaths, type LabTopology } from './topology.js';
+import { addressOf, directorConfig, hostsOf, labNetwork, labPaths, labTopology, type LabOptions, type LabPaths, type LabTopology } from './topology.js';
 import { inNetns, inNetnsArgv, isAlive, LabError, logTail, sh, startDetached, waitFor } from './procs.js';
 import { isBackup, isMaster, peekDirector, type DirectorView } from './peek.js';
 import { labProgram, lvsHaArgv } from './programs.js';
 import { runClientRounds } from './client-run.js';
-import { FULLNAT_LIP, fullnatSysctls } from './fullnat.js';
+import { FULLNAT_LIP } from './fullnat.js';
+import { networkCommands } from './netns.js';
 
 export interface UpReport {
   readonly mode: string;
@@ -26,34 +27,14 @@ export interface UpReport {
 
 type Say = (line: string) => void;
 
-async function addHost(t: LabTopology, h: LabHost, state: LabState, dir: string): Promise<void> {
-  await sh('ip', ['netns', 'add', h.netns]);
-  state.namespaces.push(h.netns);
-  writeState(dir, state);
-  await sh('ip', ['-n', h.netns, 'link', 'set', 'lo', 'up']);
-  for (const l of h.links) {
-    const port = switchPort(h, l);
-    await sh('ip', ['-n', t.switchNetns, 'link', 'add', port, 'type', 'veth', 'peer', 'name', l.ifname, 'netns', h.netns]);
-    await sh('ip', ['-n', t.switchNetns, 'link', 'set', port, 'master', l.bridge, 'up']);
-    await sh('ip', ['-n', h.netns, 'addr', 'add', l.cidr, 'dev', l.ifname]);
-    await sh('ip', ['-n', h.netns, 'link', 'set', l.ifname, 'up']);
-  }
-  if (h.gateway !== null) await sh('ip', ['-n', h.netns, 'route', 'add', 'default', 'via', h.gateway]);
-}
-
 async function buildNetwork(t: LabTopology, state: LabState, dir: string): Promise<void> {
-  await sh('ip', ['netns', 'add', t.switchNetns]);
-  state.namespaces.push(t.switchNetns);
+  const spec = labNetwork(t);
+  // Recorded first: `lab down` removes whichever of them a failed build left.
+  state.namespaces.push(...spec.namespaces.map((n) => n.name));
   writeState(dir, state);
-  for (const br of t.bridges) {
-    // No IGMP querier here: with snooping on, the bridge would stop flooding VRRP and sync multicast.
-    await sh('ip', ['-n', t.switchNetns, 'link', 'add', br, 'type', 'bridge', 'mcast_snooping', '0']);
-    await sh('ip', ['-n', t.switchNetns, 'link', 'set', br, 'up']);
-  }
-  for (const h of t.hosts) await addHost(t, h, state, dir);
-  const sysctls = fullnatSysctls(t);
-  if (sysctls.length > 0) await sh('modprobe', ['nf_conntrack']); // its sysctls exist once it is loaded
-  for (const { host, settings } of sysctls) await inNetns(host.netns, 'sysctl', ['-qw', ...settings]);
+  // The FULLNAT hosts' conntrack sysctls exist once nf_conntrack is loaded.
+  if (t.options.mode === 'fullnat') await sh('modprobe', ['nf_conntrack']);
+  for (const [cmd = '', ...args] of networkCommands(spec)) await sh(cmd, args);
 }
 
 /** Prepares and starts the real servers in parallel (each `lvs-ha real-server` run is a node start). */

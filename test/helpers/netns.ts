@@ -1,5 +1,6 @@
 /**
- * A small lab of network namespaces for root tests on the host kernel.
+ * A small lab of network namespaces for root tests on the host kernel: the
+ * sync executor of the project's one network builder (src/lab/netns.ts).
  *
  * Every name carries the caller's prefix plus a per-run id, so parallel suites
  * (each with its own prefix) never collide, and destroy() removes exactly what
@@ -17,8 +18,8 @@
  *   lab.destroy();                             // in afterAll, also on failure
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnOptions, type SpawnSyncReturns } from 'node:child_process';
+import { addressCommands, bridgeCommands, execIn, ipIn, namespaceCommands, networkCommands, teardownShell, vethCommands, type NetSpec } from '../../src/lab/netns.js';
 
-const IFNAME_MAX = 15;
 const COMMAND_TIMEOUT_MS = 10_000;
 
 export interface LinkEnd {
@@ -36,6 +37,14 @@ export function run(cmd: string, args: readonly string[]): string {
   }
 }
 
+function runArgv([cmd = '', ...args]: readonly string[]): string {
+  return run(cmd, args);
+}
+
+function runAll(commands: readonly (readonly string[])[]): void {
+  for (const argv of commands) runArgv(argv);
+}
+
 /** Namespaces currently present whose names start with `${prefix}-`. */
 export function listNamespaces(prefix: string): string[] {
   const out = run('ip', ['netns', 'list']);
@@ -43,12 +52,6 @@ export function listNamespaces(prefix: string): string[] {
     .split('\n')
     .map((line) => line.split(' ')[0] ?? '')
     .filter((name) => name.startsWith(`${prefix}-`));
-}
-
-function checkIfname(name: string): void {
-  if (name.length === 0 || name.length > IFNAME_MAX || /[\s/]/.test(name)) {
-    throw new Error(`interface name '${name}' is not valid (1..${IFNAME_MAX} chars, no spaces or slashes)`);
-  }
 }
 
 export class NetnsLab {
@@ -62,31 +65,37 @@ export class NetnsLab {
     this.runId = `${(process.pid % 1296).toString(36)}${(Date.now() % 46656).toString(36)}`;
   }
 
-  /** Create a namespace named `${prefix}-${runId}-${suffix}` with lo up; returns its name. */
+  /** The namespace name this lab gives a suffix: `${prefix}-${runId}-${suffix}`. */
+  name(suffix: string): string {
+    return `${this.prefix}-${this.runId}-${suffix}`;
+  }
+
+  /** Build a whole network (names as given, e.g. from name()); destroy() removes its namespaces. */
+  build(spec: NetSpec): void {
+    this.namespaces.push(...spec.namespaces.map((n) => n.name));
+    runAll(networkCommands(spec));
+  }
+
+  /** Create a namespace named name(suffix) with lo up; returns its name. */
   addNamespace(suffix: string): string {
-    const name = `${this.prefix}-${this.runId}-${suffix}`;
-    run('ip', ['netns', 'add', name]);
+    const name = this.name(suffix);
     this.namespaces.push(name);
-    this.ip(name, ['link', 'set', 'lo', 'up']);
+    runAll(namespaceCommands({ name }));
     return name;
   }
 
   /** Run `ip ARGS` inside ns. */
   ip(ns: string, args: readonly string[]): string {
-    return run('ip', ['-n', ns, ...args]);
+    return runArgv(ipIn(ns, args));
   }
 
-  /** A veth pair whose ends are created directly inside their namespaces. */
+  /** A veth pair whose ends are created directly inside their namespaces, both up. */
   addVeth(a: LinkEnd, b: LinkEnd): void {
-    checkIfname(a.ifname);
-    checkIfname(b.ifname);
-    this.ip(a.ns, ['link', 'add', a.ifname, 'type', 'veth', 'peer', 'name', b.ifname, 'netns', b.ns]);
+    runAll(vethCommands({ a: { netns: a.ns, ifname: a.ifname }, b: { netns: b.ns, ifname: b.ifname } }));
   }
 
   addBridge(ns: string, name: string): void {
-    checkIfname(name);
-    this.ip(ns, ['link', 'add', name, 'type', 'bridge']);
-    this.up(ns, name);
+    runAll(bridgeCommands({ netns: ns, name }));
   }
 
   setMaster(ns: string, ifname: string, bridge: string): void {
@@ -94,7 +103,7 @@ export class NetnsLab {
   }
 
   addAddress(ns: string, ifname: string, cidr: string): void {
-    this.ip(ns, ['addr', 'add', cidr, 'dev', ifname]);
+    runAll(addressCommands({ netns: ns, ifname, cidr }));
   }
 
   up(ns: string, ifname: string): void {
@@ -103,7 +112,8 @@ export class NetnsLab {
 
   /** Run argv inside ns and wait (bounded); never throws on a non-zero exit. */
   exec(ns: string, argv: readonly string[], timeoutMs = COMMAND_TIMEOUT_MS): SpawnSyncReturns<string> {
-    return spawnSync('ip', ['netns', 'exec', ns, ...argv], { encoding: 'utf8', timeout: timeoutMs });
+    const [cmd = '', ...args] = execIn(ns, argv);
+    return spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs });
   }
 
   /**
@@ -111,30 +121,20 @@ export class NetnsLab {
    * itself). Tracked: destroy() kills it if it is still running.
    */
   spawn(ns: string, argv: readonly string[], options: SpawnOptions = {}): ChildProcess {
-    const child = spawn('ip', ['netns', 'exec', ns, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    const [cmd = '', ...args] = execIn(ns, argv);
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
     this.children.add(child);
     child.once('exit', () => this.children.delete(child));
     return child;
   }
 
-  /** Kill what this lab started, then delete its namespaces. Safe to call twice. */
+  /** Kill what this lab started, then everything inside its namespaces, then delete them. Safe to call twice. */
   destroy(): void {
     for (const child of this.children) {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
     this.children.clear();
-    for (const ns of this.namespaces.splice(0).reverse()) {
-      // Anything else still running inside (e.g. a grandchild) goes too.
-      const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8', timeout: COMMAND_TIMEOUT_MS }).stdout;
-      for (const pid of pids.split('\n').filter((p) => /^\d+$/.test(p))) {
-        try {
-          process.kill(Number(pid), 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-      spawnSync('ip', ['netns', 'del', ns], { timeout: COMMAND_TIMEOUT_MS });
-    }
+    spawnSync('sh', ['-c', teardownShell(this.namespaces.splice(0))], { timeout: COMMAND_TIMEOUT_MS * 3 });
   }
 }
 

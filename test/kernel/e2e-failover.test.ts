@@ -18,6 +18,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { assertBuilt, describeRun, runInVm, type VmRunResult } from '../helpers/vm/index.js';
 import { WEBHOOK_SINK } from '../helpers/vm/programs.js';
+import { drLanSpec, networkShell, teardownShell } from '../../src/lab/netns.js';
 
 function config(node: string, priority: number, sync: boolean, weightR1 = 1): string {
   return `node: ${node}
@@ -125,6 +126,8 @@ reply = json.loads(buf)
 print(json.dumps(reply.get('result', reply)))
 `;
 
+const NETWORK = drLanSpec('lvx', '10.61.0', [{ name: 'd1', octet: 11 }, { name: 'd2', octet: 12 }, { name: 'r1', octet: 21 }, { name: 'r2', octet: 22 }, { name: 'r3', octet: 23 }, { name: 'c', octet: 2 }], ['r1', 'r2', 'r3'], ['10.61.0.100']);
+
 const PAYLOAD = String.raw`
 r=$LVK_RESULTS
 py=/usr/bin/python3
@@ -141,23 +144,15 @@ weight_is() { [ "$(weight $1 $2)" = "$3" ]; }
 sink_has() { grep -q "$1" $r/sink.log 2>/dev/null && grep "$1" $r/sink.log | grep -q "$2"; }
 cleanup() {
   for p in $(cat $r/*.pid 2>/dev/null); do kill -9 $p 2>/dev/null; done
-  for h in d1 d2 r1 r2 r3 c; do ip netns del lvx-$h 2>/dev/null; done; ip link del lvx-br 2>/dev/null
+  ${teardownShell(NETWORK)}
 }
 trap cleanup EXIT
-ip link add lvx-br type bridge mcast_snooping 0 && ip link set lvx-br up || exit 10
-host() {
-  ip netns add lvx-$1 && ip link add lvx-$1 type veth peer name eth0 netns lvx-$1 || exit 11
-  ip link set lvx-$1 master lvx-br && ip link set lvx-$1 up
-  ip -n lvx-$1 addr add 10.61.0.$2/24 dev eth0 && ip -n lvx-$1 link set eth0 up && ip -n lvx-$1 link set lo up
-}
-host d1 11; host d2 12; host r1 21; host r2 22; host r3 23; host c 2
+${networkShell(NETWORK, 10)}
 # Background jobs use 'ip netns exec' itself, not the n function: $! is then the pid that
 # execs the program (a backgrounded function would be a subshell, and killing it would not
 # stop the program).
 rs_start() { ip netns exec lvx-$1 $py $r/echo.py $1 > $r/echo-$1.log 2>&1 & echo $! > $r/echo-$1.pid; }
 for h in r1 r2 r3; do
-  ip -n lvx-$h addr add 10.61.0.100/32 dev lo
-  for k in all eth0; do n lvx-$h sysctl -qw net.ipv4.conf.$k.arp_ignore=1 net.ipv4.conf.$k.arp_announce=2; done
   rs_start $h
 done
 ip netns exec lvx-c $py $r/sink.py $r/sink.log > $r/sink.err 2>&1 & echo $! > $r/sink.pid

@@ -23,7 +23,8 @@
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { assertBuilt, describeRun, runInVm, type VmRunResult } from '../helpers/vm/index.js';
-import { peerEchoServer } from '../helpers/vm/programs.js';
+import { peerEchoServer, RECONCILE_DRIVER } from '../helpers/vm/programs.js';
+import { networkShell, teardownShell, type NetSpec } from '../../src/lab/netns.js';
 
 const CONFIG = `node: lvf-fullnat
 virtual_servers:
@@ -34,34 +35,6 @@ virtual_servers:
     forwarding: fullnat
     fullnat: { local_addresses: [10.61.3.1], interface: lvf-t0 }
     real_servers: [{ address: 10.61.2.2, port: 8080 }]
-`;
-
-// One reconcile run with the compiled reconciler and the daemon's kernel adapters; prints what it did.
-const DRIVER = String.raw`
-import { readFileSync } from 'node:fs';
-const ROOT = process.cwd();
-const { openGenericNetlink } = await import(ROOT + '/dist/os/genl.js');
-const { IpvsClient } = await import(ROOT + '/dist/lvs/ipvs/index.js');
-const { Reconciler } = await import(ROOT + '/dist/lvs/reconciler.js');
-const { desiredStateFor } = await import(ROOT + '/dist/lvs/reconcile-desired.js');
-const { procIpvsSysctls } = await import(ROOT + '/dist/lvs/sysctls.js');
-const { nftables } = await import(ROOT + '/dist/os/nftables.js');
-const { validateConfigText } = await import(ROOT + '/dist/config/validate.js');
-const { systemClock } = await import(ROOT + '/dist/core/clock.js');
-const { silentLogger } = await import(ROOT + '/dist/core/log.js');
-const parsed = validateConfigText(readFileSync(process.argv[2], 'utf8'), 'c.yaml');
-if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-const nl = openGenericNetlink();
-const ipvs = await IpvsClient.connect(nl);
-const rec = new Reconciler({
-  ipvs, sysctls: procIpvsSysctls(), nft: nftables(), clock: systemClock, log: silentLogger(),
-  desired: (live) => desiredStateFor({ config: parsed.config }, live),
-});
-const r = await rec.start();
-await rec.stop();
-const c = rec.counters();
-console.log(JSON.stringify({ ok: r.ok, ops: r.ops.map((o) => o.op), failed: r.failed, nft: c.nftables, sysctls: c.sysctls, errors: c.errorsByKind }));
-nl.close();
 `;
 
 // argv: results dir, name, [hold]. Connects (3 s timeout), exchanges a line; with hold, waits for NAME.go and exchanges another.
@@ -90,26 +63,30 @@ if hold:
 json.dump(out, open(f'{r}/{name}.json', 'w'))
 `;
 
+/**
+ * The director is the VM's own namespace: the client on a veth; the real server
+ * behind router g (a transit veth to the director, a back veth to the real
+ * server), with no route to the client's network.
+ */
+const NETWORK: NetSpec = {
+  namespaces: [{ name: 'lvf-c' }, { name: 'lvf-g', sysctls: ['net.ipv4.ip_forward=1'] }, { name: 'lvf-r' }],
+  veths: [
+    { a: { netns: null, ifname: 'lvf-c0', addresses: ['10.61.1.1/24'] }, b: { netns: 'lvf-c', ifname: 'lvf-c1', addresses: ['10.61.1.2/24'] } },
+    { a: { netns: null, ifname: 'lvf-t0', addresses: ['10.61.3.1/24'] }, b: { netns: 'lvf-g', ifname: 'lvf-t1', addresses: ['10.61.3.2/24'] } },
+    { a: { netns: 'lvf-g', ifname: 'lvf-g0', addresses: ['10.61.2.1/24'] }, b: { netns: 'lvf-r', ifname: 'lvf-r1', addresses: ['10.61.2.2/24'] } },
+  ],
+  routes: [{ netns: null, to: '10.61.2.0/24', via: '10.61.3.2' }, { netns: 'lvf-r', to: 'default', via: '10.61.2.1' }],
+};
+
 const PAYLOAD = String.raw`
 r=$LVK_RESULTS
 py=/usr/bin/python3
 waitfor() { i=0; while [ ! -e "$1" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done; [ -e "$1" ]; }
-cleanup() { for n in lvf-c lvf-g lvf-r; do ip netns del $n 2>/dev/null; done; }
+cleanup() { ${teardownShell(NETWORK)}
+}
 trap cleanup EXIT
 echo 1 > /proc/sys/net/ipv4/ip_forward
-for n in lvf-c lvf-g lvf-r; do ip netns add $n && ip -n $n link set lo up || exit 10; done
-ip link add lvf-c0 type veth peer name lvf-c1 && ip link set lvf-c1 netns lvf-c || exit 11
-ip link add lvf-t0 type veth peer name lvf-t1 && ip link set lvf-t1 netns lvf-g || exit 12
-ip -n lvf-g link add lvf-g0 type veth peer name lvf-r1 && ip -n lvf-g link set lvf-r1 netns lvf-r || exit 13
-ip addr add 10.61.1.1/24 dev lvf-c0 && ip link set lvf-c0 up
-ip addr add 10.61.3.1/24 dev lvf-t0 && ip link set lvf-t0 up
-ip route add 10.61.2.0/24 via 10.61.3.2 || exit 14
-ip -n lvf-c addr add 10.61.1.2/24 dev lvf-c1 && ip -n lvf-c link set lvf-c1 up
-ip -n lvf-g addr add 10.61.3.2/24 dev lvf-t1 && ip -n lvf-g link set lvf-t1 up
-ip -n lvf-g addr add 10.61.2.1/24 dev lvf-g0 && ip -n lvf-g link set lvf-g0 up
-ip netns exec lvf-g sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'
-ip -n lvf-r addr add 10.61.2.2/24 dev lvf-r1 && ip -n lvf-r link set lvf-r1 up
-ip -n lvf-r route add default via 10.61.2.1 || exit 15
+${networkShell(NETWORK, 10)}
 ip -n lvf-g route > $r/router-routes.txt
 ip netns exec lvf-r $py $r/echo.py > $r/echo.log 2>&1 &
 echo_pid=$!
@@ -156,7 +133,7 @@ describe('fullnat: real servers in another subnet with no route to the client', 
     run = await runInVm({
       name: 'lvf-fullnat',
       script: PAYLOAD,
-      files: { 'driver.mjs': DRIVER, 'c.yaml': CONFIG, 'echo.py': peerEchoServer(8080), 'client.py': CLIENT },
+      files: { 'driver.mjs': RECONCILE_DRIVER, 'c.yaml': CONFIG, 'echo.py': peerEchoServer(8080), 'client.py': CLIENT },
       modules: ['ip_vs', 'ip_vs_rr', 'veth', 'nf_conntrack', 'nf_nat', 'nf_tables', 'nft_chain_nat', 'nft_nat', 'nft_ct'],
       timeoutMs: 300_000,
     });

@@ -16,6 +16,8 @@
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { assertBuilt, describeRun, runInVm, type VmRunResult } from '../helpers/vm/index.js';
+import { RECONCILE_DRIVER } from '../helpers/vm/programs.js';
+import { drLanSpec, networkShell, teardownShell } from '../../src/lab/netns.js';
 
 const RS = ['10.61.0.21', '10.61.0.22', '10.61.0.23'];
 
@@ -38,28 +40,6 @@ virtual_servers:
     real_servers: [${RS.map((a) => `{ address: ${a} }`).join(', ')}]
 `;
 
-// argv: config. Applies the config's IPVS table with lvs-ha's reconciler; prints one JSON line.
-const DRIVER = String.raw`
-import { readFileSync } from 'node:fs';
-const ROOT = process.cwd();
-const { openGenericNetlink } = await import(ROOT + '/dist/os/genl.js');
-const { IpvsClient } = await import(ROOT + '/dist/lvs/ipvs/index.js');
-const { Reconciler } = await import(ROOT + '/dist/lvs/reconciler.js');
-const { desiredStateFor } = await import(ROOT + '/dist/lvs/reconcile-desired.js');
-const { validateConfigText } = await import(ROOT + '/dist/config/validate.js');
-const { systemClock } = await import(ROOT + '/dist/core/clock.js');
-const { silentLogger } = await import(ROOT + '/dist/core/log.js');
-const parsed = validateConfigText(readFileSync(process.argv[2], 'utf8'), 'c.yaml');
-if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-const nl = openGenericNetlink();
-const ipvs = await IpvsClient.connect(nl);
-const rec = new Reconciler({ ipvs, clock: systemClock, log: silentLogger(), desired: (live) => desiredStateFor({ config: parsed.config }, live) });
-const r = await rec.start();
-await rec.stop();
-console.log(JSON.stringify({ ok: r.ok, applied: r.applied, failed: r.failed }));
-nl.close();
-`;
-
 // argv: VIP, count. COUNT A queries for who.example.test from one socket; which server answered each.
 const CLIENT = String.raw`import json, socket, struct, sys
 vip, n = sys.argv[1], int(sys.argv[2])
@@ -78,21 +58,15 @@ for i in range(1, n + 1):
 print(json.dumps(out))
 `;
 
+const NETWORK = drLanSpec('lvo', '10.61.0', [{ name: 'd', octet: 11 }, { name: 'r1', octet: 21 }, { name: 'r2', octet: 22 }, { name: 'r3', octet: 23 }, { name: 'c', octet: 2 }], ['r1', 'r2', 'r3'], ['10.61.0.100', '10.61.0.101']);
+
 const PAYLOAD = `
 r=$LVK_RESULTS
 n() { ip netns exec "$@"; }
-trap 'for h in d r1 r2 r3 c; do ip netns pids lvo-$h 2>/dev/null | xargs -r kill -9; ip netns del lvo-$h 2>/dev/null; done; ip link del lvo-br 2>/dev/null' EXIT
-ip link add lvo-br type bridge mcast_snooping 0 && ip link set lvo-br up || exit 10
-host() { # name last-octet
-  ip netns add lvo-$1 && ip link add lvo-$1 type veth peer name eth0 netns lvo-$1 || exit 11
-  ip link set lvo-$1 master lvo-br && ip link set lvo-$1 up
-  ip -n lvo-$1 addr add 10.61.0.$2/24 dev eth0 && ip -n lvo-$1 link set eth0 up && ip -n lvo-$1 link set lo up
-}
-host d 11; host r1 21; host r2 22; host r3 23; host c 2
+trap '${teardownShell(NETWORK)}' EXIT
+${networkShell(NETWORK, 10)}
 for i in 1 2 3; do
   h=r$i
-  ip -n lvo-$h addr add 10.61.0.100/32 dev lo; ip -n lvo-$h addr add 10.61.0.101/32 dev lo
-  for k in all eth0; do n lvo-$h sysctl -qw net.ipv4.conf.$k.arp_ignore=1 net.ipv4.conf.$k.arp_announce=2; done
   n lvo-$h dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file=/dev/null --pid-file= --user=root \\
     --listen-address=10.61.0.100 --listen-address=10.61.0.101 --bind-interfaces --port=53 \\
     --local=/example.test/ --host-record=who.example.test,10.61.0.2$i --log-facility=- > $r/dnsmasq-$h.log 2>&1 &
@@ -120,7 +94,7 @@ describe('ops: one-packet scheduling of a UDP service (DNS, dnsmasq real servers
     run = await runInVm({
       name: 'lvo-ops',
       script: PAYLOAD,
-      files: { 'driver.mjs': DRIVER, 'c.yaml': CONFIG, 'client.py': CLIENT },
+      files: { 'driver.mjs': RECONCILE_DRIVER, 'c.yaml': CONFIG, 'client.py': CLIENT },
       modules: ['ip_vs', 'ip_vs_rr', 'veth', 'bridge'],
       timeoutMs: 400_000,
     });
@@ -129,7 +103,7 @@ describe('ops: one-packet scheduling of a UDP service (DNS, dnsmasq real servers
 
   test('the payload ran; lvs-ha programmed both services, the ops one with the ONEPACKET flag', () => {
     expect(run.exitCode, describeRun(run)).toBe(0);
-    expect(JSON.parse(result('apply.json'))).toEqual({ ok: true, applied: 8, failed: 0 });
+    expect(JSON.parse(result('apply.json'))).toMatchObject({ ok: true, applied: 8, failed: 0 });
     const table = result('table.txt');
     expect(table).toMatch(/UDP\s+10\.61\.0\.100:53 rr ops/);
     expect(table).toMatch(/UDP\s+10\.61\.0\.101:53 rr\s*\n/);

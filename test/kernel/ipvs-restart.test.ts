@@ -15,7 +15,8 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { parseIpVsConn, renderConnections } from '../../src/lvs/ipvs/connections.js';
 import { assertBuilt, describeRun, runInVm, type VmRunResult } from '../helpers/vm/index.js';
-import { echoServer } from '../helpers/vm/programs.js';
+import { echoServer, RECONCILE_DRIVER } from '../helpers/vm/programs.js';
+import { networkShell, teardownShell, type NetSpec } from '../../src/lab/netns.js';
 
 const CONFIG = `node: lvi-restart
 virtual_servers:
@@ -25,28 +26,6 @@ virtual_servers:
     scheduler: rr
     forwarding: nat
     real_servers: [{ address: 10.50.2.2, port: 8080 }]
-`;
-
-// Reconciles once with the compiled reconciler and prints {ops, applied, failed}.
-const DRIVER = String.raw`
-import { readFileSync } from 'node:fs';
-const ROOT = process.cwd();
-const { openGenericNetlink } = await import(ROOT + '/dist/os/genl.js');
-const { IpvsClient } = await import(ROOT + '/dist/lvs/ipvs/index.js');
-const { Reconciler } = await import(ROOT + '/dist/lvs/reconciler.js');
-const { desiredStateFor } = await import(ROOT + '/dist/lvs/reconcile-desired.js');
-const { validateConfigText } = await import(ROOT + '/dist/config/validate.js');
-const { systemClock } = await import(ROOT + '/dist/core/clock.js');
-const { silentLogger } = await import(ROOT + '/dist/core/log.js');
-const parsed = validateConfigText(readFileSync(process.argv[2], 'utf8'), 'c.yaml');
-if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-const nl = openGenericNetlink();
-const ipvs = await IpvsClient.connect(nl);
-const rec = new Reconciler({ ipvs, clock: systemClock, log: silentLogger(), desired: (live) => desiredStateFor({ config: parsed.config }, live) });
-const r = await rec.start();
-await rec.stop();
-console.log(JSON.stringify({ ok: r.ok, ops: r.ops.map((o) => o.op), applied: r.applied, failed: r.failed }));
-nl.close();
 `;
 
 // The daemon side of status --connections (readIpVsConnections from the compiled code), as JSON.
@@ -79,21 +58,25 @@ except Exception as e:
 json.dump(out, open(f'{r}/{name}.json', 'w'))
 `;
 
+/** The director is the VM's own namespace: a client and a real server (routed back through it) on veths. */
+const NETWORK: NetSpec = {
+  namespaces: [{ name: 'lvi-c' }, { name: 'lvi-r' }],
+  veths: [
+    { a: { netns: null, ifname: 'lvi-c0', addresses: ['10.50.1.1/24'] }, b: { netns: 'lvi-c', ifname: 'lvi-c1', addresses: ['10.50.1.2/24'] } },
+    { a: { netns: null, ifname: 'lvi-r0', addresses: ['10.50.2.1/24'] }, b: { netns: 'lvi-r', ifname: 'lvi-r1', addresses: ['10.50.2.2/24'] } },
+  ],
+  routes: [{ netns: 'lvi-r', to: 'default', via: '10.50.2.1' }],
+};
+
 const PAYLOAD = `
 r=$LVK_RESULTS
 py=/usr/bin/python3
 waitfor() { i=0; while [ ! -e "$1" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done; [ -e "$1" ]; }
-cleanup() { ip netns del lvi-c 2>/dev/null; ip netns del lvi-r 2>/dev/null; }
+cleanup() { ${teardownShell(NETWORK)}
+}
 trap cleanup EXIT
 echo 1 > /proc/sys/net/ipv4/ip_forward
-ip netns add lvi-c && ip netns add lvi-r || exit 10
-ip link add lvi-c0 type veth peer name lvi-c1 && ip link set lvi-c1 netns lvi-c || exit 11
-ip link add lvi-r0 type veth peer name lvi-r1 && ip link set lvi-r1 netns lvi-r || exit 12
-ip addr add 10.50.1.1/24 dev lvi-c0 && ip link set lvi-c0 up
-ip addr add 10.50.2.1/24 dev lvi-r0 && ip link set lvi-r0 up
-ip -n lvi-c addr add 10.50.1.2/24 dev lvi-c1 && ip -n lvi-c link set lvi-c1 up && ip -n lvi-c link set lo up
-ip -n lvi-r addr add 10.50.2.2/24 dev lvi-r1 && ip -n lvi-r link set lvi-r1 up && ip -n lvi-r link set lo up
-ip -n lvi-r route add default via 10.50.2.1 || exit 13
+${networkShell(NETWORK, 10)}
 ip netns exec lvi-r $py $r/echo.py > $r/echo.log 2>&1 &
 echo_pid=$!
 "$LVK_NODE" $r/driver.mjs $r/c.yaml > $r/apply1.json 2> $r/apply1.err || exit 14
@@ -135,7 +118,7 @@ describe('restart: zero operations, an established connection through the servic
     run = await runInVm({
       name: 'lvi-restart',
       script: PAYLOAD,
-      files: { 'driver.mjs': DRIVER, 'conns.mjs': CONNS, 'c.yaml': CONFIG, 'echo.py': ECHO, 'client.py': CLIENT },
+      files: { 'driver.mjs': RECONCILE_DRIVER, 'conns.mjs': CONNS, 'c.yaml': CONFIG, 'echo.py': ECHO, 'client.py': CLIENT },
       modules: ['ip_vs', 'ip_vs_rr', 'veth'],
       timeoutMs: 300_000,
     });
@@ -147,8 +130,8 @@ describe('restart: zero operations, an established connection through the servic
   });
 
   test('the first run applied the service; the restart performed zero operations and the table is unchanged', () => {
-    expect(apply('apply1.json')).toEqual({ ok: true, ops: ['AddService', 'AddDest'], applied: 2, failed: 0 });
-    expect(apply('apply2.json')).toEqual({ ok: true, ops: [], applied: 0, failed: 0 });
+    expect(apply('apply1.json')).toMatchObject({ ok: true, ops: ['AddService', 'AddDest'], applied: 2, failed: 0 });
+    expect(apply('apply2.json')).toMatchObject({ ok: true, ops: [], applied: 0, failed: 0 });
     expect(table('table2.txt')).toBe(table('table1.txt'));
     expect(table('table1.txt')).toContain('TCP 10.50.1.1:80 rr');
     expect(result('table1.txt')).toContain('-> 10.50.2.2:8080');

@@ -17,7 +17,8 @@
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { assertBuilt, describeRun, runInVm, type VmRunResult } from '../helpers/vm/index.js';
-import { echoServer } from '../helpers/vm/programs.js';
+import { echoServer, RECONCILE_DRIVER } from '../helpers/vm/programs.js';
+import { drLanSpec, networkShell, teardownShell } from '../../src/lab/netns.js';
 
 const CONFIG = `node: lvi-sync
 vrrp:
@@ -31,34 +32,6 @@ virtual_servers:
     scheduler: rr
     forwarding: dr
     real_servers: [{ address: 10.60.0.21, port: 80 }, { address: 10.60.0.22, port: 80 }]
-`;
-
-// argv: config, then "apply" or "sync ROLE". Prints one JSON line.
-const DRIVER = String.raw`
-import { readFileSync } from 'node:fs';
-const ROOT = process.cwd();
-const { openGenericNetlink } = await import(ROOT + '/dist/os/genl.js');
-const { IpvsClient } = await import(ROOT + '/dist/lvs/ipvs/index.js');
-const { Reconciler } = await import(ROOT + '/dist/lvs/reconciler.js');
-const { desiredStateFor } = await import(ROOT + '/dist/lvs/reconcile-desired.js');
-const { applySyncForRole } = await import(ROOT + '/dist/lvs/sync-daemon.js');
-const { validateConfigText } = await import(ROOT + '/dist/config/validate.js');
-const { systemClock } = await import(ROOT + '/dist/core/clock.js');
-const { silentLogger } = await import(ROOT + '/dist/core/log.js');
-const parsed = validateConfigText(readFileSync(process.argv[2], 'utf8'), 'c.yaml');
-if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-const nl = openGenericNetlink();
-const ipvs = await IpvsClient.connect(nl);
-if (process.argv[3] === 'apply') {
-  const rec = new Reconciler({ ipvs, clock: systemClock, log: silentLogger(), desired: (live) => desiredStateFor({ config: parsed.config }, live) });
-  const r = await rec.start();
-  await rec.stop();
-  console.log(JSON.stringify({ ok: r.ok, applied: r.applied, failed: r.failed }));
-} else {
-  const r = await applySyncForRole(ipvs, process.argv[4], parsed.config.ipvsSync);
-  console.log(JSON.stringify({ ops: r.ops.map((o) => o.op + ' ' + (o.op === 'StartDaemon' ? o.params.state : o.state)), failures: r.failures.map((f) => f.message), daemons: r.daemons }));
-}
-nl.close();
 `;
 
 const ECHO = echoServer(80);
@@ -88,24 +61,16 @@ for s in socks:
 json.dump(out, open(f'{r}/{name}.json', 'w'))
 `;
 
+const NETWORK = drLanSpec('lvi', '10.60.0', [{ name: 'd1', octet: 11 }, { name: 'd2', octet: 12 }, { name: 'r1', octet: 21 }, { name: 'r2', octet: 22 }, { name: 'c', octet: 2 }], ['r1', 'r2'], ['10.60.0.100']);
+
 const PAYLOAD = `
 r=$LVK_RESULTS
 py=/usr/bin/python3
 n() { ip netns exec "$@"; }
 waitfor() { i=0; while [ ! -e "$1" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done; [ -e "$1" ]; }
-trap 'for h in d1 d2 r1 r2 c; do ip netns del lvi-$h 2>/dev/null; done; ip link del lvi-br 2>/dev/null' EXIT
-ip link add lvi-br type bridge mcast_snooping 0 && ip link set lvi-br up || exit 10
-host() { # name last-octet
-  ip netns add lvi-$1 && ip link add lvi-$1 type veth peer name eth0 netns lvi-$1 || exit 11
-  ip link set lvi-$1 master lvi-br && ip link set lvi-$1 up
-  ip -n lvi-$1 addr add 10.60.0.$2/24 dev eth0 && ip -n lvi-$1 link set eth0 up && ip -n lvi-$1 link set lo up
-}
-host d1 11; host d2 12; host r1 21; host r2 22; host c 2
-for h in r1 r2; do
-  ip -n lvi-$h addr add 10.60.0.100/32 dev lo
-  for k in all eth0; do n lvi-$h sysctl -qw net.ipv4.conf.$k.arp_ignore=1 net.ipv4.conf.$k.arp_announce=2; done
-  n lvi-$h $py $r/echo.py > $r/echo-$h.log 2>&1 &
-done
+trap '${teardownShell(NETWORK)}' EXIT
+${networkShell(NETWORK, 10)}
+for h in r1 r2; do n lvi-$h $py $r/echo.py > $r/echo-$h.log 2>&1 & done
 mac() { ip -n lvi-$1 -o link show eth0 | sed 's/.*link.ether \\([0-9a-f:]*\\).*/\\1/'; }
 to() { ip -n lvi-c neigh replace 10.60.0.100 lladdr $(mac $1) dev eth0 nud permanent; }
 for d in d1 d2; do n lvi-$d "$LVK_NODE" $r/driver.mjs $r/c.yaml apply > $r/apply-$d.json 2> $r/apply-$d.err || exit 12; done
@@ -150,7 +115,7 @@ describe('session preservation across a VIP move, sync daemons driven by lvs-ha'
     run = await runInVm({
       name: 'lvi-sync',
       script: PAYLOAD,
-      files: { 'driver.mjs': DRIVER, 'c.yaml': CONFIG, 'echo.py': ECHO, 'client.py': CLIENT },
+      files: { 'driver.mjs': RECONCILE_DRIVER, 'c.yaml': CONFIG, 'echo.py': ECHO, 'client.py': CLIENT },
       modules: ['ip_vs', 'ip_vs_rr', 'veth', 'bridge'],
       timeoutMs: 400_000,
     });
@@ -159,7 +124,7 @@ describe('session preservation across a VIP move, sync daemons driven by lvs-ha'
 
   test('the payload ran to the end; both directors got the table from lvs-ha', () => {
     expect(run.exitCode, describeRun(run)).toBe(0);
-    for (const d of ['d1', 'd2']) expect(JSON.parse(result(`apply-${d}.json`))).toEqual({ ok: true, applied: 3, failed: 0 });
+    for (const d of ['d1', 'd2']) expect(JSON.parse(result(`apply-${d}.json`))).toMatchObject({ ok: true, applied: 3, failed: 0 });
   });
 
   test('with sync: master on director 1, backup on director 2; director 2 holds the 6 connections; 6 of 6 survive the move', () => {

@@ -45,3 +45,44 @@ class S(socketserver.ThreadingTCPServer):
 S(('0.0.0.0', ${port}), H).serve_forever()
 `;
 }
+
+/**
+ * The in-VM driver of lvs-ha's compiled reconciler (run with "$LVK_NODE" from the
+ * repository root, inside a director's namespace). argv: CONFIG [apply | sync ROLE].
+ * - apply: one reconcile of IPVS, the IPVS sysctls and the nftables table from the
+ *   config, as the daemon composes them; prints
+ *   {ok, ops, applied, failed, nft, sysctls, errors}.
+ * - sync ROLE: the sync daemons for a VRRP role; prints {ops, failures, daemons}.
+ */
+export const RECONCILE_DRIVER = String.raw`
+import { readFileSync } from 'node:fs';
+const ROOT = process.cwd();
+const { openGenericNetlink } = await import(ROOT + '/dist/os/genl.js');
+const { IpvsClient } = await import(ROOT + '/dist/lvs/ipvs/index.js');
+const { Reconciler } = await import(ROOT + '/dist/lvs/reconciler.js');
+const { desiredStateFor } = await import(ROOT + '/dist/lvs/reconcile-desired.js');
+const { applySyncForRole } = await import(ROOT + '/dist/lvs/sync-daemon.js');
+const { procIpvsSysctls } = await import(ROOT + '/dist/lvs/sysctls.js');
+const { nftables } = await import(ROOT + '/dist/os/nftables.js');
+const { validateConfigText } = await import(ROOT + '/dist/config/validate.js');
+const { systemClock } = await import(ROOT + '/dist/core/clock.js');
+const { silentLogger } = await import(ROOT + '/dist/core/log.js');
+const parsed = validateConfigText(readFileSync(process.argv[2], 'utf8'), 'c.yaml');
+if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+const nl = openGenericNetlink();
+const ipvs = await IpvsClient.connect(nl);
+if ((process.argv[3] ?? 'apply') === 'apply') {
+  const rec = new Reconciler({
+    ipvs, sysctls: procIpvsSysctls(), nft: nftables(), clock: systemClock, log: silentLogger(),
+    desired: (live) => desiredStateFor({ config: parsed.config }, live),
+  });
+  const r = await rec.start();
+  await rec.stop();
+  const c = rec.counters();
+  console.log(JSON.stringify({ ok: r.ok, ops: r.ops.map((o) => o.op), applied: r.applied, failed: r.failed, nft: c.nftables, sysctls: c.sysctls, errors: c.errorsByKind }));
+} else {
+  const r = await applySyncForRole(ipvs, process.argv[4], parsed.config.ipvsSync);
+  console.log(JSON.stringify({ ops: r.ops.map((o) => o.op + ' ' + (o.op === 'StartDaemon' ? o.params.state : o.state)), failures: r.failures.map((f) => f.message), daemons: r.daemons }));
+}
+nl.close();
+`;

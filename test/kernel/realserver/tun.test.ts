@@ -13,6 +13,7 @@
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { assertBuilt, describeRun, REPO_ROOT, runInVm, type VmRunResult } from '../../helpers/vm/index.js';
+import { networkShell, type NetSpec } from '../../../src/lab/netns.js';
 
 const VERB_JS = 'dist/cli/verbs/real-server.js';
 const VIP = '10.72.9.100';
@@ -28,6 +29,22 @@ try {
 }
 `;
 
+/**
+ * Client cl, director dir, real server rs; the client reaches the VIP through the
+ * director (front), the director the real server (tunnel underlay), and the real
+ * server answers the client directly (return path), with strict rp_filter as a
+ * distribution's default would have it.
+ */
+const NETWORK: NetSpec = {
+  namespaces: [{ name: 'cl' }, { name: 'dir', sysctls: ['net.ipv4.ip_forward=1'] }, { name: 'rs', sysctls: ['net.ipv4.conf.all.rp_filter=1'] }],
+  veths: [
+    { a: { netns: 'cl', ifname: 'eth0', addresses: ['10.72.1.2/24'] }, b: { netns: 'dir', ifname: 'eth0', addresses: ['10.72.1.1/24'] } },
+    { a: { netns: 'dir', ifname: 'eth1', addresses: ['10.72.0.1/24'] }, b: { netns: 'rs', ifname: 'eth0', addresses: ['10.72.0.11/24'] } },
+    { a: { netns: 'cl', ifname: 'eth1', addresses: ['10.72.2.2/24'] }, b: { netns: 'rs', ifname: 'eth1', addresses: ['10.72.2.11/24'] } },
+  ],
+  routes: [{ netns: 'cl', to: `${VIP}/32`, via: '10.72.1.1' }],
+};
+
 const PAYLOAD = `
 set -u
 r=$LVK_RESULTS
@@ -37,23 +54,13 @@ step() { n=$1; shift; "$@" >$r/$n.out 2>&1; echo $? >$r/$n.rc; }
 rx() { ip -n $1 -s -j link show $2 | sed 's/.*"rx":{"bytes":[0-9]*,"packets":\\([0-9]*\\).*/\\1/'; }
 pings() { ip netns exec cl ping -c 3 -i 0.2 -W 2 ${VIP} >$r/$1.out 2>&1; echo $? >$r/$1.rc; }
 
-for n in cl dir rs; do ip netns add $n; ip -n $n link set lo up; done
-ip -n cl link add eth0 type veth peer name eth0 netns dir
-ip -n dir link add eth1 type veth peer name eth0 netns rs
-ip -n cl link add eth1 type veth peer name eth1 netns rs
-ip -n cl addr add 10.72.1.2/24 dev eth0; ip -n cl addr add 10.72.2.2/24 dev eth1
-ip -n dir addr add 10.72.1.1/24 dev eth0; ip -n dir addr add 10.72.0.1/24 dev eth1
-ip -n rs addr add 10.72.0.11/24 dev eth0; ip -n rs addr add 10.72.2.11/24 dev eth1
-for l in "cl eth0" "cl eth1" "dir eth0" "dir eth1" "rs eth0" "rs eth1"; do set -- $l; ip -n $1 link set $2 up; done
-ip -n cl route add ${VIP}/32 via 10.72.1.1
-ip netns exec dir sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'
+${networkShell(NETWORK, 10)}
 # The director's side of IPVS-TUN, by hand: the VIP routed into IPIP towards the real server.
 ip -n dir link add tun2rs type ipip local 10.72.0.1 remote 10.72.0.11
 ip -n dir link set tun2rs up
 ip -n dir route add ${VIP}/32 dev tun2rs
 # Replies leave the real server by eth1, straight to the client.
 ip -n rs route add default via 10.72.2.2 dev eth1
-ip netns exec rs sh -c 'echo 1 > /proc/sys/net/ipv4/conf/all/rp_filter'
 ip netns exec rs sysctl -a -r '^net\\.ipv4\\.conf\\.' 2>/dev/null | sort > $r/sysctl-before.txt
 ip -n rs -br addr show > $r/addr-before.txt
 

@@ -10,6 +10,7 @@ import { closeSync, openSync } from 'node:fs';
 import { loadLvshaNet, type LvshaNet } from '../../../src/native/lvsha-net.js';
 import type { ReceivedVrrpPacket } from '../../../src/os/vrrp-socket.js';
 import { readIpv4Header } from '../../../src/vrrp/packet.js';
+import { networkCommands, teardownShell, type NetSpec } from '../../../src/lab/netns.js';
 
 export const NS_A = 'lvoA';
 export const NS_B = 'lvoB';
@@ -30,33 +31,28 @@ export function inNs(ns: string, args: readonly string[]): string {
   return sh(['ip', 'netns', 'exec', ns, ...args]);
 }
 
+/** The lab as the project's one network builder describes it (src/lab/netns.ts). */
+export const LAB_NETWORK: NetSpec = {
+  namespaces: [{ name: NS_A }, { name: NS_B }],
+  veths: [{
+    a: { netns: NS_A, ifname: IF_A, mac: MAC_A, addresses: [`${IPV4_A}/24`, `${LL_A}/64`], sysctls: endSysctls(IF_A) },
+    b: { netns: NS_B, ifname: IF_B, mac: MAC_B, addresses: [`${IPV4_B}/24`, `${LL_B}/64`], sysctls: endSysctls(IF_B) },
+  }],
+};
+
+/** No DAD (the link-locals are usable at once) and no automatic link-local beside the fixed one. */
+function endSysctls(ifname: string): string[] {
+  return [`net.ipv6.conf.${ifname}.accept_dad=0`, `net.ipv6.conf.${ifname}.addr_gen_mode=1`];
+}
+
 export function teardownLab(): void {
-  for (const ns of [NS_A, NS_B]) {
-    try {
-      sh(['ip', 'netns', 'del', ns]);
-    } catch {
-      // absent already
-    }
-  }
+  sh(['sh', '-c', teardownShell(LAB_NETWORK)]);
 }
 
 /** Build the lab and wait (bounded) until both ends are operationally up: linkwatch activates a new veth's qdisc up to ~1 s late, and frames sent before that are dropped. */
 export async function setupLab(): Promise<void> {
   teardownLab();
-  sh(['ip', 'netns', 'add', NS_A]);
-  sh(['ip', 'netns', 'add', NS_B]);
-  sh(['ip', 'link', 'add', IF_A, 'netns', NS_A, 'address', MAC_A, 'type', 'veth', 'peer', 'name', IF_B, 'netns', NS_B, 'address', MAC_B]);
-  for (const [ns, ifname, v4, ll] of [
-    [NS_A, IF_A, IPV4_A, LL_A],
-    [NS_B, IF_B, IPV4_B, LL_B],
-  ] as const) {
-    inNs(ns, ['sysctl', '-qw', `net.ipv6.conf.${ifname}.accept_dad=0`]);
-    inNs(ns, ['sysctl', '-qw', `net.ipv6.conf.${ifname}.addr_gen_mode=1`]); // no automatic link-local
-    inNs(ns, ['ip', 'link', 'set', 'lo', 'up']);
-    inNs(ns, ['ip', 'addr', 'add', `${v4}/24`, 'dev', ifname]);
-    inNs(ns, ['ip', 'addr', 'add', `${ll}/64`, 'dev', ifname, 'nodad']);
-    inNs(ns, ['ip', 'link', 'set', ifname, 'up']);
-  }
+  for (const argv of networkCommands(LAB_NETWORK)) sh(argv);
   await waitFor(
     () => [[NS_A, IF_A], [NS_B, IF_B]].every(([ns = '', ifname = '']) => inNs(ns, ['cat', `/sys/class/net/${ifname}/operstate`]).trim() === 'up'),
     5000,

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeAdvert, decodeIpv4Packet, encodeAdvert, type VrrpAdvert } from '../../../src/vrrp/packet.js';
 import type { Ipv4ChecksumMode } from '../../../src/vrrp/checksum.js';
+import { networkCommands, teardownShell } from '../../../src/lab/netns.js';
 import { ethernetPayload, frameFor, parseIpv6, readPcap, writePcap } from '../../unit/vrrp/pcap.js';
 
 const work = mkdtempSync(join(tmpdir(), 'lvvck-'));
@@ -23,13 +24,7 @@ const children: ChildProcess[] = [];
 
 afterAll(() => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  for (const ns of namespaces) {
-    try {
-      execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-    } catch {
-      // already gone
-    }
-  }
+  execFileSync('sh', ['-c', teardownShell(namespaces)], { stdio: 'ignore' });
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -93,16 +88,11 @@ function sh(args: string[]): void {
 function lab(tag: string): { ka: string; tx: string } {
   const ka = `lvvka${tag}${String(process.pid % 10000)}`;
   const tx = `lvvtx${tag}${String(process.pid % 10000)}`;
-  for (const ns of [ka, tx]) {
-    sh(['ip', 'netns', 'add', ns]);
-    namespaces.push(ns);
-    sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-  }
-  sh(['ip', '-n', ka, 'link', 'add', 'lvvk', 'type', 'veth', 'peer', 'name', 'lvvt', 'netns', tx]);
-  sh(['ip', '-n', ka, 'addr', 'add', '192.0.2.10/24', 'dev', 'lvvk']);
-  sh(['ip', '-n', tx, 'addr', 'add', '192.0.2.20/24', 'dev', 'lvvt']);
-  sh(['ip', '-n', ka, 'link', 'set', 'lvvk', 'up']);
-  sh(['ip', '-n', tx, 'link', 'set', 'lvvt', 'up']);
+  namespaces.push(ka, tx);
+  for (const argv of networkCommands({
+    namespaces: [{ name: ka }, { name: tx }],
+    veths: [{ a: { netns: ka, ifname: 'lvvk', addresses: ['192.0.2.10/24'] }, b: { netns: tx, ifname: 'lvvt', addresses: ['192.0.2.20/24'] } }],
+  })) sh([...argv]);
   return { ka, tx };
 }
 
