@@ -23,7 +23,7 @@
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { assertBuilt, describeRun, runInVm, type VmRunResult } from '../helpers/vm/index.js';
-import { peerEchoServer } from '../helpers/vm/programs.js';
+import { peerEchoServer, reconcileOnceDriver } from '../helpers/vm/programs.js';
 
 const CONFIG = `node: lvf-fullnat
 virtual_servers:
@@ -37,32 +37,7 @@ virtual_servers:
 `;
 
 // One reconcile run with the compiled reconciler and the daemon's kernel adapters; prints what it did.
-const DRIVER = String.raw`
-import { readFileSync } from 'node:fs';
-const ROOT = process.cwd();
-const { openGenericNetlink } = await import(ROOT + '/dist/os/genl.js');
-const { IpvsClient } = await import(ROOT + '/dist/lvs/ipvs/index.js');
-const { Reconciler } = await import(ROOT + '/dist/lvs/reconciler.js');
-const { desiredStateFor } = await import(ROOT + '/dist/lvs/reconcile-desired.js');
-const { procIpvsSysctls } = await import(ROOT + '/dist/lvs/sysctls.js');
-const { nftables } = await import(ROOT + '/dist/os/nftables.js');
-const { validateConfigText } = await import(ROOT + '/dist/config/validate.js');
-const { systemClock } = await import(ROOT + '/dist/core/clock.js');
-const { silentLogger } = await import(ROOT + '/dist/core/log.js');
-const parsed = validateConfigText(readFileSync(process.argv[2], 'utf8'), 'c.yaml');
-if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-const nl = openGenericNetlink();
-const ipvs = await IpvsClient.connect(nl);
-const rec = new Reconciler({
-  ipvs, sysctls: procIpvsSysctls(), nft: nftables(), clock: systemClock, log: silentLogger(),
-  desired: (live) => desiredStateFor({ config: parsed.config }, live),
-});
-const r = await rec.start();
-await rec.stop();
-const c = rec.counters();
-console.log(JSON.stringify({ ok: r.ok, ops: r.ops.map((o) => o.op), failed: r.failed, nft: c.nftables, sysctls: c.sysctls, errors: c.errorsByKind }));
-nl.close();
-`;
+const DRIVER = reconcileOnceDriver({ nft: true, sysctls: true });
 
 // argv: results dir, name, [hold]. Connects (3 s timeout), exchanges a line; with hold, waits for NAME.go and exchanges another.
 const CLIENT = `import json, os, socket, sys, time

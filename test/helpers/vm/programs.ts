@@ -45,3 +45,38 @@ class S(socketserver.ThreadingTCPServer):
 S(('0.0.0.0', ${port}), H).serve_forever()
 `;
 }
+
+/**
+ * A node script for the VM that reconciles once with the compiled reconciler and the daemon's
+ * kernel adapters (genetlink; /proc/sys when `sysctls`; nft when `nft`), the config at argv[2],
+ * and prints {ok, ops, failed, nft, sysctls, errors}. `inputs`: extra DesiredInputs fields as
+ * JS source, which may use `process.argv` (e.g. "masters: new Set(process.argv[3].split(','))").
+ */
+export function reconcileOnceDriver(options: { readonly nft: boolean; readonly sysctls?: boolean; readonly inputs?: string }): string {
+  return String.raw`
+import { readFileSync } from 'node:fs';
+const ROOT = process.cwd();
+const { openGenericNetlink } = await import(ROOT + '/dist/os/genl.js');
+const { IpvsClient } = await import(ROOT + '/dist/lvs/ipvs/index.js');
+const { Reconciler } = await import(ROOT + '/dist/lvs/reconciler.js');
+const { desiredStateFor } = await import(ROOT + '/dist/lvs/reconcile-desired.js');
+const { nftables } = await import(ROOT + '/dist/os/nftables.js');
+const { procIpvsSysctls } = await import(ROOT + '/dist/lvs/sysctls.js');
+const { validateConfigText } = await import(ROOT + '/dist/config/validate.js');
+const { systemClock } = await import(ROOT + '/dist/core/clock.js');
+const { silentLogger } = await import(ROOT + '/dist/core/log.js');
+const parsed = validateConfigText(readFileSync(process.argv[2], 'utf8'), 'c.yaml');
+if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+const nl = openGenericNetlink();
+const ipvs = await IpvsClient.connect(nl);
+const rec = new Reconciler({
+  ipvs, ${options.sysctls === true ? 'sysctls: procIpvsSysctls(), ' : ''}${options.nft ? 'nft: nftables(), ' : ''}clock: systemClock, log: silentLogger(),
+  desired: (live) => desiredStateFor({ config: parsed.config, ${options.inputs ?? ''} }, live),
+});
+const r = await rec.start();
+await rec.stop();
+const c = rec.counters();
+console.log(JSON.stringify({ ok: r.ok, ops: r.ops.map((o) => o.op), failed: r.failed, nft: c.nftables, sysctls: c.sysctls, errors: c.errorsByKind }));
+nl.close();
+`;
+}
