@@ -152,7 +152,7 @@ export const SPEC = {
     advert_interval: { type: duration(10, 40_950, 10), default: ms(VRRP_DEFAULTS.advertIntervalMs), doc: 'Advertisement interval, 10ms..40950ms in whole centiseconds.' },
     preempt: { type: T.bool, default: VRRP_DEFAULTS.preempt, doc: 'A higher-priority backup takes over from a lower-priority master.' },
     preempt_delay: { type: duration(0, 3_600_000), default: ms(VRRP_DEFAULTS.preemptDelayMs), doc: 'After start-up, wait this long before preempting (0s..1h).' },
-    accept_mode: { type: T.bool, default: VRRP_DEFAULTS.acceptMode, doc: 'RFC 9568 Accept_Mode, carried by the state machine (no firewall rule is installed).' },
+    accept_mode: { type: T.bool, default: VRRP_DEFAULTS.acceptMode, doc: 'RFC 9568 Accept_Mode. false: while a non-owner master, traffic to the VIPs that no virtual server serves is dropped (nftables table inet lvs_ha, chain vip_filter); true: accepted.' },
     unicast_peers: { type: list(T.address), doc: 'Empty: multicast adverts. Otherwise adverts go to each peer by unicast (same family as the instance).' },
     unicast_source: { type: T.address, doc: "Source address of unicast adverts (default: the interface's primary address); needs unicast_peers." },
     allowed_peers: { type: list(T.address, 1), doc: 'Multicast mode only: adverts are heard only from these sources (IPv6: their link-local addresses).' },

@@ -18,7 +18,8 @@ export const VRRP_DEFAULTS = {
   advertIntervalMs: 1000,
   preempt: true,
   preemptDelayMs: 0,
-  acceptMode: false,
+  /** true: as before accept_mode did anything, and as Keepalived without vrrp_strict (the RFC's default is false). */
+  acceptMode: true,
 } as const;
 
 /** Most addresses one advert can carry: the count is 8 bits; IPv6 adverts must fit a 1500-byte packet. */
@@ -170,6 +171,9 @@ function readInstance(ctx: Ctx, node: Node, path: string): InstanceRead | undefi
   const vmac = readVmac(m, family, vridAt?.value ?? 0, iface, peers.length > 0);
   if (!preempt && priority === 255) {
     ctx.report(m.nodeFor('preempt'), m.sub('preempt'), 'the address owner (priority 255) always preempts; preempt: false contradicts priority 255');
+  }
+  if (!acceptMode && priority === 255) {
+    ctx.report(m.nodeFor('accept_mode'), m.sub('accept_mode'), 'the address owner (priority 255) always accepts traffic to its VIPs (RFC 9568 6.4.3); accept_mode: false contradicts priority 255');
   }
   if (!preempt && preemptDelayMs > 0) {
     ctx.report(m.nodeFor('preempt_delay'), m.sub('preempt_delay'), 'preempt_delay has no effect with preempt: false; remove one of them', ctx.describe(m.nodeFor('preempt_delay')));

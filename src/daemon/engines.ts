@@ -144,6 +144,7 @@ export function defaultEngines(logger: Logger, clock: Clock, context: EngineCont
   const director = new Director({
     clock, logger, queue: context.queue,
     connectIpvs: connectKernelIpvs,
+    nft: nftables(),
     watchIpvsFamily: (onEvent, onError) => watchGenlFamily(IPVS_GENL_NAME, onEvent, onError),
     createHealth: (o) => createHealthService({
       clock, ...o, onHealthChange: () => { o.onHealthChange(); },

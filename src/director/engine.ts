@@ -38,6 +38,9 @@ import { directorRole } from './role.js';
 import type { IpvsSysctlApi } from '../lvs/sysctls.js';
 import type { FamilyEvent, FamilyWatch } from '../os/genl-family-watch.js';
 import type { NftablesApi } from '../os/nftables.js';
+import { NftOwner } from '../lvs/nft/owner.js';
+import { desiredNftTable } from '../lvs/nft/desired.js';
+import { filteredInstances } from '../lvs/nft/vip-filter.js';
 
 export const DEFAULT_RECONNECT_MS = 30_000;
 
@@ -88,6 +91,12 @@ export interface DirectorOptions {
   readonly setQuorum?: (virtualServer: string, ok: boolean) => void;
   readonly reconnectMs?: number;
   readonly reconcileIntervalMs?: number;
+  /**
+   * nftables for lvs-ha's own table while IPVS is unavailable (accept_mode's VIP
+   * filter needs no IPVS; with IPVS the connection's adapter is used, by the
+   * reconciler). Absent: the table is not managed without IPVS.
+   */
+  readonly nft?: NftablesApi;
   readonly retryMs?: number;
 }
 
@@ -124,11 +133,18 @@ export class Director {
   private familyWatch: FamilyWatch | null = null;
   private lastFailures = 0;
   private stopped = false;
+  /** The instances whose VIPs accept_mode filters now (../lvs/nft/vip-filter.ts), as last seen. */
+  private filtered = '';
+  /** The owned nftables table while IPVS is unavailable (with IPVS the reconciler owns it). */
+  private readonly nftWithoutIpvs: NftOwner | null;
   private readonly healthListeners = new Set<() => void>();
   private readonly log: Logger;
 
   constructor(private readonly options: DirectorOptions) {
     this.log = options.logger.child({ component: 'director' });
+    this.nftWithoutIpvs = options.nft === undefined ? null : new NftOwner(options.nft, options.clock, this.log.child({ part: 'nftables' }), (kind, message) => {
+      this.publish({ type: 'reconcile_error', at: options.clock.wallNow(), kind, reason: message });
+    });
     this.bus = new EventBus<LvsHaEvent>((err, event) => {
       this.log.error({ err: describeError(err), event: event.type }, 'event listener failed');
     });
@@ -197,6 +213,7 @@ export class Director {
     await this.alerts?.update(config.alerts);
     this.health?.update(config.virtualServers);
     if (JSON.stringify(old?.ipvsSync ?? null) !== JSON.stringify(config.ipvsSync)) await this.applySync();
+    this.filtered = filteredInstances(config, this.masters()).join(',');
     const result = await this.reconcile('reload');
     this.lastReloadOps = result?.ops ?? [];
     this.previous = null;
@@ -286,6 +303,7 @@ export class Director {
       reconcile: () => reconcileStatus(
         { connected: this.conn !== null, connectErrors: this.connectErrors, lastConnectError: this.lastConnectError, familyLost: this.familyLosses },
         this.reconciler?.counters() ?? null,
+        this.reconciler ? null : this.nftWithoutIpvs?.status() ?? null,
       ),
       drains: () => drainsStatus(this.drains),
       health_checks: () => {
@@ -329,11 +347,24 @@ export class Director {
   private async onRoleInputs(): Promise<void> {
     if (!this.config) return;
     const role = directorRole(this.config, this.states);
-    if (role === this.role) return;
-    this.log.info({ from: this.role, to: role }, 'director role changed');
-    this.role = role;
-    await this.applySync();
-    await this.reconcile(`role ${role}`);
+    const filtered = filteredInstances(this.config, this.masters()).join(',');
+    const roleChanged = role !== this.role;
+    if (!roleChanged && filtered === this.filtered) return;
+    if (roleChanged) {
+      this.log.info({ from: this.role, to: role }, 'director role changed');
+      this.role = role;
+      await this.applySync();
+    }
+    if (filtered !== this.filtered) {
+      this.log.info({ instances: filtered === '' ? [] : filtered.split(',') }, 'accept_mode: VIP filter follows the masters');
+      this.filtered = filtered;
+    }
+    await this.reconcile(roleChanged ? `role ${role}` : 'accept_mode');
+  }
+
+  /** The VRRP instances that are MASTER now. */
+  private masters(): Set<string> {
+    return new Set([...this.states].filter(([, s]) => s === 'MASTER').map(([n]) => n));
   }
 
   private async connect(): Promise<void> {
@@ -352,6 +383,8 @@ export class Director {
         this.log.debug(message);
       }
       this.scheduleReconnect();
+      // The owned nftables table does not need IPVS: applied now and at each reconnect attempt (drift repair).
+      await this.applyNftWithoutIpvs();
       return;
     }
     this.log.info('IPVS connected');
@@ -389,13 +422,23 @@ export class Director {
     const config = this.config;
     if (!config) throw new Error('director: no config');
     return desiredStateFor(
-      { config, health: healthViewOf(this.health?.status() ?? []), role: this.role, options: { drains: this.drains }, previous: this.previous },
+      { config, health: healthViewOf(this.health?.status() ?? []), role: this.role, options: { drains: this.drains }, previous: this.previous, masters: this.masters() },
       live,
     );
   }
 
+  /** Without IPVS: the same desired table (../lvs/nft/desired.ts), applied by the same kind of owner. */
+  private async applyNftWithoutIpvs(): Promise<void> {
+    const config = this.config;
+    if (!config || !this.nftWithoutIpvs || this.reconciler) return;
+    await this.nftWithoutIpvs.apply(desiredNftTable(config, this.masters()));
+  }
+
   private async reconcile(reason: string): Promise<RunResult | null> {
-    if (!this.reconciler) return null;
+    if (!this.reconciler) {
+      await this.applyNftWithoutIpvs();
+      return null;
+    }
     const result = await this.reconciler.request(reason);
     this.checkReconcileErrors();
     if (!result.ok && result.errorKind === FAMILY_LOST_KIND) {

@@ -11,6 +11,7 @@ import type { DrainOverride } from '../lvs/desired.js';
 import type { LiveEntry } from '../lvs/ipvs/client.js';
 import { canonicalAddress } from '../lvs/model.js';
 import type { ReconcilerCounters } from '../lvs/reconciler.js';
+import type { NftTableStatus } from '../lvs/nft/owner.js';
 import { kernelStatus } from '../lvs/reconcile-status.js';
 import type { SyncDaemons } from '../lvs/sync-policy.js';
 import { syncStatusJson } from '../lvs/sync-daemon.js';
@@ -83,7 +84,8 @@ export interface IpvsLinkState {
   readonly familyLost?: number;
 }
 
-export function reconcileStatus(link: IpvsLinkState, counters: ReconcilerCounters | null): JsonValue {
+/** `nftWithoutIpvs`: the owned nftables table while IPVS is unavailable (the reconciler's otherwise). */
+export function reconcileStatus(link: IpvsLinkState, counters: ReconcilerCounters | null, nftWithoutIpvs: NftTableStatus | null = null): JsonValue {
   return toJson({
     ipvs: link.connected ? 'connected' : 'unavailable',
     connect_errors: link.connectErrors,
@@ -97,7 +99,7 @@ export function reconcileStatus(link: IpvsLinkState, counters: ReconcilerCounter
     last_error: counters?.lastError ?? null,
     last_run: counters?.lastRun ?? null,
     sysctls: counters?.sysctls ?? {},
-    nftables: counters?.nftables ?? null,
+    nftables: counters?.nftables ?? nftWithoutIpvs,
   });
 }
 

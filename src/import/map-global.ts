@@ -86,7 +86,7 @@ export function globalHandlers(cx: Collector): Readonly<Record<string, Handler>>
     },
     vrrp_strict: (s, g) => {
       g.strict = true;
-      cx.warn(s.loc, 'vrrp_strict: converted to accept_mode: false on every instance; the other strict-mode checks are always on in lvs-ha');
+      cx.warn(s.loc, 'vrrp_strict: converted to accept_mode: false on every instance that does not set accept and is not the address owner (priority 255); the other strict-mode checks are always on in lvs-ha');
     },
     lvs_sync_daemon: (s, g) => {
       g.sync = parseSyncDaemon(cx, s);

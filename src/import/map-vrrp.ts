@@ -217,6 +217,30 @@ function stateNote(cx: Collector, a: InstanceAcc, out: YamlMap): void {
   }
 }
 
+/**
+ * Keepalived 2.2.7 (vrrp_complete_instance): unset accept is true for the address
+ * owner (priority 255), else true unless vrrp_strict; with vrrp_strict, an explicit
+ * `accept` on a non-owner VRRPv2 instance is reset to false ("does not comply with
+ * RFC3768"). An owner accepts whatever accept says (in lvs-ha too).
+ */
+function acceptMode(cx: Collector, a: InstanceAcc, g: Globals, out: YamlMap): boolean {
+  const owner = a.priority === 255;
+  if (a.accept === undefined) {
+    const value = owner || !g.strict;
+    cx.noteKey(out, 'accept_mode', owner ? "Keepalived's default for the address owner (priority 255)" : g.strict ? 'vrrp_strict' : "Keepalived's default without vrrp_strict");
+    return value;
+  }
+  if (!a.accept && owner) {
+    cx.warn(a.loc, `vrrp_instance ${a.name}: no_accept has no effect on the address owner (priority 255), which always accepts, in Keepalived as in lvs-ha; converted to accept_mode: true`);
+    return true;
+  }
+  if (a.accept && !owner && g.strict && (a.version ?? g.vrrpVersion ?? '2') !== '3') {
+    cx.warn(a.loc, `vrrp_instance ${a.name}: accept with vrrp_strict on a VRRPv2 instance: Keepalived resets it ("accept mode for VRRP version 2 does not comply with RFC3768"); converted to accept_mode: false`);
+    return false;
+  }
+  return a.accept;
+}
+
 /** One warning for every instance that Keepalived runs as VRRPv2 (its default). */
 export function warnVersion(cx: Collector, g: Globals, instances: readonly InstanceAcc[]): void {
   const v2 = instances.filter((i) => (i.version ?? g.vrrpVersion ?? '2') !== '3');
@@ -245,8 +269,7 @@ export function finishInstance(cx: Collector, a: InstanceAcc, scripts: ReadonlyM
     if (preempts) out.preempt_delay = durationText(a.preemptDelayMs);
     else cx.warn(a.preemptDelayLoc ?? a.loc, 'preempt_delay has no effect with nopreempt; dropped');
   }
-  out.accept_mode = a.accept ?? !g.strict;
-  if (a.accept === undefined) cx.noteKey(out, 'accept_mode', g.strict ? 'vrrp_strict' : "Keepalived's default without vrrp_strict");
+  out.accept_mode = acceptMode(cx, a, g, out);
   if (a.unicastSource !== undefined) out.unicast_source = a.unicastSource;
   if (a.peers.length > 0) out.unicast_peers = a.peers;
   out.virtual_addresses = list;

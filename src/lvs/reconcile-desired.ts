@@ -9,7 +9,9 @@ import { desiredTable, ownedBy, staticHealthView, type DesiredOptions, type Dire
 import { serviceKeyText, type Table } from './model.js';
 import type { DesiredState } from './reconciler.js';
 import { wantedSysctls } from './sysctls.js';
-import { desiredNftTable, needsIpvsConntrack } from './nft/fullnat.js';
+import { needsIpvsConntrack } from './nft/fullnat.js';
+import { desiredNftTable } from './nft/desired.js';
+import type { MasterInstances } from './nft/vip-filter.js';
 
 export interface DesiredInputs {
   readonly config: Config;
@@ -20,6 +22,8 @@ export interface DesiredInputs {
   readonly options?: Omit<DesiredOptions, 'live'>;
   /** The config before a reload: its services are still ours, so dropped ones are deleted. */
   readonly previous?: Config | null;
+  /** VRRP instances now MASTER (accept_mode's VIP filter, ./nft/vip-filter.ts); default none. */
+  readonly masters?: MasterInstances;
 }
 
 export function desiredStateFor(inputs: DesiredInputs, live: Table): DesiredState {
@@ -29,7 +33,7 @@ export function desiredStateFor(inputs: DesiredInputs, live: Table): DesiredStat
     owned: ownedBy(...configs),
     timeouts: inputs.config.ipvs.timeouts,
     sysctls: wantedSysctls(inputs.config.ipvs.sysctls, { conntrack: needsIpvsConntrack(inputs.config) }),
-    nft: desiredNftTable(inputs.config),
+    nft: desiredNftTable(inputs.config, inputs.masters),
   };
 }
 

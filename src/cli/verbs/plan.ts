@@ -17,6 +17,7 @@ import { planJson, renderPlan } from '../../lvs/render.js';
 import { openGenericNetlink } from '../../os/genl.js';
 import { nftables, type NftablesApi } from '../../os/nftables.js';
 import { planOwnedTable } from '../../lvs/nft/owner.js';
+import { VIP_FILTER_CHAIN } from '../../lvs/nft/vip-filter.js';
 import { nftChangesJson, OWNED_FAMILY, OWNED_TABLE, renderNftChanges } from '../../lvs/nft/table.js';
 import type { CliIo, Verb } from '../verb.js';
 
@@ -34,7 +35,8 @@ prints the ordered operations, one per line:
 Services in the kernel that FILE does not describe are left alone (listed
 after '#'). Differences in ipvs.timeouts are shown as '~ timeouts'.
 lvs-ha's own nftables table (inet lvs_ha: the SNAT rules of fullnat
-services) is compared too: '+ nft ...' / '- nft ...' / '~ nft ...' lines.
+services) is compared too: '+ nft ...' / '- nft ...' / '~ nft ...' lines;
+its chain vip_filter (accept_mode) follows the VRRP role and is not compared.
 
 Options:
   --config FILE   the configuration (required)
@@ -93,7 +95,7 @@ async function planAgainstKernel(config: Config, json: boolean, deps: PlanDeps, 
     const wanted = config.ipvs.timeouts;
     const timeoutChange = timeoutsDiffer(liveTimeouts, wanted);
     const unmanaged = unmanagedServices(live, state);
-    const nftChanges = conn.nft && state.nft ? await planOwnedTable(conn.nft, state.nft) : [];
+    const nftChanges = conn.nft && state.nft ? await planOwnedTable(conn.nft, state.nft, new Set([VIP_FILTER_CHAIN])) : [];
     const pending = ops.length > 0 || timeoutChange || nftChanges.length > 0;
     if (json) {
       const nftables = { table: `${OWNED_FAMILY} ${OWNED_TABLE}`, changes: nftChangesJson(nftChanges) };

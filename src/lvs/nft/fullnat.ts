@@ -16,7 +16,7 @@
  * whatever its health, so health changes never touch nftables.
  */
 import type { Config, FullnatForwarding, VirtualServerConfig } from '../../config/types.js';
-import type { NftChainSpec, NftRuleSpec, NftTableSpec } from './table.js';
+import type { NftChainSpec, NftRuleSpec } from './table.js';
 
 export const FULLNAT_CHAIN = 'fullnat_snat';
 /** NF_IP_PRI_NAT_SRC, nft's `srcnat`. */
@@ -57,13 +57,4 @@ export function fullnatChain(config: Config): NftChainSpec | null {
 /** Whether IPVS must keep conntrack entries (net.ipv4.vs.conntrack=1) for this config. */
 export function needsIpvsConntrack(config: Config): boolean {
   return config.virtualServers.some((vs) => vs.forwarding.method === 'fullnat');
-}
-
-/**
- * The whole owned table the config wants: every feature's chain. A feature
- * that needs a chain (e.g. a VIP filter chain for accept_mode) adds it here.
- */
-export function desiredNftTable(config: Config): NftTableSpec {
-  const chains = [fullnatChain(config)].filter((c): c is NftChainSpec => c !== null);
-  return { chains };
 }

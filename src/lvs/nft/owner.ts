@@ -42,9 +42,19 @@ export async function readOwnedTable(api: NftablesApi, wantSomething: boolean): 
   }
 }
 
-/** The plan: what a run would change (empty = in sync). */
-export async function planOwnedTable(api: NftablesApi, desired: NftTableSpec): Promise<NftChange[]> {
-  return diffNftTable(await readOwnedTable(api, desired.chains.length > 0), desired);
+/**
+ * The plan: what a run would change (empty = in sync). `ignore`: chains left
+ * out of the comparison on both sides (`lvs-ha plan` cannot know the VRRP role
+ * that accept_mode's VIP filter follows).
+ */
+export async function planOwnedTable(api: NftablesApi, desired: NftTableSpec, ignore: ReadonlySet<string> = new Set()): Promise<NftChange[]> {
+  const live = await readOwnedTable(api, desired.chains.length > 0);
+  const want = { chains: desired.chains.filter((c) => !ignore.has(c.name)) };
+  if (live === null || ignore.size === 0) return diffNftTable(live, want);
+  const kept = live.chains.filter((c) => !ignore.has(c.name));
+  // A table holding only ignored chains counts as absent when nothing else is wanted.
+  const rest = kept.length === 0 && live.otherObjects.length === 0 && want.chains.length === 0 ? null : { ...live, chains: kept };
+  return diffNftTable(rest, want);
 }
 
 export class NftOwner {

@@ -48,10 +48,11 @@ S(('0.0.0.0', ${port}), H).serve_forever()
 
 /**
  * The in-VM driver of lvs-ha's compiled reconciler (run with "$LVK_NODE" from the
- * repository root, inside a director's namespace). argv: CONFIG [apply | sync ROLE].
+ * repository root, inside a director's namespace). argv: CONFIG [apply [MASTERS] | sync ROLE].
  * - apply: one reconcile of IPVS, the IPVS sysctls and the nftables table from the
- *   config, as the daemon composes them; prints
- *   {ok, ops, applied, failed, nft, sysctls, errors}.
+ *   config, as the daemon composes them; MASTERS (comma-separated VRRP instance
+ *   names, default none) are the instances this director is master of (accept_mode's
+ *   filter follows them); prints {ok, ops, applied, failed, nft, sysctls, errors}.
  * - sync ROLE: the sync daemons for a VRRP role; prints {ops, failures, daemons}.
  */
 export const RECONCILE_DRIVER = String.raw`
@@ -74,7 +75,7 @@ const ipvs = await IpvsClient.connect(nl);
 if ((process.argv[3] ?? 'apply') === 'apply') {
   const rec = new Reconciler({
     ipvs, sysctls: procIpvsSysctls(), nft: nftables(), clock: systemClock, log: silentLogger(),
-    desired: (live) => desiredStateFor({ config: parsed.config }, live),
+    desired: (live) => desiredStateFor({ config: parsed.config, masters: new Set((process.argv[4] ?? '').split(',').filter((n) => n !== '')) }, live),
   });
   const r = await rec.start();
   await rec.stop();

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FakeClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/log.js';
-import { desiredNftTable } from '../../../src/lvs/nft/fullnat.js';
+import { desiredNftTable } from '../../../src/lvs/nft/desired.js';
 import { NftOwner, planOwnedTable } from '../../../src/lvs/nft/owner.js';
 import { nftables } from '../../../src/os/nftables.js';
 import { NetnsLab, removeLeftovers } from '../../helpers/netns.js';

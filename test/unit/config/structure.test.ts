@@ -174,7 +174,7 @@ describe('the result', () => {
       advertIntervalMs: 1000,
       preempt: true,
       preemptDelayMs: 0,
-      acceptMode: false,
+      acceptMode: true,
       unicastPeers: [],
       unicastSource: null,
       allowedPeers: [],

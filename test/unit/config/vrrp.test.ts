@@ -60,6 +60,14 @@ describe('instance values', () => {
     expect(oneIssue(withInstance('preempt: false\npreempt_delay: 10s')).message).toContain('preempt_delay has no effect with preempt: false');
     valid(withInstance('preempt: false\npreempt_delay: 0s'));
   });
+
+  test('accept_mode: false contradicts the address owner; default true', () => {
+    const e = oneIssue(withInstance('priority: 255\naccept_mode: false'));
+    expect(e.message).toContain('the address owner (priority 255) always accepts');
+    expect(e.path).toBe('vrrp.instances[0].accept_mode');
+    expect(valid(withInstance('priority: 255')).vrrp.instances[0]?.acceptMode).toBe(true);
+    expect(valid(withInstance('accept_mode: false')).vrrp.instances[0]?.acceptMode).toBe(false);
+  });
 });
 
 describe('address families', () => {

@@ -50,7 +50,7 @@ class ScriptedHealth implements HealthPort {
   }
 }
 
-function setup(options: { ipvsAvailable?: () => boolean; nft?: FakeNft; family?: { emit: ((e: FamilyEvent) => void) | null; closed: boolean } } = {}) {
+function setup(options: { ipvsAvailable?: () => boolean; nft?: FakeNft; nftWithoutIpvs?: FakeNft; family?: { emit: ((e: FamilyEvent) => void) | null; closed: boolean } } = {}) {
   const clock = new FakeClock();
   const queue = new EventQueue();
   const ipvs = new FakeIpvs();
@@ -77,6 +77,7 @@ function setup(options: { ipvsAvailable?: () => boolean; nft?: FakeNft; family?:
     }),
     setQuorum: (name, ok) => { quorum.push(`${name}=${String(ok)}`); },
     reconnectMs: 30_000,
+    ...(options.nftWithoutIpvs ? { nft: options.nftWithoutIpvs } : {}),
     ...(options.family ? {
       watchIpvsFamily: (onEvent: (e: FamilyEvent) => void) => {
         const f = options.family;
@@ -383,5 +384,63 @@ virtual_servers:
     expect(status().nftables).toMatchObject({ state: 'in_sync', applies: 2 });
     expect(nft.scripts).toHaveLength(2);
     await t.director.stop();
+  });
+});
+
+describe('director: accept_mode VIP filter follows the VRRP transitions', () => {
+  // configs/director-a.yaml: instance web, accept_mode false, VIP 10.0.0.100 (two virtual servers on it).
+  const chains = (nft: FakeNft): string[] => {
+    const doc = JSON.parse(nft.json ?? '{"nftables":[]}') as { nftables: Record<string, { name?: string }>[] };
+    return doc.nftables.flatMap((i) => (i.chain?.name ? [i.chain.name] : []));
+  };
+
+  test('with IPVS: MASTER adds the chain through the reconciler, BACKUP removes it; a repeated MASTER writes nothing', async () => {
+    const nft = new FakeNft();
+    const t = setup({ nft });
+    await t.director.start(configOf(BASE));
+    expect(chains(nft)).toEqual([]);
+    t.transition('BACKUP', 'MASTER');
+    await t.settle();
+    expect(chains(nft)).toEqual(['vip_filter']);
+    expect(nft.scripts.at(-1)).toContain('ip daddr 10.0.0.100 meta l4proto tcp th dport 80 accept');
+    expect(nft.scripts.at(-1)).toMatch(/ip daddr \{ 10\.0\.0\.100(, [0-9.]+)* \} drop/);
+    const writes = nft.scripts.length;
+    t.clock.advance(60_000); // drift-repair run: in sync, nothing written
+    await t.settle();
+    await t.settle();
+    expect(nft.scripts).toHaveLength(writes);
+    t.transition('MASTER', 'BACKUP');
+    await t.settle();
+    expect(chains(nft)).toEqual([]);
+    await t.director.stop();
+  });
+
+  test('without IPVS: the same table from the director\'s own owner, repaired at each reconnect attempt; accept_mode true: never', async () => {
+    const nft = new FakeNft();
+    const t = setup({ ipvsAvailable: () => false, nftWithoutIpvs: nft });
+    await t.director.start(configOf(BASE));
+    t.transition('BACKUP', 'MASTER');
+    await t.settle();
+    expect(chains(nft)).toEqual(['vip_filter']);
+    const status = t.director.statusSections().reconcile?.() as { ipvs: string; nftables: { chains: Record<string, string[]> } };
+    expect(status.ipvs).toBe('unavailable');
+    expect(Object.keys(status.nftables.chains)).toEqual(['vip_filter']);
+    nft.json = null; // deleted by hand
+    t.clock.advance(30_000);
+    await t.settle();
+    await t.settle();
+    expect(chains(nft)).toEqual(['vip_filter']);
+    t.transition('MASTER', 'FAULT');
+    await t.settle();
+    expect(chains(nft)).toEqual([]);
+    await t.director.stop();
+
+    const open = new FakeNft();
+    const u = setup({ ipvsAvailable: () => false, nftWithoutIpvs: open });
+    await u.director.start(configOf(BASE.replace('accept_mode: false', 'accept_mode: true')));
+    u.transition('BACKUP', 'MASTER');
+    await u.settle();
+    expect(open.scripts).toEqual([]);
+    await u.director.stop();
   });
 });

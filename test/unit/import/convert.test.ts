@@ -184,6 +184,22 @@ describe('VRRP details', () => {
     expect(get(convert(base('no_accept')).doc, 'vrrp.instances.0.accept_mode')).toBe(false);
   });
 
+  it('accept_mode as Keepalived 2.2.7 completes it: the owner accepts by default; strict resets accept on VRRPv2 (measured with keepalived -t)', () => {
+    // Unset: the address owner accepts even with vrrp_strict; others follow vrrp_strict.
+    expect(get(convert(base('priority 255', 'vrrp_version 3\n vrrp_strict')).doc, 'vrrp.instances.0.accept_mode')).toBe(true);
+    expect(get(convert(base('priority 254', 'vrrp_version 3\n vrrp_strict')).doc, 'vrrp.instances.0.accept_mode')).toBe(false);
+    // Explicit accept with vrrp_strict: kept on VRRPv3, reset on VRRPv2 (unless the owner).
+    expect(get(convert(base('accept', 'vrrp_version 3\n vrrp_strict')).doc, 'vrrp.instances.0.accept_mode')).toBe(true);
+    const v2 = convert(base('accept', 'vrrp_strict'));
+    expect(get(v2.doc, 'vrrp.instances.0.accept_mode')).toBe(false);
+    expect(v2.warnings).toContainEqual(expect.stringContaining('accept with vrrp_strict on a VRRPv2 instance: Keepalived resets it'));
+    expect(get(convert(base('accept\npriority 255', 'vrrp_strict')).doc, 'vrrp.instances.0.accept_mode')).toBe(true);
+    const owner = convert(base('no_accept\npriority 255'));
+    valid(owner);
+    expect(get(owner.doc, 'vrrp.instances.0.accept_mode')).toBe(true);
+    expect(owner.warnings).toContainEqual(expect.stringContaining('no_accept has no effect on the address owner'));
+  });
+
   it('drops weights on an address owner and cuts a raised priority at 254', () => {
     const owner = convert(base('priority 255\ntrack_interface {\n eth1 weight -10\n eth2\n}'));
     valid(owner);

@@ -2,7 +2,8 @@
 import { describe, expect, test } from 'vitest';
 import { FakeClock } from '../../../../src/core/clock.js';
 import { silentLogger } from '../../../../src/core/log.js';
-import { desiredNftTable, fullnatRule, needsIpvsConntrack } from '../../../../src/lvs/nft/fullnat.js';
+import { fullnatRule, needsIpvsConntrack } from '../../../../src/lvs/nft/fullnat.js';
+import { desiredNftTable } from '../../../../src/lvs/nft/desired.js';
 import { NftOwner } from '../../../../src/lvs/nft/owner.js';
 import {
   diffNftTable, nftApplyScript, parseNftJson, renderNftChanges, ruleComment, type NftTableSpec,
