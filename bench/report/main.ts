@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { renderMarkdown, machineCell } from './markdown.js';
+import { keptSections, machineCell, renderMarkdown } from './markdown.js';
 import { failureReason, ipvsFromResultFiles, ipvsFromTable, lastBench, newestKernel, parseCpuinfo } from './parse.js';
 import { gapPanels } from './rows.js';
 import { failoverSvg } from './svg.js';
@@ -97,7 +97,8 @@ function main(): number {
     runs: BENCH_NAMES.map((n) => collect(logs, n)),
   };
   writeFileSync(opt.out, `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(join(opt.docs, 'benchmarks.md'), renderMarkdown(results));
+  const target = join(opt.docs, 'benchmarks.md');
+  writeFileSync(target, renderMarkdown(results, existsSync(target) ? keptSections(readFileSync(target, 'utf8')) : ''));
   const vrrp = results.runs.find((r) => r.name === 'vrrp');
   const caption = `${results.date.slice(0, 10)}${results.quick ? ' (quick run)' : ''} · median reply gap · ${machineCell(results.machine, 'host')}`;
   // A VRRP run that was not selected or failed leaves the chart of the last successful run.

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { formatRatio, formatValue, machineCell, renderMarkdown } from '../../../bench/report/markdown.js';
+import { formatRatio, formatValue, KEPT_SECTIONS_MARKER, keptSections, machineCell, renderMarkdown } from '../../../bench/report/markdown.js';
 import { failoverBench, healthBench, ipvsBench, MACHINE, okRun, results, VRRP_OK } from './fixtures.js';
 
 const ALL = [okRun('vrrp', VRRP_OK), okRun('health', healthBench()), okRun('ipvs', ipvsBench()), okRun('failover', failoverBench())];
@@ -56,5 +56,13 @@ describe('renderMarkdown', () => {
     expect(text).toContain('**Failed in this run:** health (exit 1: EMFILE | too many).');
     expect(text).toContain('**This is a `--quick` smoke run**');
     expect(tableLines(text).filter((l) => l.includes('peak RSS'))).toHaveLength(0);
+  });
+  test('the sections after the marker (benchmarks run on their own) survive a regeneration; a file without the marker keeps nothing', () => {
+    const old = `# Benchmarks\n\nold generated part\n\n${KEPT_SECTIONS_MARKER}\n\n## Chaos run (issue 18)\n\n14 faults, 0 lost\n`;
+    const text = renderMarkdown(results(ALL), keptSections(old));
+    expect(text).not.toContain('old generated part');
+    expect(text.endsWith(`${KEPT_SECTIONS_MARKER}\n\n## Chaos run (issue 18)\n\n14 faults, 0 lost\n`)).toBe(true);
+    expect(keptSections('# Benchmarks\n\n## Chaos run\n')).toBe('');
+    expect(renderMarkdown(results(ALL), '')).toBe(renderMarkdown(results(ALL)));
   });
 });
