@@ -6,6 +6,7 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import { LAB_DIR, readState } from './state.js';
+import { frrRunDir } from './ecmp-run.js';
 import { isAlive, sh, stopProcess, type ProcessRecord } from './procs.js';
 
 export interface DownReport {
@@ -55,6 +56,8 @@ export async function labDownLocal(dir = LAB_DIR): Promise<DownReport> {
     await sh('ip', ['netns', 'del', ns]);
     removed.push(ns);
   }
+  // FRR's pathspace folders of the ECMP lab are named after the namespaces (src/lab/ecmp-run.ts).
+  for (const ns of state.namespaces) rmSync(frrRunDir(ns), { recursive: true, force: true });
   const after = new Set(await namespacesNow());
   const leftNamespaces = state.namespaces.filter((ns) => after.has(ns));
   const leftProcesses = state.processes.filter(isAlive).map((p) => `${p.name} (pid ${String(p.pid)})`);
