@@ -18,7 +18,7 @@
  */
 import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
-import { assertBuilt } from '../helpers/vm/index.js';
+import { assertBuilt, REPO_ROOT } from '../helpers/vm/index.js';
 import { cleanly, lab, labJson } from '../helpers/lab-cli.js';
 import { LAB_VM_DIR } from '../../src/lab/vm.js';
 import { execCommandInVm } from '../../src/vm/index.js';
@@ -118,7 +118,7 @@ describe('lvs-ha lab --mode ecmp (N active directors, in its own VM)', () => {
     expect(gated.directors.d1?.announce?.vips[0]?.state).toBe('announced');
     expect((await inVm(`ip -n lvl-g route show ${VIP}/32`)).match(/via \S+/g)?.sort()).toEqual(['via 10.78.0.11', 'via 10.78.0.12']);
     // The others keep serving: 20 new connections from the client, all answered.
-    const answers = await inVm(`ip netns exec lvl-c ${process.execPath} dist/lab/client.js ${VIP} 80 20 1000 </dev/null`);
+    const answers = await inVm(`ip netns exec lvl-c ${process.execPath} ${REPO_ROOT}/dist/lab/client.js ${VIP} 80 20 1000 </dev/null`);
     const first = answers.split('\n').map((l) => (l.startsWith('{') ? JSON.parse(l) as { event: string; answers?: (string | null)[] } : null)).find((e) => e?.event === 'round');
     expect(first?.answers?.filter((a) => a !== null)).toHaveLength(20);
     // Path back: d3 announces again after rise.
