@@ -206,6 +206,7 @@ async function runLocal(a: LabArgs, io: CliIo): Promise<number> {
       return 0;
     }
     case 'chaos': {
+      if (readState(LAB_DIR)?.options.mode === 'ecmp') throw new UsageError("lab chaos drives a VRRP pair; this lab is --mode ecmp (use 'lab drill')");
       const r = await labChaosLocal({ seed: a.seed, faults: a.faults, connections: a.connections ?? 8, say });
       print(io, a.json, r, renderChaos(r));
       return r.ok ? 0 : 1;
