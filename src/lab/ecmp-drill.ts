@@ -14,7 +14,7 @@
 import { execFile } from 'node:child_process';
 import { sessionsKept, type SessionVerdict } from './drill-core.js';
 import { LabClient, type ProbeSummary } from './client-run.js';
-import { clientOf, ecmpLab, heldByDirector, isDirectorProcess, nextHops, startEcmpDirector, waitForEcmp } from './ecmp-run.js';
+import { clientOf, ecmpLab, heldOn, isDirectorProcess, nextHops, startEcmpDirector, waitForEcmp } from './ecmp-run.js';
 import { isAlive, LabError, stopProcess, waitFor } from './procs.js';
 import { lvsHaArgv } from './programs.js';
 import { LAB_DIR } from './state.js';
@@ -30,7 +30,7 @@ export interface EcmpDrillStep {
   readonly step: 'kill' | 'drain' | 'return';
   readonly directors: string[];
   readonly how: string;
-  /** Established connections per director's IPVS table before the step. */
+  /** The step's held connections per director, by their entries in its IPVS table before the step. */
   readonly held_by: Record<string, number>;
   readonly sessions: SessionVerdict;
   /**
@@ -112,7 +112,7 @@ async function hold(t: LabTopology, n: number, directors: readonly LabHost[]): P
     client.kill();
     throw new LabError('LVSHA_LAB_NO_SERVICE', `the client could not reach ${t.vip}:${String(t.port)}`);
   }
-  return { client, first, heldBy: await heldByDirector(t, directors) };
+  return { client, first, heldBy: await heldOn(t, directors, client.ports) };
 }
 
 export async function labDrillEcmpLocal(options: EcmpDrillOptions, dir = LAB_DIR): Promise<EcmpDrillReport> {

@@ -12,7 +12,8 @@
  */
 import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { establishedTo, peekDirector, type DirectorView } from './peek.js';
+import { peekDirector, type DirectorView } from './peek.js';
+import { parseIpVsConn } from '../lvs/ipvs/connections.js';
 import { inNetns, isAlive, LabError, logTail, sh, startDetached, waitFor, type ProcessRecord } from './procs.js';
 import { lvsHaArgv, PACKAGE_ROOT } from './programs.js';
 import { LabClient } from './client-run.js';
@@ -145,10 +146,20 @@ export async function waitForEcmp(t: LabTopology, paths: LabPaths, state: LabSta
   throw new LabError('LVSHA_LAB_NOT_READY', `the directors did not all announce ${t.vip} with every real server up (router next hops wanted ${want}, have ${(await nextHops(t).catch(() => [])).join(',') || 'none'}) within ${String(timeoutMs / 1000)} s\n${logs}`);
 }
 
-/** Established connections to the VIP in each director's IPVS table. */
-export async function heldByDirector(t: LabTopology, directors: readonly LabHost[]): Promise<Record<string, number>> {
+/**
+ * Which director's IPVS table holds each held connection (found by the client's port), counted
+ * per director. Only the held connections count, not the probes or earlier steps' entries.
+ */
+export async function heldOn(t: LabTopology, directors: readonly LabHost[], ports: readonly (number | null)[]): Promise<Record<string, number>> {
+  const wanted = new Set(ports.filter((p): p is number => p !== null));
   const out: Record<string, number> = {};
-  for (const d of directors) out[d.name] = await establishedTo(d.netns, t.vip, t.port).catch(() => 0);
+  for (const d of directors) {
+    const text = await inNetns(d.netns, 'cat', ['/proc/net/ip_vs_conn']).catch(() => '');
+    const mine = new Set(parseIpVsConn(text).connections
+      .filter((c) => c.virtual.address === t.vip && c.virtual.port === t.port && wanted.has(c.client.port))
+      .map((c) => c.client.port));
+    out[d.name] = mine.size;
+  }
   return out;
 }
 
@@ -191,7 +202,7 @@ export async function labUpEcmpLocal(options: LabOptions, say: Say, dir = LAB_DI
   let heldBy: Record<string, number>;
   try {
     first = await client.round('first');
-    heldBy = await heldByDirector(t, directors);
+    heldBy = await heldOn(t, directors, client.ports);
     await client.stop();
   } finally {
     client.kill();
