@@ -17,7 +17,7 @@ export interface ProbeSummary {
 }
 
 type ClientEvent =
-  | { event: 'round'; name: string; answers: (string | null)[]; errors: (string | null)[] }
+  | { event: 'round'; name: string; answers: (string | null)[]; errors: (string | null)[]; ports?: (number | null)[] }
   | ({ event: 'probes' } & ProbeSummary);
 
 const WAIT_MS = 60_000;
@@ -26,6 +26,8 @@ export class LabClient {
   private readonly events: ClientEvent[] = [];
   private readonly waiters: (() => void)[] = [];
   private exited = false;
+  /** The held connections' local ports as of the last round (null: closed). */
+  ports: readonly (number | null)[] = [];
   private stderr = '';
 
   private constructor(private readonly child: ChildProcessWithoutNullStreams) {
@@ -82,7 +84,10 @@ export class LabClient {
     if (name !== 'first') this.child.stdin.write(`round ${name}\n`);
     for (;;) {
       const e = await this.next('round');
-      if (e.name === name) return e.answers;
+      if (e.name === name) {
+        this.ports = e.ports ?? [];
+        return e.answers;
+      }
     }
   }
 

@@ -93,7 +93,8 @@ async function round(name: string): Promise<void> {
       return null;
     }
   }));
-  emit({ event: 'round', name, answers, errors: held.map((h) => h.error) });
+  // The local ports let a drill find each held connection in the directors' IPVS tables.
+  emit({ event: 'round', name, answers, errors: held.map((h) => h.error), ports: held.map((h) => h.socket?.localPort ?? null) });
 }
 
 const probes = { ok: [] as number[], failed: 0, errors: new Map<string, number>() };

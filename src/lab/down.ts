@@ -6,6 +6,7 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import { LAB_DIR, readState } from './state.js';
+import { frrRunDir } from './ecmp-run.js';
 import { isAlive, sh, stopProcess, type ProcessRecord } from './procs.js';
 import { teardownShell } from './netns.js';
 
@@ -39,6 +40,8 @@ export async function labDownLocal(dir = LAB_DIR): Promise<DownReport> {
   const present = new Set(await namespacesNow());
   const removed = [...state.namespaces].filter((ns) => present.has(ns));
   await sh('sh', ['-c', teardownShell(removed)]);
+  // FRR's pathspace folders of the ECMP lab are named after the namespaces (src/lab/ecmp-run.ts).
+  for (const ns of state.namespaces) rmSync(frrRunDir(ns), { recursive: true, force: true });
   const after = new Set(await namespacesNow());
   const leftNamespaces = state.namespaces.filter((ns) => after.has(ns));
   const leftProcesses = state.processes.filter(isAlive).map((p) => `${p.name} (pid ${String(p.pid)})`);

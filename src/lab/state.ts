@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import { LAB_MODES, type LabOptions } from './topology.js';
 import { LabError, type ProcessRecord } from './procs.js';
+import { ECMP_MAX_DIRECTORS, ECMP_SCHEDULERS, type EcmpScheduler } from './ecmp.js';
 
 export const LAB_DIR = '/run/lvs-ha-lab';
 export const STATE_VERSION = 1;
@@ -55,13 +56,21 @@ export function parseState(text: string, path: string): LabState {
   if (raw.version !== STATE_VERSION) return bad(`version ${String(raw.version)}, this lvs-ha writes ${String(STATE_VERSION)}`);
   const o = raw.options;
   if (!isRecord(o) || !LAB_MODES.includes(o.mode as never) || typeof o.sync !== 'boolean' || typeof o.advertIntervalMs !== 'number') return bad('bad options');
+  if (o.directors !== undefined && (typeof o.directors !== 'number' || !Number.isInteger(o.directors) || o.directors < 1 || o.directors > ECMP_MAX_DIRECTORS)) return bad('bad options.directors');
+  if (o.scheduler !== undefined && !ECMP_SCHEDULERS.includes(o.scheduler as never)) return bad('bad options.scheduler');
+  if (o.bfd !== undefined && typeof o.bfd !== 'boolean') return bad('bad options.bfd');
   const { namespaces, processes } = raw;
   if (!Array.isArray(namespaces) || !namespaces.every((n) => typeof n === 'string' && n.startsWith('lvl-'))) return bad('bad namespaces');
   if (!Array.isArray(processes) || !processes.every(isProcess)) return bad('bad processes');
   return {
     version: STATE_VERSION,
     createdAt: typeof raw.createdAt === 'string' ? raw.createdAt : '',
-    options: { mode: o.mode as LabOptions['mode'], sync: o.sync, advertIntervalMs: o.advertIntervalMs },
+    options: {
+      mode: o.mode as LabOptions['mode'], sync: o.sync, advertIntervalMs: o.advertIntervalMs,
+      ...(typeof o.directors === 'number' ? { directors: o.directors } : {}),
+      ...(o.scheduler !== undefined ? { scheduler: o.scheduler as EcmpScheduler } : {}),
+      ...(typeof o.bfd === 'boolean' ? { bfd: o.bfd } : {}),
+    },
     namespaces: namespaces as string[],
     processes: processes,
   };

@@ -12,8 +12,9 @@
 import { stringify } from 'yaml';
 import { fullnatServiceKeys, fullnatSysctls, fullnatTopology } from './fullnat.js';
 import type { NetSpec } from './netns.js';
+import { ecmpDirectorConfig, ecmpTopology, type EcmpScheduler } from './ecmp.js';
 
-export const LAB_MODES = ['dr', 'nat', 'tun', 'fullnat'] as const;
+export const LAB_MODES = ['dr', 'nat', 'tun', 'fullnat', 'ecmp'] as const;
 export type LabMode = (typeof LAB_MODES)[number];
 
 /** Every namespace name starts with this; `lab down` removes only names it recorded. */
@@ -25,6 +26,12 @@ export interface LabOptions {
   readonly sync: boolean;
   /** VRRP advert interval in ms (whole centiseconds, 10..40950). */
   readonly advertIntervalMs: number;
+  /** ECMP only: how many active directors (default 3). */
+  readonly directors?: number;
+  /** ECMP only: the virtual server's scheduler (default mh; rr shows what mh is for). */
+  readonly scheduler?: EcmpScheduler;
+  /** ECMP only: BFD between the directors' routing daemons and the router. */
+  readonly bfd?: boolean;
 }
 
 export const DEFAULT_LAB_OPTIONS: LabOptions = { mode: 'dr', sync: true, advertIntervalMs: 1000 };
@@ -75,6 +82,7 @@ function ns(name: string): string {
 
 export function labTopology(options: LabOptions): LabTopology {
   if (options.mode === 'fullnat') return fullnatTopology(options, LAB_PREFIX, LAB_VIP);
+  if (options.mode === 'ecmp') return ecmpTopology(options, LAB_PREFIX);
   const nat = options.mode === 'nat';
   const bridges = nat ? ['br-front', 'br-back'] : ['br-front'];
   const director = (name: string, octet: number): LabHost => ({
@@ -165,6 +173,7 @@ export function labScheduler(sync: boolean): { scheduler: string; scheduler_flag
 
 /** The config file of one director, as YAML text the real validator accepts. */
 export function directorConfig(t: LabTopology, d: LabHost, paths: LabPaths): string {
+  if (t.options.mode === 'ecmp') return ecmpDirectorConfig(t, d, paths, hostsOf(t, 'real_server').map(addressOf));
   const first = d.name === 'd1';
   const { mode, sync, advertIntervalMs } = t.options;
   const advert = durationText(advertIntervalMs);

@@ -27,7 +27,7 @@ export interface UpReport {
 
 type Say = (line: string) => void;
 
-async function buildNetwork(t: LabTopology, state: LabState, dir: string): Promise<void> {
+export async function buildNetwork(t: LabTopology, state: LabState, dir: string): Promise<void> {
   const spec = labNetwork(t);
   // Recorded first: `lab down` removes whichever of them a failed build left.
   state.namespaces.push(...spec.namespaces.map((n) => n.name));
@@ -44,7 +44,7 @@ async function buildNetwork(t: LabTopology, state: LabState, dir: string): Promi
  */
 const REAL_SERVER_COMMAND_MS = 300_000;
 
-async function startRealServers(t: LabTopology, state: LabState, paths: LabPaths): Promise<void> {
+export async function startRealServers(t: LabTopology, state: LabState, paths: LabPaths): Promise<void> {
   const { mode } = t.options;
   await Promise.all(hostsOf(t, 'real_server').map(async (r) => {
     if (mode === 'fullnat') {
@@ -53,7 +53,9 @@ async function startRealServers(t: LabTopology, state: LabState, paths: LabPaths
       // NAT needs no VIP on the real server, only the directors' gateway VIP as its route out.
       await inNetnsArgv(r.netns, lvsHaArgv(['real-server', 'check', '--mode', 'nat', '--gateway', t.gatewayVip ?? '']), REAL_SERVER_COMMAND_MS);
     } else {
-      await inNetnsArgv(r.netns, lvsHaArgv(['real-server', 'up', '--vip', t.vip, '--mode', mode, '--state-file', paths.rsState(r.name)]), REAL_SERVER_COMMAND_MS);
+      // ECMP directors forward by DR: its real servers are DR real servers.
+      const rsMode = mode === 'ecmp' ? 'dr' : mode;
+      await inNetnsArgv(r.netns, lvsHaArgv(['real-server', 'up', '--vip', t.vip, '--mode', rsMode, '--state-file', paths.rsState(r.name)]), REAL_SERVER_COMMAND_MS);
     }
     state.processes.push(startDetached(`${r.name}-http`, r.netns, labProgram('backend', [r.name, String(t.realPort)]), paths.log(`${r.name}-http`)));
     writeState(paths.dir, state);
@@ -94,15 +96,19 @@ export async function waitForPair(t: LabTopology, paths: LabPaths, state: LabSta
   throw new LabError('LVSHA_LAB_NOT_READY', `the directors did not reach d1 MASTER, d2 BACKUP with every real server up within ${String(timeoutMs / 1000)} s\n${logs}`);
 }
 
-export async function labUpLocal(options: LabOptions, say: Say, dir = LAB_DIR): Promise<UpReport> {
-  const started = performance.now();
+/** A new lab's empty record in `dir` (refused while a lab is up), its topology and paths. */
+export async function newLab(options: LabOptions, dir: string): Promise<{ t: LabTopology; paths: LabPaths; state: LabState }> {
   const existing = readState(dir);
   if (existing !== null) throw new LabError('LVSHA_LAB_EXISTS', `a lab is already up (created ${existing.createdAt}); run 'lvs-ha lab down' first`);
   if (existsSync(dir)) await sh('rm', ['-rf', '--', dir]);
-  const t = labTopology(options);
-  const paths = labPaths(dir);
   const state: LabState = { version: 1, createdAt: new Date().toISOString(), options, namespaces: [], processes: [] };
   writeState(dir, state);
+  return { t: labTopology(options), paths: labPaths(dir), state };
+}
+
+export async function labUpLocal(options: LabOptions, say: Say, dir = LAB_DIR): Promise<UpReport> {
+  const started = performance.now();
+  const { t, paths, state } = await newLab(options, dir);
   say(`building ${String(t.hosts.length + 1)} namespaces (${t.switchNetns} holds the bridge${t.bridges.length > 1 ? 's' : ''})`);
   await buildNetwork(t, state, dir);
   say(`directors: lvs-ha run on ${paths.config('d1')} and ${paths.config('d2')}`);

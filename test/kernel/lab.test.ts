@@ -17,30 +17,12 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
-import { assertBuilt, REPO_ROOT } from '../helpers/vm/index.js';
+import { assertBuilt } from '../helpers/vm/index.js';
+import { cleanly, lab, labJson } from '../helpers/lab-cli.js';
 import { LAB_VM_DIR } from '../../src/lab/vm.js';
 import { CHAOS_FAULT_KINDS, renderChaos, type ChaosReport } from '../../src/lab/chaos-core.js';
 
 const VM_DIR = LAB_VM_DIR;
-
-interface Run { code: number; stdout: string; stderr: string }
-
-function lab(args: readonly string[], timeoutMs = 900_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['bin/lvs-ha.js', 'lab', ...args], { cwd: REPO_ROOT, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 99;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function json(r: Run): unknown {
-  try {
-    return JSON.parse(r.stdout) as unknown;
-  } catch {
-    throw new Error(`not JSON (exit ${String(r.code)}):\n${r.stdout}\n--- stderr ---\n${r.stderr}`);
-  }
-}
 
 function hostLabNamespaces(): Promise<string[]> {
   return new Promise((resolve) => {
@@ -66,11 +48,11 @@ async function upOrExplain(args: readonly string[]): Promise<{ master: string; a
   const up = await lab(['up', '--json', ...args]);
   expect(up.code, `lab up failed:\n${up.stdout}\n${up.stderr}`).toBe(0);
   expect(up.stderr).toMatch(/no IPVS.*running the lab inside a throwaway VM/);
-  return json(up) as { master: string; answeredBy: Record<string, number> };
+  return labJson(up) as { master: string; answeredBy: Record<string, number> };
 }
 
 async function downAndCheck(namespaces = 7): Promise<void> {
-  const down = json(await lab(['down', '--json'])) as Down;
+  const down = labJson(await lab(['down', '--json'])) as Down;
   expect(down.wasUp).toBe(true);
   expect(down.stopped).toHaveLength(5); // two directors, three HTTP servers
   expect(down.removedNamespaces).toHaveLength(namespaces);
@@ -86,21 +68,13 @@ describe('lvs-ha lab (boots its own VM: the host kernel has no IPVS)', () => {
     if (existsSync(VM_DIR)) await lab(['down']);
   });
 
-  // A failed test must not leave its VM for the next one: down in finally (a no-op after downAndCheck).
-  const cleanly = (body: () => Promise<void>) => async (): Promise<void> => {
-    try {
-      await body();
-    } finally {
-      if (existsSync(VM_DIR)) await lab(['down']);
-    }
-  };
 
   test('DR with sync: up, status, a drill keeping 10 of 10 sessions there and back, down leaving nothing', cleanly(async () => {
     const up = await upOrExplain([]);
     expect(up.master).toBe('d1');
     expect(Object.keys(up.answeredBy).sort()).toEqual(['r1', 'r2', 'r3']);
 
-    const status = json(await lab(['status', '--json'])) as { mode: string; directors: Record<string, { instances?: { state: string }[]; reconcile?: { sysctls?: Record<string, number> } }>; processes: { alive: boolean }[] };
+    const status = labJson(await lab(['status', '--json'])) as { mode: string; directors: Record<string, { instances?: { state: string }[]; reconcile?: { sysctls?: Record<string, number> } }>; processes: { alive: boolean }[] };
     expect(status.mode).toBe('dr');
     // The daemon set the sysctl its config asks for (the lab with sync: ipvs.sloppy_tcp), in its namespace.
     expect(status.directors.d1?.reconcile?.sysctls).toEqual({ 'net.ipv4.vs.sloppy_tcp': 1 });
@@ -109,7 +83,7 @@ describe('lvs-ha lab (boots its own VM: the host kernel has no IPVS)', () => {
     expect(status.directors.d1?.instances?.[0]?.state).toBe('MASTER');
     expect(status.directors.d2?.instances?.[0]?.state).toBe('BACKUP');
 
-    const drill = json(await lab(['drill', '--json'])) as Drill;
+    const drill = labJson(await lab(['drill', '--json'])) as Drill;
     console.log(`lab drill (DR, sync): takeover ${String(drill.takeover_ms)} ms, kept ${String(drill.sessions.kept)}/${String(drill.sessions.held)}, back ${String(drill.returned?.sessions.kept)}, new connections ${JSON.stringify(drill.new_connections)}`);
     expect(drill).toMatchObject({ from: 'd1', to: 'd2', vips_left: true });
     expect(drill.takeover_ms).toBeGreaterThan(0);
@@ -126,7 +100,7 @@ describe('lvs-ha lab (boots its own VM: the host kernel has no IPVS)', () => {
 
     // The chaos run (issue 18) on the same pair: every fault kind once, in the order seed 7 gives.
     const chaos = await lab(['chaos', '--json', '--seed', '7'], 1_500_000);
-    const report = json(chaos) as ChaosReport;
+    const report = labJson(chaos) as ChaosReport;
     console.log(renderChaos(report));
     expect(report.steps.map((x) => x.fault.kind).sort()).toEqual([...CHAOS_FAULT_KINDS].sort());
     expect(report.steps.filter((x) => x.problems.length > 0)).toEqual([]);
@@ -142,7 +116,7 @@ describe('lvs-ha lab (boots its own VM: the host kernel has no IPVS)', () => {
   test('NAT without sync: the service works, and the drill breaks every held session (the negative half)', cleanly(async () => {
     const up = await upOrExplain(['--mode', 'nat', '--no-sync']);
     expect(Object.keys(up.answeredBy).sort()).toEqual(['r1', 'r2', 'r3']);
-    const drill = json(await lab(['drill', '--json', '--no-return'])) as Drill;
+    const drill = labJson(await lab(['drill', '--json', '--no-return'])) as Drill;
     expect(drill).toMatchObject({ from: 'd1', to: 'd2', vips_left: true, synced_connections: 0, returned: null });
     expect(drill.sessions).toMatchObject({ held: 10, kept: 0, broken: 10 });
     expect(drill.new_connections.ok).toBeGreaterThan(0);
@@ -152,7 +126,7 @@ describe('lvs-ha lab (boots its own VM: the host kernel has no IPVS)', () => {
   test('TUN (IPIP) with sync: the drill keeps every session', cleanly(async () => {
     const up = await upOrExplain(['--mode', 'tun']);
     expect(Object.keys(up.answeredBy).sort()).toEqual(['r1', 'r2', 'r3']);
-    const drill = json(await lab(['drill', '--json', '--no-return'])) as Drill;
+    const drill = labJson(await lab(['drill', '--json', '--no-return'])) as Drill;
     expect(drill.sessions).toEqual({ held: 10, kept: 10, broken: 0, percentKept: 100 });
     await downAndCheck();
   }));
@@ -160,13 +134,13 @@ describe('lvs-ha lab (boots its own VM: the host kernel has no IPVS)', () => {
   test('FULLNAT with sync: SNAT table and conntrack on both directors, the drill keeps every session there and back', cleanly(async () => {
     const up = await upOrExplain(['--mode', 'fullnat']);
     expect(Object.keys(up.answeredBy).sort()).toEqual(['r1', 'r2', 'r3']);
-    const status = json(await lab(['status', '--json'])) as { mode: string; directors: Record<string, { reconcile?: { sysctls?: Record<string, number>; nftables?: { state: string; chains: Record<string, string[]> } } }> };
+    const status = labJson(await lab(['status', '--json'])) as { mode: string; directors: Record<string, { reconcile?: { sysctls?: Record<string, number>; nftables?: { state: string; chains: Record<string, string[]> } } }> };
     expect(status.mode).toBe('fullnat');
     for (const d of ['d1', 'd2']) {
       expect(status.directors[d]?.reconcile?.sysctls).toEqual({ 'net.ipv4.vs.conntrack': 1, 'net.ipv4.vs.sloppy_tcp': 1 });
       expect(status.directors[d]?.reconcile?.nftables).toMatchObject({ state: 'in_sync', chains: { fullnat_snat: [expect.stringMatching(/^fullnat web #[0-9a-f]{12}$/)] } });
     }
-    const drill = json(await lab(['drill', '--json'])) as Drill;
+    const drill = labJson(await lab(['drill', '--json'])) as Drill;
     console.log(`lab drill (FULLNAT, sync): takeover ${String(drill.takeover_ms)} ms, kept ${String(drill.sessions.kept)}/${String(drill.sessions.held)}, back ${String(drill.returned?.sessions.kept)}, new connections ${JSON.stringify(drill.new_connections)}`);
     expect(drill).toMatchObject({ from: 'd1', to: 'd2', vips_left: true });
     expect(drill.sessions).toEqual({ held: 10, kept: 10, broken: 0, percentKept: 100 });

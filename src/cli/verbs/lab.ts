@@ -13,10 +13,15 @@ import { preflight, whereToRun } from '../../lab/preflight.js';
 import { labStatusLocal, renderLabStatus } from '../../lab/status.js';
 import { DEFAULT_LAB_OPTIONS, LAB_MODES, type LabMode, type LabOptions } from '../../lab/topology.js';
 import { labUpLocal } from '../../lab/up.js';
+import { ECMP_MAX_DIRECTORS, ECMP_SCHEDULERS, type EcmpScheduler } from '../../lab/ecmp.js';
+import { labDrillEcmpLocal, renderEcmpDrill } from '../../lab/ecmp-drill.js';
+import { labUpEcmpLocal, renderEcmpUp } from '../../lab/ecmp-run.js';
+import { LAB_DIR, readState } from '../../lab/state.js';
 import { labDownInVm, labInVm, labUpInVm } from '../../lab/vm.js';
 import type { CliIo, Verb } from '../verb.js';
 
-const HELP = `Usage: lvs-ha lab up     [--mode dr|nat|tun|fullnat] [--no-sync] [--advert-interval DURATION] [--vm] [--json]
+const HELP = `Usage: lvs-ha lab up     [--mode dr|nat|tun|fullnat|ecmp] [--no-sync] [--advert-interval DURATION]
+                         [--directors N] [--scheduler mh|rr] [--bfd] [--vm] [--json]
        lvs-ha lab status [--json]
        lvs-ha lab drill  [--connections N] [--no-return] [--json]
        lvs-ha lab chaos  [--seed N] [--faults N] [--connections N] [--json]
@@ -33,14 +38,24 @@ created in the host's own network namespace.
           --mode: dr (default), nat (a second network; real servers route via
           the gateway VIP), tun (IPIP) or fullnat (real servers in a third
           subnet behind a router namespace, no route back through the
-          directors, no VIP; they see the LIP). --no-sync: no connection sync (the
-          drill then shows sessions breaking). --advert-interval: default 1s.
+          directors, no VIP; they see the LIP) or ecmp (N active directors, no
+          VRRP: a router namespace running FRR with multipath and L4 hashing,
+          each director running lvs-ha plus its own routing daemon, FRR or, on
+          d2, BIRD, announcing the VIP by BGP; IPVS mh with mh-port, DR).
+          --no-sync: no connection sync (the drill then shows sessions
+          breaking). --advert-interval: default 1s. ECMP only: --directors
+          (default 3, up to 6), --scheduler (default mh; rr shows moved flows
+          breaking), --bfd (BFD between the routing daemons and the router).
   status  both directors' 'lvs-ha status' and the lab's processes.
   drill   a planned failover with client traffic: N (default 10) keep-alive
           connections through the VIP and a new connection every 50 ms; the
           master runs 'drill failover'; reports the takeover time and how many
           established sessions were kept, then returns the VIP (--no-return
-          leaves it on the peer).
+          leaves it on the peer). In ECMP mode (default 30 connections): kills
+          d1 (SIGKILL of lvs-ha and its routing daemon), then drains d2
+          ('maintenance on --wait', then stop), then starts both again
+          (--no-return: not); reports for each step the connections held and
+          kept, new connections failed and when the router changed.
   chaos   faults one at a time, from a seeded schedule (every kind once, then
           at random; the same --seed repeats the run; default: a random seed,
           printed): link flaps, SIGKILL of a daemon and restart, SIGHUP with
@@ -66,7 +81,8 @@ interface LabArgs {
   readonly local: boolean;
   readonly vm: boolean;
   readonly options: LabOptions;
-  readonly connections: number;
+  /** null: not given (the drill's default: 10 for a pair, 30 for ECMP; chaos 8). */
+  readonly connections: number | null;
   readonly returnAfter: boolean;
   readonly seed: number;
   readonly faults: number;
@@ -99,6 +115,11 @@ function parseWhole(text: string, name: string, min: number, max: number): numbe
   return n;
 }
 
+function parseScheduler(text: string): EcmpScheduler {
+  if (!(ECMP_SCHEDULERS as readonly string[]).includes(text)) throw new UsageError(`--scheduler '${text}': expected one of ${ECMP_SCHEDULERS.join(', ')}`);
+  return text as EcmpScheduler;
+}
+
 function parseConnections(text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1 || n > 200) throw new UsageError(`--connections '${text}': expected a whole number from 1 to 200`);
@@ -109,10 +130,10 @@ export function parseLabArgs(args: readonly string[]): LabArgs {
   const sub = args[0];
   if (sub === undefined || !(SUBS as readonly string[]).includes(sub)) throw new UsageError(`expected one of: ${SUBS.map((s) => `lab ${s}`).join(', ')}`);
   let options = DEFAULT_LAB_OPTIONS;
-  let json = false, local = false, vm = false, returnAfter = true, connections = sub === 'chaos' ? 8 : 10;
+  let json = false, local = false, vm = false, returnAfter = true, connections: number | null = null;
   let seed: number | null = null, faults: number = CHAOS_FAULT_KINDS.length;
   const allowed: Record<Sub, readonly string[]> = {
-    up: ['--mode', '--no-sync', '--advert-interval', '--vm', '--json', '--local'],
+    up: ['--mode', '--no-sync', '--advert-interval', '--directors', '--scheduler', '--bfd', '--vm', '--json', '--local'],
     status: ['--json', '--local'],
     drill: ['--connections', '--no-return', '--json', '--local'],
     chaos: ['--seed', '--faults', '--connections', '--json', '--local'],
@@ -128,10 +149,15 @@ export function parseLabArgs(args: readonly string[]): LabArgs {
     else if (a === '--no-return') returnAfter = false;
     else if (a === '--mode') options = { ...options, mode: parseMode(valueOf(args, i++, a)) };
     else if (a === '--advert-interval') options = { ...options, advertIntervalMs: parseAdvert(valueOf(args, i++, a)) };
+    else if (a === '--directors') options = { ...options, directors: parseWhole(valueOf(args, i++, a), a, 3, ECMP_MAX_DIRECTORS) };
+    else if (a === '--scheduler') options = { ...options, scheduler: parseScheduler(valueOf(args, i++, a)) };
+    else if (a === '--bfd') options = { ...options, bfd: true };
     else if (a === '--seed') seed = parseWhole(valueOf(args, i++, a), a, 0, 0xffffffff);
     else if (a === '--faults') faults = parseWhole(valueOf(args, i++, a), a, 1, 1000);
     else connections = parseConnections(valueOf(args, i++, a));
   }
+  const ecmpOnly = ['directors', 'scheduler', 'bfd'].filter((k) => k in options);
+  if (options.mode !== 'ecmp' && ecmpOnly.length > 0) throw new UsageError(`lab up: --${ecmpOnly.join(', --')} go with --mode ecmp`);
   // A random seed is chosen here, so that the VM run and its report use the same one.
   const chosenSeed = seed ?? Math.floor(Math.random() * 0xffffffff);
   let passOn = args.slice(1).filter((x) => x !== '--local' && x !== '--vm');
@@ -150,6 +176,11 @@ async function runLocal(a: LabArgs, io: CliIo): Promise<number> {
   switch (a.sub) {
     case 'up': {
       try {
+        if (a.options.mode === 'ecmp') {
+          const e = await labUpEcmpLocal(a.options, say);
+          print(io, a.json, e, renderEcmpUp(e));
+          return 0;
+        }
         const r = await labUpLocal(a.options, say);
         print(io, a.json, r, `lab is up (${String(r.seconds)} s): ${r.mode.toUpperCase()}, VIP ${r.vip}, ${r.master} MASTER, ${r.backup} BACKUP; ${String(Object.values(r.answeredBy).reduce((a, b) => a + b, 0))} new connections answered by ${JSON.stringify(r.answeredBy)}\nnext: lvs-ha lab status | lvs-ha lab drill | lvs-ha lab down\n`);
         return 0;
@@ -165,12 +196,18 @@ async function runLocal(a: LabArgs, io: CliIo): Promise<number> {
       return s.processes.every((p) => p.alive) ? 0 : 1;
     }
     case 'drill': {
-      const r = await labDrillLocal({ connections: a.connections, returnAfter: a.returnAfter });
+      if (readState(LAB_DIR)?.options.mode === 'ecmp') {
+        const e = await labDrillEcmpLocal({ connections: a.connections ?? 30, returnAfter: a.returnAfter });
+        print(io, a.json, e, renderEcmpDrill(e));
+        return 0;
+      }
+      const r = await labDrillLocal({ connections: a.connections ?? 10, returnAfter: a.returnAfter });
       print(io, a.json, r, renderDrill(r));
       return 0;
     }
     case 'chaos': {
-      const r = await labChaosLocal({ seed: a.seed, faults: a.faults, connections: a.connections, say });
+      if (readState(LAB_DIR)?.options.mode === 'ecmp') throw new UsageError("lab chaos drives a VRRP pair; this lab is --mode ecmp (use 'lab drill')");
+      const r = await labChaosLocal({ seed: a.seed, faults: a.faults, connections: a.connections ?? 8, say });
       print(io, a.json, r, renderChaos(r));
       return r.ok ? 0 : 1;
     }

@@ -41,7 +41,7 @@ describe('the verb table, read from each --help', () => {
     expect(verbSubcommands(v('maintenance'))).toEqual(['on', 'off']);
     expect(verbFlags(v('maintenance'))).toContain('--wait');
     expect(verbSubcommands(v('drill'))).toEqual(['failover']);
-    expect(flagValues(v('lab')).get('--mode')?.choices).toEqual(['dr', 'nat', 'tun', 'fullnat']);
+    expect(flagValues(v('lab')).get('--mode')?.choices).toEqual(['dr', 'nat', 'tun', 'fullnat', 'ecmp']);
     expect(flagValues(v('run')).get('--config')?.placeholders).toEqual(['FILE']);
     // A flag named in a description ("the director's --tun-port") is not one of the verb's.
     expect(verbFlags(v('real-server'))).not.toContain('--tun-port');
@@ -109,7 +109,7 @@ describe('bash completion', () => {
   });
 
   it('completes flag values: choices, and names from the daemon (none when it does not answer)', () => {
-    expect(complete(script, ['lab', 'up', '--mode', ''])).toEqual(['dr', 'nat', 'tun', 'fullnat']);
+    expect(complete(script, ['lab', 'up', '--mode', ''])).toEqual(['dr', 'nat', 'tun', 'fullnat', 'ecmp']);
     expect(complete(script, ['real-server', 'up', '--tun-type', ''])).toEqual([]);
     expect(complete(script, ['drain', '--virtual-server', ''])).toEqual([]);
   });
