@@ -82,11 +82,15 @@ async function captureFromB(l: VrrpLab): Promise<{ proc: ChildProcess; lines: ()
 
 describe('IPv6 VMAC', () => {
   it.each([
-    ['adverts on the VMAC', 'vmac: true'],
-    ['adverts on the parent (xmit_base)', 'vmac: { xmit_base: true }'],
-  ])('with VMAC (%s) the observer keeps the virtual MAC and reaches the IPv6 VIP on b with every NA from b about it dropped', async (what, vmac) => {
+    ['adverts on the VMAC', 'vmac: true', false],
+    ['adverts on the parent (xmit_base)', 'vmac: { xmit_base: true }', false],
+    // The VMAC's MLD reports are dropped, so ff02::12 and the VIP's solicited-node group stay
+    // unregistered on the switch: a Linux bridge floods those even with snooping and a querier.
+    ['adverts on the VMAC, MLD-snooping bridge with a querier', 'vmac: true', true],
+  ])('with VMAC (%s) the observer keeps the virtual MAC and reaches the IPv6 VIP on b with every NA from b about it dropped', async (what, vmac, snooping) => {
     lab = await VrrpLab.create(PREFIX, ['a', 'b'], { observer: true });
     const l = lab;
+    if (snooping) l.netns.ip(l.switchNs, ['link', 'set', 'br0', 'type', 'bridge', 'mcast_snooping', '1', 'mcast_querier', '1', 'mcast_query_interval', '200', 'mcast_startup_query_interval', '200']);
     writeV6(l, [vmac]);
     const xmitBase = what.includes('xmit_base');
     l.startDaemon('a');
@@ -126,6 +130,11 @@ describe('IPv6 VMAC', () => {
     expect(l.hasAddress('b', VIP6)).toBe(false); // on the VMAC, not on eth0
     expect(v6('b')).toContain(VIP6);
     expect(droppedNas(l)).toBeGreaterThan(0); // b did announce the VIP: the switch dropped it
+    if (snooping) {
+      const mdb = l.netns.exec(l.switchNs, ['bridge', 'mdb', 'show']).stdout;
+      expect(mdb).not.toContain('ff02::12'); // nothing registered it: flooded
+      expect(mdb).not.toContain('ff02::1:ff00:100');
+    }
     await l.stopDaemon('b', 'SIGTERM');
     expect(l.exec('b', ['ip', 'link', 'show', VMAC_IF]).status).not.toBe(0);
   });
