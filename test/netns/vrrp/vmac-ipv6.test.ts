@@ -5,10 +5,12 @@
  * from b about the VIP is dropped at the switch. Without VMAC, under the same drop, the entry
  * stays on a's MAC and the VIP is unreachable. While BACKUP, b's VMAC sends no frame with the
  * virtual MAC as source (no MLD report, router solicitation or NA for its copied link-local:
- * nftables chain vmac_out), and without that chain it does. The VMAC is removed on stop.
+ * nftables chain vmac_out), and without that chain it does. The VMAC is removed on stop. And
+ * with Keepalived 2.2.7 (use_vmac) as the master, lvs-ha's VMAC takes over the same virtual MAC.
  */
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Keepalived } from '../../helpers/keepalived.js';
 import { sleep, VrrpLab } from '../../helpers/vrrp-lab.js';
 import { checkPrerequisites, startElected, writePair } from './pair.js';
 
@@ -163,5 +165,31 @@ describe('IPv6 VMAC', () => {
     await l.until('a frame from the virtual MAC', () => (capture.lines().length > 0 ? true : undefined), 3000);
     capture.proc.kill('SIGTERM');
     expect(capture.lines().join('\n')).toContain('neighbor advertisement');
+  });
+
+  it('Keepalived 2.2.7 master with use_vmac, lvs-ha backup with vmac: one virtual MAC before and after the failover', async () => {
+    lab = await VrrpLab.create(PREFIX, ['a', 'b'], { observer: true });
+    const l = lab;
+    // Both list the same link-local VIP first (RFC 9568 §5.2.9; lvs-ha drops adverts whose first
+    // address is not link-local, Keepalived those whose count differs): the VRID's EUI-64 one.
+    const vll = 'fe80::200:5eff:fe00:233';
+    const ka = new Keepalived(l, 'a', { priority: 200, advertInt: '0.1', vip: `${vll}/64\n    ${VIP6}/64`, instanceLines: ['use_vmac'] });
+    ka.start();
+    await ka.waitForState('MASTER');
+    writePair(l, { b: { priority: 100 } }, { virtualAddresses: [`${vll}/64`, `${VIP6}/64`], extra: ['vmac: true'] });
+    l.startDaemon('b');
+    await l.waitForState('b', 'web', 'BACKUP');
+    // Keepalived sends from its VMAC (vrrp.51) with a's link-local, copied there as lvs-ha does.
+    await l.until('b hears a', async () => ((await l.instance('b', 'web')).master_address === l.router('a').linkLocal ? true : undefined));
+    expect(l.exec('a', ['cat', '/sys/class/net/vrrp.51/address']).stdout.trim()).toBe(VMAC);
+    expect(await pingsWithin(l, 3000)).toBe(true);
+    expect(observerMac(l)).toBe(VMAC);
+    dropNaFromB(l);
+    await ka.stop();
+    await l.waitForState('b', 'web', 'MASTER', 5000);
+    expect(await pingsWithin(l, 3000)).toBe(true);
+    expect(observerMac(l)).toBe(VMAC);
+    expect(droppedNas(l)).toBeGreaterThan(0);
+    expect((await l.instance('b', 'web')).counters).toMatchObject({ drops_total: 0 });
   });
 });
