@@ -160,10 +160,10 @@ export const SPEC = {
     track: { type: map('track'), doc: 'Tracked interfaces, scripts and virtual servers that move the priority (or put the instance in FAULT).' },
     announce: { type: map('announce'), doc: 'Gratuitous ARP / unsolicited NA on becoming master.' },
     notify: { type: map('notify'), doc: 'Commands run on state transitions.' },
-    vmac: { type: { t: 'anyOf', of: [T.bool, map('vmac')] }, doc: 'IPv4 only: true, or { interface, xmit_base }: a macvlan with the RFC virtual MAC 00:00:5e:00:01:VRID carries the VIPs (Keepalived use_vmac).' },
+    vmac: { type: { t: 'anyOf', of: [T.bool, map('vmac')] }, doc: 'true, or { interface, xmit_base }: a macvlan with the RFC virtual MAC (IPv4 00:00:5e:00:01:VRID, IPv6 00:00:5e:00:02:VRID) carries the VIPs (Keepalived use_vmac). IPv6 needs nftables: table inet lvs_ha, chain vmac_out.' },
   },
   vmac: {
-    interface: { type: T.interface, doc: 'Name of the macvlan; default vrrp.VRID.' },
+    interface: { type: T.interface, doc: 'Name of the macvlan; default vrrp.VRID (IPv6: vrrp6.VRID).' },
     xmit_base: { type: T.bool, default: false, doc: 'Send and receive adverts on the parent interface (Keepalived vmac_xmit_base); required with unicast_peers.' },
   },
   track: {

@@ -39,6 +39,8 @@ interface InstanceRead {
   readonly vridAt: Located<number> | undefined;
   readonly addresses: readonly Located<IpPrefix>[];
   readonly tracked: readonly Located<string>[];
+  /** Where the instance's vmac is written, with the macvlan's name. */
+  readonly vmacAt: Located<string> | undefined;
 }
 
 /** Every address must share the instance family (that of its first virtual address). */
@@ -125,6 +127,7 @@ export function defaultVmacName(family: AddressFamily, vrid: number): string {
 
 /** `vmac: true`, or `vmac: { interface, xmit_base }` (Keepalived's use_vmac / vmac_xmit_base). */
 function readVmac(m: MapReader, family: AddressFamily, vrid: number, iface: string | undefined, unicast: boolean): VmacConfig | null {
+  // Both families: IPv6 (00:00:5e:00:02:VRID) also needs nftables (src/lvs/nft/vmac-guard.ts).
   const ctx = m.ctx;
   const node = m.valueNode('vmac');
   if (!node) return null;
@@ -137,10 +140,6 @@ function readVmac(m: MapReader, family: AddressFamily, vrid: number, iface: stri
     vmac = { interface: v.opt('interface', interfaceName) ?? defaultVmacName(family, vrid), xmitBase: v.opt('xmit_base', bool) ?? false };
   }
   if (!vmac) return null;
-  if (family === 'ipv6') {
-    ctx.report(m.keyNode('vmac') ?? node, m.sub('vmac'), 'a VMAC is supported for IPv4 instances only (IPv6 VMAC is not implemented yet)');
-    return null;
-  }
   if (vmac.interface === iface) {
     ctx.report(node, m.sub('vmac'), `the VMAC interface must not be the instance's own interface ${vmac.interface}`, ctx.describe(node));
     return null;
@@ -197,7 +196,9 @@ function readInstance(ctx: Ctx, node: Node, path: string): InstanceRead | undefi
     notify,
     vmac,
   };
-  return { config, nameAt, vridAt, addresses, tracked: track.virtualServerRefs };
+  const vmacNode = m.valueNode('vmac');
+  const vmacAt = vmac && vmacNode ? { value: vmac.interface, node: vmacNode, path: m.sub('vmac') } : undefined;
+  return { config, nameAt, vridAt, addresses, tracked: track.virtualServerRefs, vmacAt };
 }
 
 /** VRIDs are per interface and per family; an address belongs to one instance only. */
@@ -209,6 +210,8 @@ function checkInstancesTogether(ctx: Ctx, list: readonly InstanceRead[]): void {
       : [],
   );
   reportDuplicates(ctx, vrids, (v) => v, 'VRID');
+  // Two instances cannot share one macvlan: its MAC is per family and VRID.
+  reportDuplicates(ctx, list.flatMap((i) => (i.vmacAt ? [i.vmacAt] : [])), (n) => n, 'VMAC interface');
   const owner = new Map<string, { instance: InstanceRead; at: Located<IpPrefix> }>();
   for (const instance of list) {
     for (const a of instance.addresses) {

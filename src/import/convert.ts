@@ -8,7 +8,7 @@ import type { ConfigLoadResult } from '../config/types.js';
 import { emitYaml } from './emit.js';
 import { readGlobals } from './map-global.js';
 import { type FileDef, type InstanceAcc, type ProcessDef, readFileDef, readInstance, readProcess, readScript, type ScriptDef } from './map-instance.js';
-import { finishInstance, finishSyncDaemon, finishSyncGroup, type NameMap, readSyncGroup, warnVersion } from './map-vrrp.js';
+import { finishInstance, finishSyncDaemon, finishSyncGroup, type NameMap, readSyncGroup, vmacNamesBesides, warnVersion } from './map-vrrp.js';
 import { expandGroup, vsKeys } from './map-vs-group.js';
 import { finishVirtualServer, readVirtualServer, vsName, vsProtocol } from './map-vs.js';
 import { emptyGlobals, type Globals, type YamlMap } from './model.js';
@@ -96,7 +96,7 @@ function virtualServers(cx: Collector, c: Collected): YamlMap[] {
 }
 
 function buildRoot(cx: Collector, c: Collected, opts: ImportOptions, file: string): YamlMap {
-  const names: NameMap = { instances: new Map() };
+  const names: NameMap = { instances: new Map(), vmacsBesides: vmacNamesBesides(c.instances) };
   const rid = c.globals.routerId;
   const node = toName(rid?.value ?? opts.defaultNode);
   if (rid === null) cx.warn({ file, line: 0, column: 0 }, `no router_id: node is '${node}' (this machine's hostname, Keepalived's default); set node to the director's name`);

@@ -322,7 +322,7 @@ export function instanceHandlers(cx: Collector): Readonly<Record<string, Handler
       const isMac = (w: string | undefined): boolean => w !== undefined && /^[0-9a-f]{2}(:[0-9a-f]{2}){4,5}$/i.test(w);
       const name = isMac(s.args[0]) ? undefined : s.args[0];
       const mac = s.args.find(isMac);
-      if (mac !== undefined) cx.warn(s.loc, `use_vmac: lvs-ha always uses the RFC virtual MAC 00:00:5e:00:01:VRID; the MAC ${mac} is dropped`);
+      if (mac !== undefined) cx.warn(s.loc, `use_vmac: lvs-ha always uses the RFC virtual MAC (00:00:5e:00:01:VRID, IPv6 00:00:5e:00:02:VRID); the MAC ${mac} is dropped`);
       a.vmac = { name, loc: s.loc };
     },
     vmac_xmit_base: (s, a) => { a.vmacXmitBase = s.loc; },

@@ -11,6 +11,17 @@ const MAX_BACKUP_PRIORITY = 254;
 export interface NameMap {
   /** Keepalived instance name -> lvs-ha name. */
   readonly instances: Map<string, string>;
+  /** Per instance (Keepalived name): the VMAC names the other instances' use_vmac take. */
+  readonly vmacsBesides?: (instance: string) => ReadonlySet<string>;
+}
+
+/**
+ * The VMAC names each instance's use_vmac takes in lvs-ha: its own NAME, else vrrp.VRID (an IPv6
+ * instance takes that default only when no other instance does, see vmac() below).
+ */
+export function vmacNamesBesides(instances: readonly InstanceAcc[]): (instance: string) => ReadonlySet<string> {
+  const taken = instances.flatMap((i) => (i.vmac ? [{ owner: i.name, name: i.vmac.name ?? `vrrp.${String(i.vrid ?? 0)}` }] : []));
+  return (instance) => new Set(taken.filter((t) => t.owner !== instance).map((t) => t.name));
 }
 
 function advertInterval(cx: Collector, a: InstanceAcc): string {
@@ -287,22 +298,27 @@ export function finishInstance(cx: Collector, a: InstanceAcc, scripts: ReadonlyM
     if (argv !== undefined) notifyOut[state] = argv;
   }
   if (Object.keys(notifyOut).length > 0) out.notify = notifyOut;
-  vmac(cx, a, family, out);
+  vmac(cx, a, family, out, names.vmacsBesides?.(a.name) ?? new Set());
   return out;
 }
 
-/** use_vmac / vmac_xmit_base into vmac (IPv4 only in lvs-ha). */
-function vmac(cx: Collector, a: InstanceAcc, family: 'ipv4' | 'ipv6', out: YamlMap): void {
+/**
+ * use_vmac / vmac_xmit_base into vmac. An unnamed IPv6 VMAC: Keepalived 2.2.7 names it vrrp.VRID
+ * when no other VMAC has that name, else vrrp6.VRID (create_vmac_name); lvs-ha's default is
+ * vrrp6.VRID, so the first case is written out.
+ */
+function vmac(cx: Collector, a: InstanceAcc, family: 'ipv4' | 'ipv6', out: YamlMap, others: ReadonlySet<string>): void {
   if (!a.vmac) {
     if (a.vmacXmitBase) cx.warn(a.vmacXmitBase, 'vmac_xmit_base without use_vmac has no effect; dropped');
     return;
   }
-  if (family === 'ipv6') {
-    cx.warn(a.vmac.loc, 'use_vmac on an IPv6 instance: lvs-ha has no IPv6 VMAC yet; dropped (the VIPs stay on the interface, announced with unsolicited NAs)');
-    return;
-  }
   const v: YamlMap = {};
   if (a.vmac.name !== undefined) v.interface = a.vmac.name;
+  else if (family === 'ipv6' && a.vrid !== undefined) {
+    const keepalivedName = `vrrp.${String(a.vrid)}`;
+    if (!others.has(keepalivedName)) v.interface = keepalivedName;
+    else cx.warn(a.vmac.loc, `use_vmac: another VMAC is named ${keepalivedName}; Keepalived names this one by the order of the instances (${keepalivedName} or vrrpN.${String(a.vrid)}), lvs-ha vrrp6.${String(a.vrid)}: set vmac.interface if scripts or firewall rules use the name`);
+  }
   if (a.vmacXmitBase) v.xmit_base = true;
   out.vmac = Object.keys(v).length > 0 ? v : true;
 }

@@ -155,7 +155,7 @@ const INSTANCE: readonly Row[] = [
   ['version', 'changed', '', 'lvs-ha speaks VRRPv3 only'],
   ['garp_master_delay', 'dropped', '', 'no delayed second burst; use announce.refresh'],
   ['authentication', 'dropped', '', 'VRRPv3 has no authentication (RFC 5798); use unicast peers or a dedicated VLAN'],
-  ['use_vmac', 'mapped', 'vmac', 'the name becomes vmac.interface; a MAC other than the RFC one is dropped (warned); IPv4 instances only'],
+  ['use_vmac', 'mapped', 'vmac', 'the name becomes vmac.interface (an unnamed IPv6 VMAC keeps Keepalived\'s vrrp.VRID unless another VMAC has it); a MAC other than the RFC one is dropped (warned)'],
   ['vmac_xmit_base', 'mapped', 'vmac.xmit_base', ''],
   ['smtp_alert', 'dropped', '', SMTP],
   ['virtual_routes', 'dropped', '', 'configure routes in the OS (or in the notify command)'],

@@ -110,7 +110,7 @@ export function toInterfaceInfo(msg: rt.LinkMessage): InterfaceInfo | undefined 
   };
 }
 
-function addressRequest(vip: VipSpec): { data: rt.Address; attrs: rt.AddressAttrs; family: IpFamily } {
+export function addressRequest(vip: VipSpec): { data: rt.Address; attrs: rt.AddressAttrs; family: IpFamily } {
   const family = familyOf(vip.address);
   const bytes = ipToBytes(vip.address);
   if (!family || !bytes) throw osError('address', new Error(`invalid address ${vip.address}`));

@@ -17,10 +17,21 @@
  *   previous values are returned, to be restored when the last VMAC on it goes.
  * net.ipv4.conf.all.rp_filter wins over the VMAC's own value (the kernel takes the maximum): with
  * it set, adverts on the VMAC are dropped; the reconcile reports it (see docs/configuration.md).
+ *
+ * An IPv6 VMAC (00:00:5e:00:02:VRID), as Keepalived's vrrp_vmac.c: IPv6 stays on, but the kernel
+ * must not make a link-local from the virtual MAC (both routers would get the same one), so
+ * IFLA_INET6_ADDR_GEN_MODE is set to none before the link goes up; accept_dad=0 (no DAD probes
+ * from the virtual MAC) and accept_ra=0 (no router solicitations, no default route through it).
+ * Unless xmit_base, the advert source (the parent's link-local) is added to it, so the kernel
+ * accepts that source on a socket sending out of the VMAC. The parent's ARP sysctls are not
+ * touched (IPv6 neighbour discovery answers only for addresses of the receiving interface).
+ * What the kernel still sends from it (MLD reports, router solicitations, NAs for the copied
+ * link-local) is dropped by lvs-ha's nftables table (src/lvs/nft/vmac-guard.ts).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { createRtNetlink, rt, FlagsNew, type RtNetlinkSocket } from 'netlink';
 import { macToBytes } from './inet.js';
+import { addressRequest } from './addresses.js';
 import { errnoOf, osError } from './os-errors.js';
 
 const IFLA_INFO_KIND = 1;
@@ -28,6 +39,9 @@ const IFLA_INFO_DATA = 2;
 const IFLA_MACVLAN_MODE = 1;
 const MACVLAN_MODE_PRIVATE = 1;
 const NLA_F_NESTED = 0x8000;
+const AF_INET6 = 10;
+const IFLA_INET6_ADDR_GEN_MODE = 8;
+const IN6_ADDR_GEN_MODE_NONE = 1;
 
 /** The RFC virtual MAC of a VRID (IPv4: 00:00:5e:00:01:XX; IPv6: 00:00:5e:00:02:XX). */
 export function virtualMac(family: 'ipv4' | 'ipv6', vrid: number): string {
@@ -59,6 +73,11 @@ export function macvlanLinkinfo(): Buffer {
   ]);
 }
 
+/** IFLA_AF_SPEC's AF_INET6 part that turns off link-local generation (IN6_ADDR_GEN_MODE_NONE). */
+export function addrGenModeNone(): Map<number, Buffer> {
+  return new Map([[AF_INET6, attr(IFLA_INET6_ADDR_GEN_MODE, Buffer.from([IN6_ADDR_GEN_MODE_NONE]))]]);
+}
+
 /** The IFLA_INFO_KIND in a link's IFLA_LINKINFO, if any. */
 export function linkKind(linkinfo: Buffer | undefined): string | undefined {
   if (!linkinfo) return undefined;
@@ -77,6 +96,9 @@ export interface VmacSpec {
   readonly name: string;
   readonly parentIfindex: number;
   readonly mac: string;
+  readonly family: 'ipv4' | 'ipv6';
+  /** IPv6: the link-local to put on the VMAC (the advert source); none with xmit_base. */
+  readonly linkLocal?: string | undefined;
 }
 
 /** The sysctls of an interface that the VMAC changes, as they were. */
@@ -91,15 +113,19 @@ export interface VmacResult {
 
 export class VmacError extends Error {}
 
-const VMAC_SYSCTLS: readonly (readonly [string, string])[] = [['arp_ignore', '1'], ['accept_local', '1'], ['rp_filter', '0'], ['promote_secondaries', '1']];
-const PARENT_SYSCTLS: readonly (readonly [string, string])[] = [['arp_ignore', '1'], ['arp_filter', '1'], ['arp_announce', '2']];
+type Sysctls = readonly (readonly [string, string])[];
+const VMAC_SYSCTLS: Sysctls = [['arp_ignore', '1'], ['accept_local', '1'], ['rp_filter', '0'], ['promote_secondaries', '1']];
+const PARENT_SYSCTLS: Sysctls = [['arp_ignore', '1'], ['arp_filter', '1'], ['arp_announce', '2']];
+/** IPv6 VMAC: Keepalived sets only arp_ignore on it (IPv4 traffic never uses it). */
+const VMAC6_IPV4_SYSCTLS: Sysctls = [['arp_ignore', '1']];
+const VMAC6_SYSCTLS: Sysctls = [['disable_ipv6', '0'], ['accept_dad', '0'], ['accept_ra', '0']];
 
-const confPath = (ifname: string, key: string): string => `/proc/sys/net/ipv4/conf/${ifname}/${key}`;
+const confPath = (ifname: string, key: string, ip: 'ipv4' | 'ipv6' = 'ipv4'): string => `/proc/sys/net/${ip}/conf/${ifname}/${key}`;
 
-async function setSysctls(ifname: string, settings: readonly (readonly [string, string])[]): Promise<Record<string, string>> {
+async function setSysctls(ifname: string, settings: Sysctls, ip: 'ipv4' | 'ipv6' = 'ipv4'): Promise<Record<string, string>> {
   const before: Record<string, string> = {};
   for (const [key, value] of settings) {
-    const path = confPath(ifname, key);
+    const path = confPath(ifname, key, ip);
     try {
       before[key] = (await readFile(path, 'utf8')).trim();
       if (before[key] !== value) await writeFile(path, value);
@@ -108,6 +134,14 @@ async function setSysctls(ifname: string, settings: readonly (readonly [string, 
     }
   }
   return before;
+}
+
+async function allRpFilterSet(): Promise<boolean> {
+  try {
+    return (await readFile('/proc/sys/net/ipv4/conf/all/rp_filter', 'utf8')).trim() !== '0';
+  } catch {
+    return false;
+  }
 }
 
 export interface VmacManager {
@@ -166,26 +200,41 @@ export function openVmacManager(): VmacManager {
       }
       const ifindex = link?.data.index;
       if (ifindex === undefined) throw new VmacError(`VMAC ${spec.name} vanished right after it was made`);
-      await setSysctls(spec.name, VMAC_SYSCTLS);
-      // IPv4 VMAC: no IPv6 on it, or both routers' VMACs (same MAC) would get the same link-local,
-      // fail DAD against each other and send ND from the virtual MAC while backup.
-      try {
-        await writeFile(`/proc/sys/net/ipv6/conf/${spec.name}/disable_ipv6`, '1');
-      } catch (err) {
-        if (errnoOf(err) !== 'ENOENT') throw osError(`disable IPv6 on ${spec.name}`, err);
+      let parentBefore: ParentSysctls = {};
+      if (spec.family === 'ipv4') {
+        await setSysctls(spec.name, VMAC_SYSCTLS);
+        // IPv4 VMAC: no IPv6 on it, or both routers' VMACs (same MAC) would get the same link-local,
+        // fail DAD against each other and send ND from the virtual MAC while backup.
+        try {
+          await writeFile(`/proc/sys/net/ipv6/conf/${spec.name}/disable_ipv6`, '1');
+        } catch (err) {
+          if (errnoOf(err) !== 'ENOENT') throw osError(`disable IPv6 on ${spec.name}`, err);
+        }
+        parentBefore = await setSysctls(parentName, PARENT_SYSCTLS);
+      } else {
+        await setSysctls(spec.name, VMAC6_IPV4_SYSCTLS);
+        await setSysctls(spec.name, VMAC6_SYSCTLS, 'ipv6');
+        // Before the link goes up (the kernel cannot take it with the create request).
+        try {
+          await requests.setLink({ index: ifindex }, { afSpec: addrGenModeNone() });
+        } catch (err) {
+          throw osError(`set addr_gen_mode none on ${spec.name}`, err);
+        }
       }
-      const parentBefore = await setSysctls(parentName, PARENT_SYSCTLS);
       try {
         await requests.setLink({ index: ifindex, flags: { up: true }, change: { up: true } });
       } catch (err) {
         throw osError(`bring VMAC ${spec.name} up`, err);
       }
-      let allRpFilter = false;
-      try {
-        allRpFilter = (await readFile('/proc/sys/net/ipv4/conf/all/rp_filter', 'utf8')).trim() !== '0';
-      } catch {
-        allRpFilter = false;
+      if (spec.family === 'ipv6' && spec.linkLocal !== undefined) {
+        const { data, attrs } = addressRequest({ ifindex, address: spec.linkLocal, prefixLength: 64 });
+        try {
+          await requests.newAddress(data, attrs, { flags: FlagsNew.CREATE | FlagsNew.EXCL });
+        } catch (err) {
+          if (errnoOf(err) !== 'EEXIST') throw osError(`add the advert source ${spec.linkLocal} to ${spec.name}`, err);
+        }
       }
+      const allRpFilter = spec.family === 'ipv4' && (await allRpFilterSet());
       return { ifindex, created, allRpFilter, parentBefore };
     },
     async remove(name) {

@@ -174,7 +174,7 @@ export class InstanceSlot {
       // The config may change (a reload) while the lookup runs: build the setup from the newest.
       const { bound } = await this.withTimeout(resolveInstance(this.full, this.current, os.addresses));
       if (this.stopped) return;
-      const vmac = this.current.vmac ? await this.withTimeout(this.ctx.vmacs.ensure(this.current, bound.ifindex)) : null;
+      const vmac = this.current.vmac ? await this.withTimeout(this.ctx.vmacs.ensure(this.current, bound)) : null;
       this.vipLink = vmac;
       if (this.isStopped()) {
         await this.releaseVmac();

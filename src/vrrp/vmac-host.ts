@@ -1,12 +1,13 @@
 /**
  * The VMACs of the engine's instances (docs/configuration.md `vmac`): made (or taken over from a
  * previous run) before an instance's runner starts, removed when it stops. The parent
- * interface's ARP sysctls are set with the first VMAC on it and restored when its last VMAC goes.
+ * interface's ARP sysctls are set with the first IPv4 VMAC on it and restored when its last VMAC goes
+ * (an IPv6 VMAC changes nothing on the parent).
  * The rtnetlink socket is opened on first need, so a director without VMACs opens nothing.
  */
 import type { VrrpInstanceConfig } from '../config/types.js';
 import type { Logger } from '../core/log.js';
-import type { ParentSysctls, VmacManager } from '../os/vmac.js';
+import type { VmacManager } from '../os/vmac.js';
 import { virtualMac } from '../os/vmac.js';
 import { macToBytes } from '../os/inet.js';
 
@@ -19,7 +20,7 @@ export interface VmacLink {
 export class VmacHost {
   private manager: VmacManager | null = null;
   /** Per parent: the sysctls as they were before the first VMAC, and the instances using it. */
-  private readonly parents = new Map<string, { before: ParentSysctls; users: Set<string> }>();
+  private readonly parents = new Map<string, { before: Record<string, string>; users: Set<string> }>();
   /** Per instance: its VMAC name and parent. */
   private readonly owned = new Map<string, { name: string; parent: string }>();
 
@@ -33,15 +34,24 @@ export class VmacHost {
     return this.manager;
   }
 
-  /** Make the instance's VMAC (its config has one) on the parent it is bound to. */
-  async ensure(instance: VrrpInstanceConfig, parentIfindex: number): Promise<VmacLink> {
+  /**
+   * Make the instance's VMAC (its config has one) on the parent it is bound to. IPv6: the
+   * advert source (the parent's link-local) goes on it too, unless the adverts use the parent.
+   */
+  async ensure(instance: VrrpInstanceConfig, parent: { readonly ifindex: number; readonly sourceAddress: string }): Promise<VmacLink> {
     const vmac = instance.vmac;
     if (!vmac) throw new Error('instance has no vmac');
     const mac = virtualMac(instance.family, instance.vrid);
-    const result = await this.m.reconcile({ name: vmac.interface, parentIfindex, mac }, instance.interface);
-    const parent = this.parents.get(instance.interface);
-    if (parent) parent.users.add(instance.name);
-    else this.parents.set(instance.interface, { before: result.parentBefore, users: new Set([instance.name]) });
+    const linkLocal = instance.family === 'ipv6' && !vmac.xmitBase ? parent.sourceAddress : undefined;
+    const result = await this.m.reconcile({ name: vmac.interface, parentIfindex: parent.ifindex, mac, family: instance.family, linkLocal }, instance.interface);
+    const users = this.parents.get(instance.interface);
+    if (users) {
+      users.users.add(instance.name);
+      // An IPv6 VMAC changes nothing on the parent: an IPv4 one after it records what it changes.
+      for (const [key, value] of Object.entries(result.parentBefore)) if (!(key in users.before)) users.before[key] = value;
+    } else {
+      this.parents.set(instance.interface, { before: { ...result.parentBefore }, users: new Set([instance.name]) });
+    }
     this.owned.set(instance.name, { name: vmac.interface, parent: instance.interface });
     this.log.info({ instance: instance.name, vmac: vmac.interface, mac, ifindex: result.ifindex, created: result.created }, result.created ? 'VMAC created' : 'VMAC taken over from a previous run');
     if (result.allRpFilter) {

@@ -31,6 +31,8 @@ export interface KeepalivedOptions {
   readonly interface?: string;
   /** keepalived.conf text appended after the instance (e.g. virtual_server blocks). */
   readonly extraConfig?: string;
+  /** Lines added inside the vrrp_instance block (e.g. `use_vmac`). */
+  readonly instanceLines?: readonly string[];
 }
 
 export interface KeepalivedTransition {
@@ -57,6 +59,7 @@ export function keepalivedConfig(routerId: string, o: KeepalivedOptions): string
     `  priority ${String(o.priority)}`,
     `  advert_int ${o.advertInt}`,
     ...(o.preempt === false ? ['  nopreempt'] : []),
+    ...(o.instanceLines ?? []).map((line) => `  ${line}`),
     '  virtual_ipaddress {',
     `    ${o.vip}`,
     '  }',

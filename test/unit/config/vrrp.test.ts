@@ -239,7 +239,16 @@ describe('track, announce, notify', () => {
     expect(oneIssue(withInstance('vmac: yes please')).message).toContain('a mapping');
     expect(oneIssue(withInstance('vmac: true\nunicast_peers: [10.0.0.2]')).message).toContain('set vmac.xmit_base: true');
     expect(valid(withInstance('vmac: { xmit_base: true }\nunicast_peers: [10.0.0.2]')).vrrp.instances[0]?.vmac?.xmitBase).toBe(true);
-    expect(oneIssue(withInstance('vmac: true').replace('[10.0.0.100/24]', '["2001:db8::100/64"]')).message).toContain('IPv4 instances only');
+    // IPv6: the same keys; the default name is vrrp6.VRID.
+    const v6 = (extra: string): string => withInstance(extra).replace('[10.0.0.100/24]', '["2001:db8::100/64"]');
+    expect(valid(v6('vmac: true')).vrrp.instances[0]?.vmac).toEqual({ interface: 'vrrp6.51', xmitBase: false });
+    expect(valid(v6('vmac: { interface: vmac-web6, xmit_base: true }')).vrrp.instances[0]?.vmac).toEqual({ interface: 'vmac-web6', xmitBase: true });
+    expect(oneIssue(v6('vmac: true\nunicast_peers: ["2001:db8::2"]')).message).toContain('set vmac.xmit_base: true');
+    // An IPv4 and an IPv6 instance of one VRID get different default names; one name twice is refused.
+    const pair = (second: string): string => withInstance('vmac: true', `    - { name: web6, interface: eth0, vrid: 51, virtual_addresses: ["2001:db8::100/64"], vmac: ${second} }`).replace('\n\n    - {', '\n    - {');
+    expect(valid(pair('true')).vrrp.instances.map((i) => i.vmac?.interface)).toEqual(['vrrp.51', 'vrrp6.51']);
+    const clash = oneIssue(pair('{ interface: vrrp.51 }'));
+    expect(clash.message).toMatch(/^duplicate VMAC interface vrrp\.51 \(first at line 8, vrrp\.instances\[0\]\.vmac\)/);
   });
 
   test('announce and notify', () => {

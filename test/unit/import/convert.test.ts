@@ -466,7 +466,7 @@ describe('vrrp_track_process, track_file, use_vmac (issue 16)', () => {
     expect(c.warnings).toContainEqual(expect.stringContaining("'init_file 0': no lvs-ha equivalent"));
   });
 
-  it('use_vmac [NAME] and vmac_xmit_base become vmac; a MAC is dropped with a warning; IPv6 keeps no VMAC', () => {
+  it('use_vmac [NAME] and vmac_xmit_base become vmac; a MAC is dropped with a warning; IPv6 too, named vrrp.VRID as Keepalived does', () => {
     const plain = convert(conf('', 'use_vmac'));
     valid(plain);
     expect(get(plain.doc, 'vrrp.instances.0.vmac')).toBe(true);
@@ -474,10 +474,20 @@ describe('vrrp_track_process, track_file, use_vmac (issue 16)', () => {
     valid(named);
     expect(get(named.doc, 'vrrp.instances.0.vmac')).toEqual({ interface: 'vrrp-web', xmit_base: true });
     expect(named.warnings).toContainEqual(expect.stringContaining('the MAC 00:00:5e:00:01:09 is dropped'));
+    // IPv6 (keepalived 2.2.7 -t accepts it; run, it names the macvlan vrrp.9 with MAC 00:00:5e:00:02:09).
     const v6 = convert(conf('', 'use_vmac', '2001:db8::1'));
     valid(v6);
-    expect(get(v6.doc, 'vrrp.instances.0.vmac')).toBeUndefined();
-    expect(v6.warnings).toContainEqual(expect.stringContaining('no IPv6 VMAC yet'));
+    expect(get(v6.doc, 'vrrp.instances.0.vmac')).toEqual({ interface: 'vrrp.9' });
+    expect(v6.warnings.filter((w) => w.includes('vmac'))).toEqual([]);
+    const v6named = convert(conf('', 'use_vmac web6\nvmac_xmit_base', '2001:db8::1'));
+    expect(get(v6named.doc, 'vrrp.instances.0.vmac')).toEqual({ interface: 'web6', xmit_base: true });
+    // An IPv4 instance of the same VRID takes vrrp.9: the IPv6 one keeps lvs-ha's vrrp6.9, warned.
+    const both = convert(`${conf('', 'use_vmac', '2001:db8::1')}vrrp_instance W {\n interface eth0\n virtual_router_id 9\n priority 100\n virtual_ipaddress {\n  10.1.1.1\n }\n use_vmac\n}\n`);
+    valid(both);
+    expect([get(both.doc, 'vrrp.instances.0.vmac'), get(both.doc, 'vrrp.instances.1.vmac')]).toEqual([true, true]);
+    const ok = both.result.validation.ok ? both.result.validation.config.vrrp.instances.map((i) => i.vmac?.interface) : [];
+    expect(ok).toEqual(['vrrp6.9', 'vrrp.9']);
+    expect(both.warnings).toContainEqual(expect.stringContaining('another VMAC is named vrrp.9'));
     const alone = convert(conf('', 'vmac_xmit_base'));
     expect(alone.warnings).toContainEqual(expect.stringContaining('vmac_xmit_base without use_vmac has no effect'));
   });

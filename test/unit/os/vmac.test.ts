@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { linkKind, macvlanLinkinfo, virtualMac } from '../../../src/os/vmac.js';
+import { addrGenModeNone, linkKind, macvlanLinkinfo, virtualMac, type VmacManager, type VmacSpec } from '../../../src/os/vmac.js';
+import { VmacHost } from '../../../src/vrrp/vmac-host.js';
+import { silentLogger } from '../../../src/core/log.js';
 import { setupFor } from '../../../src/vrrp/instance-setup.js';
 import { configWith, instanceConfig } from '../vrrp/runner-fakes.js';
 
@@ -29,5 +31,47 @@ describe('VMAC', () => {
     const frame = setup.announceFrames[0];
     expect(frame?.subarray(6, 12)).toEqual(Buffer.from(vmac)); // Ethernet source
     expect(setupFor(configWith([instance]), instance, bound).ifindex).toBe(2);
+  });
+
+  it('IFLA_AF_SPEC for IPv6 VMACs: AF_INET6 holding IFLA_INET6_ADDR_GEN_MODE = none, as `ip link set X addrgenmode none` sends', () => {
+    const spec = addrGenModeNone();
+    expect([...spec.keys()]).toEqual([10]); // AF_INET6
+    // len 5 (4 + one byte), type 8 (IFLA_INET6_ADDR_GEN_MODE), value 1 (IN6_ADDR_GEN_MODE_NONE), padded to 8
+    expect(spec.get(10)?.toString('hex')).toBe('05000800' + '01000000');
+  });
+
+  it('the host asks for the family\'s MAC, the parent\'s link-local on an IPv6 VMAC unless xmit_base, and restores the parent after the last VMAC', async () => {
+    const specs: VmacSpec[] = [];
+    const restored: Record<string, string>[] = [];
+    const manager: VmacManager = {
+      reconcile: (spec) => {
+        specs.push(spec);
+        const parentBefore = spec.family === 'ipv4' ? { arp_ignore: specs.length > 2 ? '1' : '0', arp_filter: '0', arp_announce: '0' } : {};
+        return Promise.resolve({ ifindex: 10 + specs.length, created: true, allRpFilter: false, parentBefore });
+      },
+      remove: () => Promise.resolve(),
+      restoreParent: (_p, before) => { restored.push({ ...before }); return Promise.resolve(); },
+      close: () => undefined,
+    };
+    const host = new VmacHost(() => manager, silentLogger());
+    const parent = { ifindex: 2, sourceAddress: 'fe80::1' };
+    const v6 = instanceConfig({ name: 'v6', family: 'ipv6', vrid: 51, vmac: { interface: 'vrrp6.51', xmitBase: false } });
+    const v6base = instanceConfig({ name: 'v6b', family: 'ipv6', vrid: 52, vmac: { interface: 'vrrp6.52', xmitBase: true } });
+    const v4 = instanceConfig({ name: 'v4', vrid: 53, vmac: { interface: 'vrrp.53', xmitBase: false } });
+    const link = await host.ensure(v6, parent);
+    expect(Buffer.from(link.mac).toString('hex')).toBe('00005e000233');
+    await host.ensure(v6base, parent);
+    await host.ensure(v4, { ifindex: 2, sourceAddress: '10.0.0.1' });
+    expect(specs).toEqual([
+      { name: 'vrrp6.51', parentIfindex: 2, mac: '00:00:5e:00:02:33', family: 'ipv6', linkLocal: 'fe80::1' },
+      { name: 'vrrp6.52', parentIfindex: 2, mac: '00:00:5e:00:02:34', family: 'ipv6', linkLocal: undefined },
+      { name: 'vrrp.53', parentIfindex: 2, mac: '00:00:5e:00:01:35', family: 'ipv4', linkLocal: undefined },
+    ]);
+    await host.release('v4');
+    await host.release('v6');
+    expect(restored).toEqual([]);
+    await host.release('v6b');
+    // The IPv4 VMAC came after the IPv6 ones on that parent: its values as found are restored.
+    expect(restored).toEqual([{ arp_ignore: '1', arp_filter: '0', arp_announce: '0' }]);
   });
 });
