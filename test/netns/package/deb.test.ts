@@ -121,6 +121,8 @@ describe('the .deb', () => {
     const control = ok(sh(['dpkg-deb', '-f', deb, 'Depends']), 'dpkg-deb -f');
     // Only Debian packages: no nodejs.
     expect(control).not.toMatch(/nodejs/);
+    // nft carries the FULLNAT SNAT, accept_mode and IPv6 VMAC chains: recommended, not required.
+    expect(ok(sh(['dpkg-deb', '-f', deb, 'Recommends']), 'dpkg-deb -f Recommends').trim()).toBe('nftables');
     const lintian = timed('lintian', () => sh(['lintian', '--no-tag-display-limit', deb], 10 * MINUTE));
     const errors = lintian.stdout.split('\n').filter((l) => l.startsWith('E:'));
     expect(errors, lintian.stdout).toEqual([]);
