@@ -9,7 +9,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
-import { longestGap, parseHttpReply } from './drill-core.js';
+import { longestGap, parseHttpReply, shuffle } from './drill-core.js';
 
 const [vip = '', portText = '', countText = '', probeText = ''] = process.argv.slice(2);
 const port = Number(portText);
@@ -81,16 +81,23 @@ function ask(s: Socket, timeoutMs: number): Promise<string> {
 
 const held: Held[] = [];
 
+/**
+ * Asks again on every held connection, in a random order (answers still by index). In index
+ * order, the flows a router moves reach their new director in the order their old director
+ * scheduled them; two directors' round-robin pointers over the same real servers then keep or
+ * break a whole batch together by chance. Many clients' packets interleave: so do these.
+ */
 async function round(name: string): Promise<void> {
-  const answers = await Promise.all(held.map(async (h) => {
-    if (h.socket === null) return null;
+  const answers: (string | null)[] = held.map(() => null);
+  await Promise.all(shuffle(held.map((_, i) => i)).map(async (i) => {
+    const h = held[i];
+    if (h?.socket == null) return;
     try {
-      return await ask(h.socket, ASK_TIMEOUT_MS);
+      answers[i] = await ask(h.socket, ASK_TIMEOUT_MS);
     } catch (err) {
       h.error = err instanceof Error ? err.message : String(err);
       h.socket.destroy();
       h.socket = null;
-      return null;
     }
   }));
   // The local ports let a drill find each held connection in the directors' IPVS tables.

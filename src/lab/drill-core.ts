@@ -63,3 +63,15 @@ export function sessionsKept(before: readonly (string | null)[], after: readonly
   });
   return { held, kept, broken: held - kept, percentKept: held === 0 ? 0 : Math.round((kept / held) * 1000) / 10 };
 }
+
+/** A copy of `items` in a random order (Fisher-Yates); `random` in [0, 1), injectable for tests. */
+export function shuffle<T>(items: readonly T[], random: () => number = Math.random): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const a = out[i] as T;
+    out[i] = out[j] as T;
+    out[j] = a;
+  }
+  return out;
+}

@@ -14,7 +14,7 @@
 import { execFile } from 'node:child_process';
 import { sessionsKept, type SessionVerdict } from './drill-core.js';
 import { LabClient, type ProbeSummary } from './client-run.js';
-import { clientOf, ecmpLab, heldOn, isDirectorProcess, nextHops, startEcmpDirector, waitForEcmp } from './ecmp-run.js';
+import { clientOf, countHeld, ecmpLab, isDirectorProcess, nextHops, startEcmpDirector, waitForEcmp, whereHeld } from './ecmp-run.js';
 import { isAlive, LabError, stopProcess, waitFor } from './procs.js';
 import { lvsHaArgv } from './programs.js';
 import { LAB_DIR } from './state.js';
@@ -34,6 +34,15 @@ export interface EcmpDrillStep {
   readonly held_by: Record<string, number>;
   readonly sessions: SessionVerdict;
   /**
+   * The held connections the router moved during the step: after it, a director's IPVS table
+   * holds the connection (by client port) that did not before (a moved flow creates an entry on
+   * the director it lands on, sloppy_tcp). Whether each was kept is the question mh answers and
+   * rr does not.
+   */
+  readonly moved: SessionVerdict;
+  /** Per held connection: its client port, the directors holding it before and after, its answers. */
+  readonly trace: FlowTrace[];
+  /**
    * kill: the SIGKILL until the router no longer lists the director; drain: the director's
    * withdrawal (maintenance since) until then; return: the start until it lists both again.
    */
@@ -46,6 +55,34 @@ export interface EcmpDrillStep {
    */
   readonly joined?: Record<string, { readonly ms: number; readonly checks_passed: boolean }>;
   readonly new_connections: ProbeSummary;
+}
+
+export interface FlowTrace {
+  readonly port: number | null;
+  readonly before_on: string[];
+  readonly after_on: string[];
+  readonly first: string | null;
+  readonly after: string | null;
+}
+
+/**
+ * Pure: each held connection's trace (by index: first answer, answer after the step, client
+ * port as of the first round), and the verdict over the moved ones (a director holds it after
+ * the step that did not before).
+ */
+export function traceFlows(
+  first: readonly (string | null)[], after: readonly (string | null)[], ports: readonly (number | null)[],
+  before: ReadonlyMap<number, readonly string[]>, now: ReadonlyMap<number, readonly string[]>,
+): { trace: FlowTrace[]; moved: SessionVerdict } {
+  const trace = first.map((answer, i): FlowTrace => {
+    const port = ports[i] ?? null;
+    return {
+      port, first: answer, after: after[i] ?? null,
+      before_on: port === null ? [] : [...(before.get(port) ?? [])], after_on: port === null ? [] : [...(now.get(port) ?? [])],
+    };
+  });
+  const moved = trace.filter((f) => f.after_on.some((d) => !f.before_on.includes(d)));
+  return { trace, moved: sessionsKept(moved.map((f) => f.first), moved.map((f) => f.after)) };
 }
 
 export interface EcmpDrillReport {
@@ -103,7 +140,14 @@ async function maintenanceSince(socket: string, name: string): Promise<number | 
   return typeof since === 'string' ? Date.parse(since) : null;
 }
 
-interface Held { client: LabClient; first: (string | null)[]; heldBy: Record<string, number> }
+interface Held {
+  client: LabClient;
+  first: (string | null)[];
+  /** The held connections' client ports as of the first round (a broken one's port is gone later). */
+  ports: (number | null)[];
+  before: Map<number, string[]>;
+  heldBy: Record<string, number>;
+}
 
 async function hold(t: LabTopology, n: number, directors: readonly LabHost[]): Promise<Held> {
   const client = LabClient.start(clientOf(t).netns, t, n, 50);
@@ -112,7 +156,15 @@ async function hold(t: LabTopology, n: number, directors: readonly LabHost[]): P
     client.kill();
     throw new LabError('LVSHA_LAB_NO_SERVICE', `the client could not reach ${t.vip}:${String(t.port)}`);
   }
-  return { client, first, heldBy: await heldOn(t, directors, client.ports) };
+  const ports = [...client.ports];
+  const before = await whereHeld(t, directors, ports);
+  return { client, first, ports, before, heldBy: countHeld(before, directors) };
+}
+
+/** The step's verdicts once the client asked again: every held connection, and the moved ones. */
+async function verdicts(t: LabTopology, h: Held, after: readonly (string | null)[]): Promise<Pick<EcmpDrillStep, 'sessions' | 'moved' | 'trace'>> {
+  const now = await whereHeld(t, hostsOf(t, 'director'), h.ports);
+  return { sessions: sessionsKept(h.first, after), ...traceFlows(h.first, after, h.ports, h.before, now) };
 }
 
 export async function labDrillEcmpLocal(options: EcmpDrillOptions, dir = LAB_DIR): Promise<EcmpDrillReport> {
@@ -141,7 +193,7 @@ export async function labDrillEcmpLocal(options: EcmpDrillOptions, dir = LAB_DIR
       const after = await h.client.round('after');
       steps.push({
         ...base, step: 'kill', directors: [killed.name], how: `SIGKILL of ${victims.map((p) => p.name).join(', ')}`,
-        held_by: h.heldBy, sessions: sessionsKept(h.first, after), router_ms: routerMs, new_connections: await h.client.stop(),
+        held_by: h.heldBy, ...(await verdicts(t, h, after)), router_ms: routerMs, new_connections: await h.client.stop(),
       });
     } finally {
       h.client.kill();
@@ -174,7 +226,7 @@ export async function labDrillEcmpLocal(options: EcmpDrillOptions, dir = LAB_DIR
       const after = await h.client.round('after');
       steps.push({
         step: 'drain', directors: [drained.name], how: `maintenance on --wait, then SIGTERM of ${victims.map((p) => p.name).join(', ')}`,
-        held_by: h.heldBy, sessions: sessionsKept(h.first, after), router_ms: routerMs,
+        held_by: h.heldBy, ...(await verdicts(t, h, after)), router_ms: routerMs,
         drain: { state: drainState, exit_code: wait.code, listed_at_stop: listedAtStop },
         new_connections: await h.client.stop(),
       });
@@ -200,7 +252,7 @@ export async function labDrillEcmpLocal(options: EcmpDrillOptions, dir = LAB_DIR
       const after = await h.client.round('after');
       steps.push({
         ...base, step: 'return', directors: [killed.name, drained.name], how: 'lvs-ha and its routing daemon started again',
-        held_by: h.heldBy, sessions: sessionsKept(h.first, after), router_ms: routerMs, joined, new_connections: await h.client.stop(),
+        held_by: h.heldBy, ...(await verdicts(t, h, after)), router_ms: routerMs, joined, new_connections: await h.client.stop(),
       });
     } finally {
       h.client.kill();
@@ -219,6 +271,7 @@ export function renderEcmpDrill(r: EcmpDrillReport): string {
     lines.push(`  ${s.step} ${s.directors.join(', ')} (${s.how})`);
     const where = s.step === 'return' ? `by director ${JSON.stringify(s.held_by)}, ${s.directors.join(', ')} joining` : `${String(on)} in ${s.directors.join(', ')}'s IPVS table; by director ${JSON.stringify(s.held_by)}`;
     lines.push(`    ${String(v.held)} connections held (${where}); ${String(v.kept)} kept on the same real server (${String(v.percentKept)}%), ${String(v.broken)} broken`);
+    lines.push(`    moved by the router to another director: ${String(s.moved.held)}, of which ${String(s.moved.kept)} kept, ${String(s.moved.broken)} broken`);
     for (const [d, j] of Object.entries(s.joined ?? {})) lines.push(`    ${d}: listed by the router after ${String(j.ms)} ms, its checks ${j.checks_passed ? 'had passed' : 'had NOT all passed yet (a route left by a crash is kept across the restart)'}`);
     if (s.drain !== null) lines.push(`    drain: ${s.drain.state} (exit ${String(s.drain.exit_code)}); router still listed ${s.directors.join(', ')} when it stopped: ${s.drain.listed_at_stop ? 'YES' : 'no'}`);
     const n = s.new_connections;

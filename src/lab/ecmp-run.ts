@@ -147,20 +147,33 @@ export async function waitForEcmp(t: LabTopology, paths: LabPaths, state: LabSta
 }
 
 /**
- * Which director's IPVS table holds each held connection (found by the client's port), counted
- * per director. Only the held connections count, not the probes or earlier steps' entries.
+ * Which directors' IPVS tables hold an entry for each of `ports` (the client's ports of the held
+ * connections), by port. Only the held connections count, not the probes or earlier steps'
+ * entries. A director whose lvs-ha is gone still has its kernel table (read all the same).
  */
-export async function heldOn(t: LabTopology, directors: readonly LabHost[], ports: readonly (number | null)[]): Promise<Record<string, number>> {
+export async function whereHeld(t: LabTopology, directors: readonly LabHost[], ports: readonly (number | null)[]): Promise<Map<number, string[]>> {
   const wanted = new Set(ports.filter((p): p is number => p !== null));
-  const out: Record<string, number> = {};
+  const out = new Map<number, string[]>();
   for (const d of directors) {
     const text = await inNetns(d.netns, 'cat', ['/proc/net/ip_vs_conn']).catch(() => '');
     const mine = new Set(parseIpVsConn(text).connections
       .filter((c) => c.virtual.address === t.vip && c.virtual.port === t.port && wanted.has(c.client.port))
       .map((c) => c.client.port));
-    out[d.name] = mine.size;
+    for (const port of mine) out.set(port, [...(out.get(port) ?? []), d.name]);
   }
   return out;
+}
+
+/** How many of the held connections each director's IPVS table holds, from whereHeld. */
+export function countHeld(where: ReadonlyMap<number, readonly string[]>, directors: readonly LabHost[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const d of directors) out[d.name] = [...where.values()].filter((on) => on.includes(d.name)).length;
+  return out;
+}
+
+/** How many of the held connections (by client port) each director's IPVS table holds. */
+export async function heldOn(t: LabTopology, directors: readonly LabHost[], ports: readonly (number | null)[]): Promise<Record<string, number>> {
+  return countHeld(await whereHeld(t, directors, ports), directors);
 }
 
 export interface EcmpUpReport {

@@ -13,8 +13,13 @@
  * - Health gating on the same lab: d3 loses its path to every real server; it
  *   withdraws the VIP within fall x interval (+ timeout + the routing daemon),
  *   the others keep serving, and it announces again when the path is back.
- * - rr (the negative half): the same kill breaks some held connections (the
- *   flows the router moves land on a director that picks another real server).
+ * - rr (the negative half): the same kill and the same drain break held
+ *   connections, and only the ones the router moved (a moved flow lands on a
+ *   director whose round robin picks its own real server). The drill finds
+ *   each held connection in the directors' IPVS tables by its client port
+ *   before and after a step, so "moved" is measured, not inferred; its client
+ *   asks in a random order, or two directors' round-robin pointers would keep
+ *   or break a whole batch together by chance (see the drill's client).
  */
 import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -88,12 +93,17 @@ describe('lvs-ha lab --mode ecmp (N active directors, in its own VM)', () => {
     expect(Object.keys(kill.held_by).sort()).toEqual(['d1', 'd2', 'd3']);
     expect(Object.values(kill.held_by).every((n) => n > 0)).toBe(true);
     expect(kill.sessions).toEqual({ held: 60, kept: 60, broken: 0, percentKept: 100 });
+    // The router did move flows (at least d1's), and mh kept every one.
+    expect(kill.moved.held).toBeGreaterThanOrEqual(kill.held_by.d1 ?? 0);
+    expect(kill.moved.broken).toBe(0);
     expect(kill.router_ms).not.toBeNull();
 
     const drain = step(r, 'drain');
     expect(drain.held_by.d2).toBeGreaterThan(0);
     expect(drain.drain).toEqual({ state: 'safe', exit_code: 0, listed_at_stop: false });
     expect(drain.sessions).toEqual({ held: 60, kept: 60, broken: 0, percentKept: 100 });
+    // Every flow d2 held moved to d3 (and no other), and mh kept each one.
+    expect(drain.moved).toEqual({ held: drain.held_by.d2, kept: drain.held_by.d2, broken: 0, percentKept: 100 });
     expect(drain.new_connections.failed).toBe(0);
 
     const ret = step(r, 'return');
@@ -127,14 +137,25 @@ describe('lvs-ha lab --mode ecmp (N active directors, in its own VM)', () => {
     await down();
   }), 1_200_000);
 
-  test('rr (the negative half): killing a director breaks some held connections', cleanly(async () => {
+  test('rr (the negative half): killing a director and draining another break held connections, the moved ones only', cleanly(async () => {
     const u = await up(['--scheduler', 'rr']);
     expect(u.scheduler).toBe('rr');
     const r = labJson(await lab(['drill', '--json', '--connections', '60', '--no-return'])) as EcmpDrillReport;
     console.log(renderEcmpDrill(r));
     const kill = step(r, 'kill');
     expect(kill.sessions.held).toBe(60);
+    expect(kill.moved.held).toBeGreaterThanOrEqual(kill.held_by.d1 ?? 0);
     expect(kill.sessions.broken).toBeGreaterThan(0);
+    expect(kill.moved.broken).toBe(kill.sessions.broken);
+
+    // The drain that keeps every flow under mh: the router moves d2's flows, and rr breaks them.
+    const drain = step(r, 'drain');
+    expect(drain.sessions.held).toBe(60);
+    expect(drain.held_by.d2).toBeGreaterThan(0);
+    expect(drain.drain).toEqual({ state: 'safe', exit_code: 0, listed_at_stop: false });
+    expect(drain.moved.held).toBe(drain.held_by.d2);
+    expect(drain.moved.broken).toBeGreaterThan(0);
+    expect(drain.moved.broken).toBe(drain.sessions.broken);
     await down();
   }), 1_200_000);
 });

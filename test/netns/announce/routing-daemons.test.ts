@@ -9,6 +9,12 @@
  * The announcers run in this process with their sockets opened inside the
  * directors' namespaces; quorum is driven by the test. What is checked is the
  * router's kernel FIB: the VIP's next hops, one per announcing director.
+ *
+ * IPv6: both directors also serve an IPv6 VIP (2001:db8::10, a /128 in table
+ * 240 like the IPv4 one) and the links carry IPv6 too. BIRD announces it over
+ * the same IPv4 session (multiprotocol BGP, next hop its link's IPv6 address);
+ * FRR 8.4 cannot (zebra imports only IPv4 from a table), so the router's IPv6
+ * route has one next hop, d2's link, although d1 owns the route as well.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,8 +33,12 @@ import { startBird, startFrr, type BirdInstance, type FrrInstance } from '../../
 import { loadLvshaNet, withNetns } from '../os/lab.js';
 
 const VIP = '192.0.2.10';
+const VIP6 = '2001:db8::10';
 const D1 = '10.0.1.2';
 const D2 = '10.0.2.2';
+/** The router's links to d1 and d2: its IPv6 next hops are named by link (BIRD sends a link-local one too). */
+const TO_D1 = 'eth1';
+const TO_D2 = 'eth2';
 const repo = join(import.meta.dirname, '../../..');
 const net = loadLvshaNet();
 const lab = new NetnsLab('lve');
@@ -42,7 +52,8 @@ let bird: BirdInstance | null = null;
 interface Director {
   readonly engine: AnnounceEngine;
   readonly queue: EventQueue;
-  setQuorum(state: QuorumState): Promise<void>;
+  /** Both virtual servers (IPv4 web, IPv6 web6), or only those named. */
+  setQuorum(state: QuorumState, names?: readonly string[]): Promise<void>;
 }
 
 function config(): Config {
@@ -50,6 +61,7 @@ function config(): Config {
 ecmp: { stop_grace: 2s }
 virtual_servers:
   - { name: web, address: ${VIP}, port: 80, protocol: tcp, scheduler: mh, scheduler_flags: [mh-port], real_servers: [{ address: 10.9.0.11, port: 80 }] }
+  - { name: web6, address: ${VIP6}, port: 80, protocol: tcp, scheduler: mh, scheduler_flags: [mh-port], real_servers: [{ address: 2001:db8:9::11, port: 80 }] }
 `, 't.yaml');
   if (!res.ok) throw new Error(JSON.stringify(res.errors));
   return res.config;
@@ -69,8 +81,8 @@ async function director(ns: string): Promise<Director> {
   await engine.start(config());
   return {
     engine, queue,
-    setQuorum: async (state) => {
-      quorum.set('web', state);
+    setQuorum: async (state, names = ['web', 'web6']) => {
+      for (const name of names) quorum.set(name, state);
       for (const l of listeners) l();
       await queue.enqueue({ label: 'barrier', run: () => undefined });
     },
@@ -83,19 +95,32 @@ function nextHops(): string[] {
   return [...out.matchAll(/via (\S+)/g)].map((m) => m[1] ?? '').sort();
 }
 
-/** Wait until the router's next hops are exactly `want`; the time it took (ms). */
-async function until(want: readonly string[], timeoutMs = 30_000): Promise<number> {
+/** The router's FIB links toward the IPv6 VIP (empty: no route). */
+function nextHops6(): string[] {
+  const out = lab.ip(r, ['-6', 'route', 'show', `${VIP6}/128`]);
+  return [...new Set([...out.matchAll(/dev (\S+)/g)].map((m) => m[1] ?? ''))].sort();
+}
+
+/**
+ * Wait until the router's next hops are exactly `want` (IPv4: the directors' addresses; with
+ * family 6: the router's links to them); the time it took (ms).
+ */
+async function until(want: readonly string[], timeoutMs = 30_000, family: 4 | 6 = 4): Promise<number> {
   const t0 = Date.now();
   const target = [...want].sort().join(',');
+  const hops = family === 4 ? nextHops : nextHops6;
   for (;;) {
-    if (nextHops().join(',') === target) return Date.now() - t0;
+    if (hops().join(',') === target) return Date.now() - t0;
     if (Date.now() - t0 > timeoutMs) {
-      const diag = frr.map((f) => `--- ${f.ns}\n${f.vtysh('show bgp summary')}\n${f.vtysh('show ip route')}\n${f.vtysh(`show ip bgp ${VIP}/32`)}`).join('\n');
-      throw new Error(`router next hops ${JSON.stringify(nextHops())}, wanted ${JSON.stringify(want)} (${String(timeoutMs)} ms)\n${diag}\n--- d2 bird\n${bird?.birdc('show protocols') ?? ''}`);
+      const diag = family === 4
+        ? frr.map((f) => `--- ${f.ns}\n${f.vtysh('show bgp summary')}\n${f.vtysh('show ip route')}\n${f.vtysh(`show ip bgp ${VIP}/32`)}`).join('\n')
+        : frr.map((f) => `--- ${f.ns}\n${f.vtysh('show bgp ipv6 unicast summary')}\n${f.vtysh('show ipv6 route')}\n${f.vtysh(`show bgp ipv6 unicast ${VIP6}/128`)}`).join('\n');
+      throw new Error(`router IPv${String(family)} next hops ${JSON.stringify(hops())}, wanted ${JSON.stringify(want)} (${String(timeoutMs)} ms)\n${diag}\n--- d2 bird\n${bird?.birdc('show protocols all uplink') ?? ''}\n${bird?.birdc('show route all') ?? ''}`);
     }
     await new Promise((res) => setTimeout(res, 20));
   }
 }
+const until6 = (want: readonly string[], timeoutMs = 30_000): Promise<number> => until(want, timeoutMs, 6);
 
 const timings: Record<string, number> = {};
 
@@ -105,11 +130,16 @@ beforeAll(async () => {
   d2 = lab.addNamespace('d2');
   lab.addVeth({ ns: r, ifname: 'eth1' }, { ns: d1, ifname: 'eth0' });
   lab.addVeth({ ns: r, ifname: 'eth2' }, { ns: d2, ifname: 'eth0' });
-  for (const [ns, ifname, cidr] of [[r, 'eth1', '10.0.1.1/24'], [r, 'eth2', '10.0.2.1/24'], [d1, 'eth0', `${D1}/24`], [d2, 'eth0', `${D2}/24`]] as const) {
+  for (const [ns, ifname, cidr, cidr6] of [
+    [r, TO_D1, '10.0.1.1/24', '2001:db8:1::1/64'], [r, TO_D2, '10.0.2.1/24', '2001:db8:2::1/64'],
+    [d1, 'eth0', `${D1}/24`, '2001:db8:1::2/64'], [d2, 'eth0', `${D2}/24`, '2001:db8:2::2/64'],
+  ] as const) {
     lab.addAddress(ns, ifname, cidr);
+    // nodad: usable at once (BIRD takes the link's IPv6 address as the IPv6 next hop).
+    lab.ip(ns, ['-6', 'address', 'add', cidr6, 'dev', ifname, 'nodad']);
     lab.up(ns, ifname);
   }
-  lab.exec(r, ['sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.fib_multipath_hash_policy=1']);
+  lab.exec(r, ['sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.fib_multipath_hash_policy=1', 'net.ipv6.conf.all.forwarding=1', 'net.ipv6.fib_multipath_hash_policy=1']);
   frr.push(await startFrr(lab, r, readFileSync(join(repo, 'configs/frr-ecmp-router.conf'), 'utf8')));
   frr.push(await startFrr(lab, d1, readFileSync(join(repo, 'configs/frr-ecmp.conf'), 'utf8')));
   const birdConf = join(work, 'bird.conf');
@@ -138,7 +168,27 @@ describe('FRR and BIRD export the announcement table', () => {
     await a.setQuorum('held');
     await b.setQuorum('held');
     timings.first_announce = await until([D1, D2], 45_000);
+    timings.first_announce6 = await until6([TO_D2], 45_000);
   }, 60_000);
+
+  it('IPv6: BIRD announces the IPv6 VIP over the IPv4 session; FRR 8.4 announces only IPv4', () => {
+    // Both directors own the IPv6 route in table 240 ...
+    for (const ns of [d1, d2]) expect(lab.ip(ns, ['-6', 'route', 'show', 'table', '240'])).toContain(`${VIP6} dev lo proto 240`);
+    // ... the router learns it by BGP from BIRD's director alone, and installs it toward d2's link.
+    const routerBgp = JSON.parse(frr[0]?.vtysh(`show bgp ipv6 unicast ${VIP6}/128 json`) ?? '{}') as { paths?: { peer?: { peerId?: string } }[] };
+    expect(routerBgp.paths?.map((p) => p.peer?.peerId)).toEqual([D2]);
+    expect(lab.ip(r, ['-6', 'route', 'show', `${VIP6}/128`])).toMatch(/proto bgp/);
+    // FRR on d1 has nothing to announce: zebra 8.4's import-table reads IPv4 routes only.
+    expect(frr[1]?.vtysh(`show bgp ipv6 unicast ${VIP6}/128`)).toMatch(/Network not in table/);
+  });
+
+  it('IPv6: BIRD drops the IPv6 VIP when its virtual server loses quorum (the IPv4 VIP stays), and picks it up again', async () => {
+    await b.setQuorum('lost', ['web6']);
+    timings.bird_withdraw6 = await until6([]);
+    expect(nextHops()).toEqual([D1, D2]);
+    await b.setQuorum('held', ['web6']);
+    timings.bird_announce6 = await until6([TO_D2]);
+  }, 40_000);
 
   it('FRR drops the announcement when its director loses quorum, and picks it up again', async () => {
     await a.setQuorum('lost');
@@ -147,11 +197,13 @@ describe('FRR and BIRD export the announcement table', () => {
     timings.frr_announce = await until([D1, D2]);
   }, 40_000);
 
-  it('BIRD drops the announcement when its director goes into maintenance, and picks it up again', async () => {
+  it('BIRD drops the announcement when its director goes into maintenance (both families), and picks it up again', async () => {
     await b.engine.setMaintenance(true);
     timings.bird_withdraw = await until([D1]);
+    await until6([]);
     await b.engine.setMaintenance(false);
     timings.bird_announce = await until([D1, D2]);
+    await until6([TO_D2]);
   }, 40_000);
 
   it('a restarted BIRD finds the announcement in the kernel again (the contract survives the routing daemon)', async () => {
@@ -160,6 +212,7 @@ describe('FRR and BIRD export the announcement table', () => {
     const birdConf = join(work, 'bird.conf');
     bird = await startBird(lab, d2, birdConf, work);
     timings.bird_restart_announce = await until([D1, D2], 30_000);
+    await until6([TO_D2], 30_000);
   }, 60_000);
 
   it('stop withdraws first: the router no longer lists the director before the stop completes', async () => {
@@ -173,5 +226,6 @@ describe('FRR and BIRD export the announcement table', () => {
     await b.queue.close();
     await b.engine.stop();
     await until([], 10_000);
+    await until6([], 10_000);
   }, 40_000);
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { longestGap, parseHttpReply, sessionsKept } from '../../../src/lab/drill-core.js';
+import { longestGap, parseHttpReply, sessionsKept, shuffle } from '../../../src/lab/drill-core.js';
 import { parseLabArgs } from '../../../src/cli/verbs/lab.js';
 import { parseState } from '../../../src/lab/state.js';
 
@@ -63,5 +63,14 @@ describe('lab state file', () => {
     expect(() => parseState(JSON.stringify({ ...good, namespaces: ['prod'] }), 's.json')).toThrow(/namespaces/);
     expect(() => parseState('{', 's.json')).toThrow(/not JSON/);
     expect(() => parseState(JSON.stringify({ ...good, version: 9 }), 's.json')).toThrow(/version 9/);
+  });
+
+  test('shuffle: a permutation of its input, the input untouched', () => {
+    const items = [0, 1, 2, 3, 4];
+    // random() always 0: each position i swaps with 0, a rotation by one.
+    expect(shuffle(items, () => 0)).toEqual([1, 2, 3, 4, 0]);
+    expect(shuffle(items, () => 0.999)).toEqual(items);
+    expect([...shuffle(items)].sort()).toEqual(items);
+    expect(items).toEqual([0, 1, 2, 3, 4]);
   });
 });

@@ -8,6 +8,7 @@ import { parseLabArgs } from '../../../src/cli/verbs/lab.js';
 import {
   directorBirdConfig, directorFrrConfig, ECMP_ROUTER, ECMP_VIP, parseNextHops, routerFrrConfig, routingDaemonOf,
 } from '../../../src/lab/ecmp.js';
+import { traceFlows } from '../../../src/lab/ecmp-drill.js';
 import { parseState } from '../../../src/lab/state.js';
 import { addressOf, directorConfig, hostsOf, labPaths, labTopology, type LabOptions } from '../../../src/lab/topology.js';
 
@@ -79,5 +80,18 @@ describe('lab --mode ecmp topology', () => {
     const state = { version: 1, createdAt: 'x', options: a.options, namespaces: ['lvl-sw'], processes: [] };
     expect(parseState(JSON.stringify(state), 's.json').options).toEqual(a.options);
     expect(() => parseState(JSON.stringify({ ...state, options: { ...a.options, scheduler: 'lc' } }), 's.json')).toThrow(/scheduler/);
+  });
+
+  test('drill trace: a flow counts as moved when a director holds it after the step that did not before', () => {
+    const first = ['r1', 'r2', 'r3', 'r1', null];
+    const after = ['r1', 'r3', 'r3', null, null];
+    const ports = [1001, 1002, 1003, 1004, null];
+    const before = new Map([[1001, ['d2']], [1002, ['d2']], [1003, ['d3']], [1004, ['d2']]]);
+    // 1001 moved and kept, 1002 moved and broken, 1003 stayed on d3, 1004 broken without a new entry.
+    const now = new Map([[1001, ['d2', 'd3']], [1002, ['d2', 'd3']], [1003, ['d3']], [1004, ['d2']]]);
+    const r = traceFlows(first, after, ports, before, now);
+    expect(r.moved).toEqual({ held: 2, kept: 1, broken: 1, percentKept: 50 });
+    expect(r.trace[1]).toEqual({ port: 1002, before_on: ['d2'], after_on: ['d2', 'd3'], first: 'r2', after: 'r3' });
+    expect(r.trace[4]).toEqual({ port: null, before_on: [], after_on: [], first: null, after: null });
   });
 });
