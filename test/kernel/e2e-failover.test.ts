@@ -17,7 +17,7 @@
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { assertBuilt, describeRun, runInVm, type VmRunResult } from '../helpers/vm/index.js';
-import { WEBHOOK_SINK } from '../helpers/vm/programs.js';
+import { HELD_CLIENT, heldRounds, WEBHOOK_SINK, type HeldRound } from '../helpers/vm/programs.js';
 import { drLanSpec, networkShell, teardownShell } from '../../src/lab/netns.js';
 
 function config(node: string, priority: number, sync: boolean, weightR1 = 1): string {
@@ -65,49 +65,6 @@ S(('0.0.0.0', 80), H).serve_forever()
 `;
 
 const SINK = WEBHOOK_SINK;
-
-// argv: results, "balance" N | "hold" NAME N
-const CLIENT = `import json, os, socket, sys, time
-r, mode = sys.argv[1], sys.argv[2]
-def ask(s, word):
-    s.sendall(word + b'\\n')
-    data = s.recv(100)
-    parts = data.split()
-    return parts[0].decode() if len(parts) == 2 and parts[1] == word else None
-if mode == 'balance':
-    seen = {}
-    for i in range(int(sys.argv[3])):
-        s = socket.create_connection(('10.61.0.100', 80), timeout=10)
-        who = ask(s, b'hi')
-        seen[who] = seen.get(who, 0) + 1
-        s.close()
-    json.dump(seen, open(f'{r}/balance.json', 'w'))
-    sys.exit(0)
-name, n = sys.argv[3], int(sys.argv[4])
-socks, out = [], {'first': 0, 'second': 0, 'errors': [], 'new_ok': False}
-for i in range(n):
-    s = socket.create_connection(('10.61.0.100', 80), timeout=10)
-    if ask(s, b'ping1'):
-        out['first'] += 1
-    socks.append(s)
-open(f'{r}/{name}.connected', 'w').close()
-deadline = time.time() + 150
-while not os.path.exists(f'{r}/{name}.go') and time.time() < deadline:
-    time.sleep(0.1)
-for s in socks:
-    try:
-        s.settimeout(5)
-        if ask(s, b'ping2'):
-            out['second'] += 1
-    except Exception as e:
-        out['errors'].append(repr(e))
-try:
-    s = socket.create_connection(('10.61.0.100', 80), timeout=5)
-    out['new_ok'] = ask(s, b'new') is not None
-except Exception as e:
-    out['errors'].append('new: ' + repr(e))
-json.dump(out, open(f'{r}/{name}.json', 'w'))
-`;
 
 // argv: socket [cmd]. One control request (a node CLI start costs tens of seconds under a loaded TCG).
 const CTL = `import json, socket, sys
@@ -171,7 +128,7 @@ echo "started $(( $(ms) - t0 ))" > $r/started-ms.txt
 ctl /run/lvx-d1.sock > $r/status-d1.json
 
 # 1. balance
-n lvx-c $py $r/client.py $r balance 9 || exit 30
+n lvx-c $py $r/held.py $r balance 10.61.0.100 80 9 || exit 30
 
 # 2. a real server stopped, then started. The times compared are the VM clock at the kill/start
 # and the health transition's own timestamp in the alert (the ipvsadm polls only confirm the
@@ -187,7 +144,7 @@ until_ok 600 weight_is d2 10.61.0.23 1 || exit 35
 # 3. failover with sync: kill -9 the master daemon and cut its link
 n lvx-d1 ipvsadm -L --daemon > $r/with-daemon-d1.txt; n lvx-d2 ipvsadm -L --daemon > $r/with-daemon-d2.txt
 failover() { # name
-  ip netns exec lvx-c $py $r/client.py $r hold $1 6 > $r/$1-client.log 2>&1 &
+  ip netns exec lvx-c $py $r/held.py $r $1 10.61.0.100 80 6 --hold --new > $r/$1-client.log 2>&1 &
   waitfor $r/$1.connected || exit 40
   sleep 3   # the master flushes its sync buffer at least every 2 s
   n lvx-d2 ipvsadm -Lnc > $r/$1-conns-d2.txt
@@ -197,7 +154,7 @@ failover() { # name
   p=$(cat $r/d1.pid); kill -9 $(cat /proc/$p/task/$p/children 2>/dev/null) $p; ip -n lvx-d1 link set eth0 down; t=$(ms); echo $t > $r/$1-kill-at.txt
   until_ok 600 vip_on d2 || exit 41
   echo $(( $(ms) - t )) > $r/$1-takeover-ms.txt
-  touch $r/$1.go; waitfor $r/$1.json || exit 42
+  touch $r/$1.go; waitfor $r/$1.jsonl || exit 42
 }
 failover with
 
@@ -235,7 +192,9 @@ failover without
 exit 0
 `;
 
-interface Held { first: number; second: number; errors: string[]; new_ok: boolean }
+/** The real server that answered each connection of a round with "NAME WORD" (the named echo servers), else null. */
+const servers = (round: HeldRound | undefined, word: string): (string | null)[] =>
+  (round?.answers ?? []).map((a) => (a === null ? null : new RegExp(`^(r[123]) ${word}$`).exec(a)?.[1] ?? null));
 
 const weights = (ipvsadm: string): Record<string, number> =>
   Object.fromEntries(ipvsadm.split('\n').flatMap((l) => {
@@ -247,7 +206,6 @@ describe('two lvs-ha directors end to end: balancing, health, failover with sess
   let run: VmRunResult;
   const result = (f: string): string => run.readResult(f);
   const num = (f: string): number => Number(result(f).trim());
-  const held = (f: string): Held => JSON.parse(result(f)) as Held;
 
   beforeAll(async () => {
     assertBuilt(['dist/director/engine.js', 'dist/cli/main.js']);
@@ -257,7 +215,7 @@ describe('two lvs-ha directors end to end: balancing, health, failover with sess
       files: {
         'd1.yaml': config('d1', 150, true), 'd2.yaml': config('d2', 100, true),
         'd1b.yaml': config('d1b', 150, false).replace('/run/lvx-d1b.sock', '/run/lvx-d1b.sock'), 'd2b.yaml': config('d2b', 100, false).replace('/run/lvx-d2b.sock', '/run/lvx-d2.sock'),
-        'echo.py': ECHO, 'sink.py': SINK, 'client.py': CLIENT, 'ctl.py': CTL,
+        'echo.py': ECHO, 'sink.py': SINK, 'held.py': HELD_CLIENT, 'ctl.py': CTL,
       },
       modules: ['ip_vs', 'ip_vs_rr', 'veth', 'bridge'],
       timeoutMs: 600_000,
@@ -281,7 +239,9 @@ describe('two lvs-ha directors end to end: balancing, health, failover with sess
   });
 
   test('the client is balanced across the three healthy real servers', () => {
-    expect(JSON.parse(result('balance.json'))).toEqual({ r1: 3, r2: 3, r3: 3 });
+    const seen: Record<string, number> = {};
+    for (const who of servers(heldRounds(result('balance.jsonl')).first, 'ping1')) seen[String(who)] = (seen[String(who)] ?? 0) + 1;
+    expect(seen).toEqual({ r1: 3, r2: 3, r3: 3 });
   });
 
   test('a stopped real server is weight 0 within fall x interval + timeout (+TCG margin), alerted, and back after rise', () => {
@@ -310,7 +270,12 @@ describe('two lvs-ha directors end to end: balancing, health, failover with sess
     const listed = JSON.parse(result('with-ctl-conns-d2.json')) as { available: boolean; connections: { virtual: string; virtual_port: number; state: string }[] };
     expect(listed.available).toBe(true);
     expect(listed.connections.filter((c) => c.virtual === '10.61.0.100' && c.virtual_port === 80 && c.state === 'ESTABLISHED')).toHaveLength(6);
-    expect(held('with.json')).toEqual({ first: 6, second: 6, errors: [], new_ok: true });
+    const h = heldRounds(result('with.jsonl'));
+    const first = servers(h.first, 'ping1');
+    expect(first.filter((who) => who !== null), JSON.stringify(h)).toHaveLength(6);
+    expect(servers(h.second, 'ping2'), JSON.stringify(h)).toEqual(first); // each still answers, from the same real server
+    expect(servers(h.new, 'new')).toEqual([expect.stringMatching(/^r[123]$/)]);
+    expect([...(h.first?.errors ?? []), ...(h.second?.errors ?? []), ...(h.new?.errors ?? [])]).toEqual(Array(13).fill(null));
     // Takeover: from the kill to d2's own BACKUP -> MASTER timestamp (alert), master-down
     // interval 3 x 1 s + skew ~0.6 s; a loaded TCG adds more.
     const killAt = num('with-kill-at.txt');
@@ -354,9 +319,9 @@ describe('two lvs-ha directors end to end: balancing, health, failover with sess
   test('without ipvs_sync (the same failover): no sync daemons and 0 of 6 survive', () => {
     expect(result('without-daemon-d1.txt').trim()).toBe('');
     expect(result('without-daemon-d2.txt').trim()).toBe('');
-    const c = held('without.json');
-    expect(c.first).toBe(6);
-    expect(c.second).toBe(0);
-    expect(c.new_ok).toBe(true);
+    const h = heldRounds(result('without.jsonl'));
+    expect(servers(h.first, 'ping1').filter((who) => who !== null), JSON.stringify(h)).toHaveLength(6);
+    expect(servers(h.second, 'ping2'), JSON.stringify(h)).toEqual(Array(6).fill(null));
+    expect(servers(h.new, 'new')).toEqual([expect.stringMatching(/^r[123]$/)]);
   });
 });

@@ -23,7 +23,7 @@
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { assertBuilt, describeRun, runInVm, type VmRunResult } from '../helpers/vm/index.js';
-import { peerEchoServer, RECONCILE_DRIVER } from '../helpers/vm/programs.js';
+import { HELD_CLIENT, heldOne, peerEchoServer, RECONCILE_DRIVER, type HeldOne } from '../helpers/vm/programs.js';
 import { networkShell, teardownShell, type NetSpec } from '../../src/lab/netns.js';
 
 const CONFIG = `node: lvf-fullnat
@@ -35,32 +35,6 @@ virtual_servers:
     forwarding: fullnat
     fullnat: { local_addresses: [10.61.3.1], interface: lvf-t0 }
     real_servers: [{ address: 10.61.2.2, port: 8080 }]
-`;
-
-// argv: results dir, name, [hold]. Connects (3 s timeout), exchanges a line; with hold, waits for NAME.go and exchanges another.
-const CLIENT = `import json, os, socket, sys, time
-r, name = sys.argv[1], sys.argv[2]
-hold = len(sys.argv) > 3
-out = {'name': name}
-try:
-    s = socket.create_connection(('10.61.1.1', 80), timeout=3)
-    s.sendall(b'ping1\\n')
-    out['first'] = s.recv(100).decode().strip()
-except Exception as e:
-    out['error'] = repr(e)
-    hold = False
-open(f'{r}/{name}.connected', 'w').close()
-if hold:
-    deadline = time.time() + 120
-    while not os.path.exists(f'{r}/{name}.go') and time.time() < deadline:
-        time.sleep(0.1)
-    try:
-        s.sendall(b'ping2\\n')
-        s.settimeout(5)
-        out['second'] = s.recv(100).decode().strip()
-    except Exception as e:
-        out['error2'] = repr(e)
-json.dump(out, open(f'{r}/{name}.json', 'w'))
 `;
 
 /**
@@ -100,40 +74,39 @@ cat /proc/sys/net/ipv4/vs/conntrack > $r/conntrack-1.txt
 ipvsadm -Ln > $r/table1.txt
 nft -a list table inet lvs_ha > $r/lvs-ha-1.txt
 # 1. An established connection through the service.
-ip netns exec lvf-c $py $r/client.py $r one hold > $r/one.log 2>&1 &
+ip netns exec lvf-c $py $r/held.py $r one 10.61.1.1 80 1 --timeout 3 --hold > $r/one.log 2>&1 &
 waitfor $r/one.connected || exit 18
 # 2. Restart: a fresh process reconciles the same config.
 "$LVK_NODE" $r/driver.mjs $r/c.yaml > $r/apply2.json 2> $r/apply2.err || exit 19
 nft -a list table inet lvs_ha > $r/lvs-ha-2.txt
 nft -a list table inet theirs > $r/theirs-2.txt
 ipvsadm -Ln > $r/table2.txt
-touch $r/one.go; waitfor $r/one.json || exit 20
+touch $r/one.go; waitfor $r/one.jsonl || exit 20
 # 3. Negative half: the SNAT table deleted by hand.
 nft delete table inet lvs_ha || exit 21
-ip netns exec lvf-c $py $r/client.py $r two > $r/two.log 2>&1
+ip netns exec lvf-c $py $r/held.py $r two 10.61.1.1 80 1 --timeout 3 > $r/two.log 2>&1
 "$LVK_NODE" $r/driver.mjs $r/c.yaml > $r/apply3.json 2> $r/apply3.err || exit 22
 nft -a list table inet lvs_ha > $r/lvs-ha-3.txt
-ip netns exec lvf-c $py $r/client.py $r three > $r/three.log 2>&1
+ip netns exec lvf-c $py $r/held.py $r three 10.61.1.1 80 1 --timeout 3 > $r/three.log 2>&1
 nft -a list table inet theirs > $r/theirs-3.txt
 kill $echo_pid 2>/dev/null
 exit 0
 `;
 
 interface Apply { ok: boolean; ops: string[]; failed: number; nft: { state: string; applies: number; last_apply: { changes: string[] } | null } | null; sysctls: Record<string, number>; errors: Record<string, number> }
-interface Client { first?: string; second?: string; error?: string; error2?: string }
 
 describe('fullnat: real servers in another subnet with no route to the client', () => {
   let run: VmRunResult;
   const result = (f: string): string => run.readResult(f);
   const apply = (f: string): Apply => JSON.parse(result(f)) as Apply;
-  const client = (f: string): Client => JSON.parse(result(f)) as Client;
+  const client = (f: string): HeldOne => heldOne(result(f));
 
   beforeAll(async () => {
     assertBuilt(['dist/lvs/reconciler.js', 'dist/lvs/nft/owner.js', 'dist/os/nftables.js']);
     run = await runInVm({
       name: 'lvf-fullnat',
       script: PAYLOAD,
-      files: { 'driver.mjs': RECONCILE_DRIVER, 'c.yaml': CONFIG, 'echo.py': peerEchoServer(8080), 'client.py': CLIENT },
+      files: { 'driver.mjs': RECONCILE_DRIVER, 'c.yaml': CONFIG, 'echo.py': peerEchoServer(8080), 'held.py': HELD_CLIENT },
       modules: ['ip_vs', 'ip_vs_rr', 'veth', 'nf_conntrack', 'nf_nat', 'nf_tables', 'nft_chain_nat', 'nft_nat', 'nft_ct'],
       timeoutMs: 300_000,
     });
@@ -162,7 +135,7 @@ describe('fullnat: real servers in another subnet with no route to the client', 
   });
 
   test('the real server is reached and sees the LIP, not the client', () => {
-    expect(client('one.json')).toMatchObject({ first: '10.61.3.1 ping1' });
+    expect(client('one.jsonl')).toMatchObject({ first: '10.61.3.1 ping1' });
   });
 
   test('restart: zero IPVS operations, no nft write, the established connection still works', () => {
@@ -171,18 +144,17 @@ describe('fullnat: real servers in another subnet with no route to the client', 
     expect(a.nft).toMatchObject({ state: 'in_sync', applies: 0 });
     expect(result('lvs-ha-2.txt')).toBe(result('lvs-ha-1.txt')); // same handles: nothing rewritten
     expect(result('table2.txt').split('\n').slice(0, 4)).toEqual(result('table1.txt').split('\n').slice(0, 4));
-    expect(client('one.json')).toMatchObject({ first: '10.61.3.1 ping1', second: '10.61.3.1 ping2' });
-    expect(client('one.json').error2).toBeUndefined();
+    expect(client('one.jsonl')).toMatchObject({ first: '10.61.3.1 ping1', second: '10.61.3.1 ping2', secondError: null });
   });
 
   test('negative half: without the SNAT table a new connection fails; the next reconcile repairs it', () => {
-    const two = client('two.json');
-    expect(two.first).toBeUndefined();
-    expect(two.error).toMatch(/timed out|timeout/i);
+    const two = client('two.jsonl');
+    expect(two.first).toBeNull();
+    expect(two.firstError).toMatch(/timed out|timeout/i);
     const a = apply('apply3.json');
     expect(a).toMatchObject({ ok: true, ops: [], failed: 0 });
     expect(a.nft).toMatchObject({ applies: 1, last_apply: { changes: ['+ nft table inet lvs_ha', '+ nft chain fullnat_snat', expect.stringContaining('+ nft rule fullnat_snat fullnat echo') as unknown] } });
-    expect(client('three.json')).toMatchObject({ first: '10.61.3.1 ping1' });
+    expect(client('three.jsonl')).toMatchObject({ first: '10.61.3.1 ping1' });
   });
 
   test('the table of another owner is never touched', () => {

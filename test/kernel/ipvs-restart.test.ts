@@ -15,7 +15,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { parseIpVsConn, renderConnections } from '../../src/lvs/ipvs/connections.js';
 import { assertBuilt, describeRun, runInVm, type VmRunResult } from '../helpers/vm/index.js';
-import { echoServer, RECONCILE_DRIVER } from '../helpers/vm/programs.js';
+import { echoServer, HELD_CLIENT, heldOne, RECONCILE_DRIVER, type HeldOne } from '../helpers/vm/programs.js';
 import { networkShell, teardownShell, type NetSpec } from '../../src/lab/netns.js';
 
 const CONFIG = `node: lvi-restart
@@ -35,28 +35,6 @@ console.log(JSON.stringify(connectionsJson(await readIpVsConnections())));
 `;
 
 const ECHO = echoServer(8080);
-
-// argv: results dir, name. Connects, exchanges one line, waits for NAME.go, exchanges another.
-const CLIENT = `import json, os, socket, sys, time
-r, name = sys.argv[1], sys.argv[2]
-out = {'name': name}
-s = socket.create_connection(('10.50.1.1', 80), timeout=10)
-s.sendall(b'ping1\\n')
-out['first'] = s.recv(100).decode()
-out['port'] = s.getsockname()[1]
-open(f'{r}/{name}.connected', 'w').close()
-deadline = time.time() + 120
-while not os.path.exists(f'{r}/{name}.go') and time.time() < deadline:
-    time.sleep(0.1)
-try:
-    s.sendall(b'ping2\\n')
-    s.settimeout(5)
-    data = s.recv(100)
-    out['second'] = data.decode()
-except Exception as e:
-    out['error'] = repr(e)
-json.dump(out, open(f'{r}/{name}.json', 'w'))
-`;
 
 /** The director is the VM's own namespace: a client and a real server (routed back through it) on veths. */
 const NETWORK: NetSpec = {
@@ -82,7 +60,7 @@ echo_pid=$!
 "$LVK_NODE" $r/driver.mjs $r/c.yaml > $r/apply1.json 2> $r/apply1.err || exit 14
 ipvsadm -Ln > $r/table1.txt
 # 1. An established connection, then a restart (a new process reconciling the same config).
-ip netns exec lvi-c $py $r/client.py $r one > $r/one.log 2>&1 &
+ip netns exec lvi-c $py $r/held.py $r one 10.50.1.1 80 1 --hold > $r/one.log 2>&1 &
 waitfor $r/one.connected || exit 15
 ipvsadm -Lnc > $r/conns-before.txt
 cat /proc/net/ip_vs_conn > $r/proc-conn.txt
@@ -90,26 +68,25 @@ cat /proc/net/ip_vs_conn > $r/proc-conn.txt
 "$LVK_NODE" $r/driver.mjs $r/c.yaml > $r/apply2.json 2> $r/apply2.err || exit 16
 ipvsadm -Lnc > $r/conns-after.txt
 ipvsadm -Ln > $r/table2.txt
-touch $r/one.go; waitfor $r/one.json || exit 17
+touch $r/one.go; waitfor $r/one.jsonl || exit 17
 # 2. Negative: flush and add again (a daemon blind to the kernel), connections to gone destinations expire.
 echo 1 > /proc/sys/net/ipv4/vs/expire_nodest_conn
-ip netns exec lvi-c $py $r/client.py $r two > $r/two.log 2>&1 &
+ip netns exec lvi-c $py $r/held.py $r two 10.50.1.1 80 1 --hold > $r/two.log 2>&1 &
 waitfor $r/two.connected || exit 18
 ipvsadm -C
 "$LVK_NODE" $r/driver.mjs $r/c.yaml > $r/apply3.json 2> $r/apply3.err || exit 19
-touch $r/two.go; waitfor $r/two.json || exit 20
+touch $r/two.go; waitfor $r/two.jsonl || exit 20
 kill $echo_pid 2>/dev/null
 exit 0
 `;
 
 interface Apply { ok: boolean; ops: string[]; applied: number; failed: number }
-interface Client { first?: string; second?: string; error?: string; port?: number }
 
 describe('restart: zero operations, an established connection through the service is unaffected', () => {
   let run: VmRunResult;
   const result = (f: string): string => run.readResult(f);
   const apply = (f: string): Apply => JSON.parse(result(f)) as Apply;
-  const client = (f: string): Client => JSON.parse(result(f)) as Client;
+  const client = (f: string): HeldOne => heldOne(result(f));
   // The table without the connection counters (ActiveConn/InActConn change with the client).
   const table = (f: string): string => result(f).split('\n').map((l) => l.trim().split(/\s+/).slice(0, 4).join(' ')).join('\n');
 
@@ -118,7 +95,7 @@ describe('restart: zero operations, an established connection through the servic
     run = await runInVm({
       name: 'lvi-restart',
       script: PAYLOAD,
-      files: { 'driver.mjs': RECONCILE_DRIVER, 'conns.mjs': CONNS, 'c.yaml': CONFIG, 'echo.py': ECHO, 'client.py': CLIENT },
+      files: { 'driver.mjs': RECONCILE_DRIVER, 'conns.mjs': CONNS, 'c.yaml': CONFIG, 'echo.py': ECHO, 'held.py': HELD_CLIENT },
       modules: ['ip_vs', 'ip_vs_rr', 'veth'],
       timeoutMs: 300_000,
     });
@@ -138,16 +115,15 @@ describe('restart: zero operations, an established connection through the servic
   });
 
   test('the established connection keeps its entry and still works after the restart', () => {
-    const one = client('one.json');
-    expect(one).toMatchObject({ first: 'ping1\n', second: 'ping2\n' });
-    expect(one.error).toBeUndefined();
+    const one = client('one.jsonl');
+    expect(one).toMatchObject({ first: 'ping1', second: 'ping2', secondError: null });
     const entry = new RegExp(`ESTABLISHED\\s+10\\.50\\.1\\.2:${one.port ?? 0}\\s+10\\.50\\.1\\.1:80\\s+10\\.50\\.2\\.2:8080`);
     expect(result('conns-before.txt')).toMatch(entry);
     expect(result('conns-after.txt')).toMatch(entry);
   });
 
   test('/proc/net/ip_vs_conn, parsed for status --connections, agrees with ipvsadm -Lnc', () => {
-    const port = client('one.json').port ?? 0;
+    const port = client('one.jsonl').port ?? 0;
     const { connections, skipped } = parseIpVsConn(result('proc-conn.txt'));
     expect(skipped).toBe(0);
     const mine = connections.find((c) => c.client.port === port);
@@ -161,7 +137,7 @@ describe('restart: zero operations, an established connection through the servic
   });
 
   test('readIpVsConnections (what the daemon answers for status --connections) lists the live connection', () => {
-    const port = client('one.json').port ?? 0;
+    const port = client('one.jsonl').port ?? 0;
     const read = JSON.parse(result('conns-read.json')) as { available: boolean; skipped: number; connections: Record<string, unknown>[] };
     expect(read).toMatchObject({ available: true, skipped: 0 });
     expect(read.connections).toContainEqual(expect.objectContaining({
@@ -174,9 +150,9 @@ describe('restart: zero operations, an established connection through the servic
 
   test('negative: flush and re-add (a daemon blind to the kernel) breaks an established connection', () => {
     expect(apply('apply3.json')).toMatchObject({ ok: true, applied: 2 });
-    const two = client('two.json');
-    expect(two.first).toBe('ping1\n');
-    expect(two.second, JSON.stringify(two)).toBeUndefined();
-    expect(two.error).toMatch(/ConnectionResetError|timed out/);
+    const two = client('two.jsonl');
+    expect(two.first).toBe('ping1');
+    expect(two.second, JSON.stringify(two)).toBeNull();
+    expect(two.secondError).toMatch(/ConnectionResetError|timed out/);
   });
 });

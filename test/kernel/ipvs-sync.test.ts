@@ -17,7 +17,7 @@
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { assertBuilt, describeRun, runInVm, type VmRunResult } from '../helpers/vm/index.js';
-import { echoServer, RECONCILE_DRIVER } from '../helpers/vm/programs.js';
+import { echoServer, HELD_CLIENT, heldRounds, RECONCILE_DRIVER, type HeldRun } from '../helpers/vm/programs.js';
 import { drLanSpec, networkShell, teardownShell } from '../../src/lab/netns.js';
 
 const CONFIG = `node: lvi-sync
@@ -35,31 +35,6 @@ virtual_servers:
 `;
 
 const ECHO = echoServer(80);
-
-// argv: results dir, name, count. Opens COUNT connections, one line each; waits for NAME.go; one more line each.
-const CLIENT = `import json, os, socket, sys, time
-r, name, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-socks, out = [], {'first': 0, 'second': 0, 'errors': []}
-for i in range(n):
-    s = socket.create_connection(('10.60.0.100', 80), timeout=10)
-    s.sendall(b'ping1\\n')
-    if s.recv(100) == b'ping1\\n':
-        out['first'] += 1
-    socks.append(s)
-open(f'{r}/{name}.connected', 'w').close()
-deadline = time.time() + 120
-while not os.path.exists(f'{r}/{name}.go') and time.time() < deadline:
-    time.sleep(0.1)
-for s in socks:
-    try:
-        s.settimeout(5)
-        s.sendall(b'ping2\\n')
-        if s.recv(100) == b'ping2\\n':
-            out['second'] += 1
-    except Exception as e:
-        out['errors'].append(repr(e))
-json.dump(out, open(f'{r}/{name}.json', 'w'))
-`;
 
 const NETWORK = drLanSpec('lvi', '10.60.0', [{ name: 'd1', octet: 11 }, { name: 'd2', octet: 12 }, { name: 'r1', octet: 21 }, { name: 'r2', octet: 22 }, { name: 'c', octet: 2 }], ['r1', 'r2'], ['10.60.0.100']);
 
@@ -84,19 +59,18 @@ round() { # name sync(yes|no)
     for d in d1 d2; do n lvi-$d "$LVK_NODE" $r/driver.mjs $r/c.yaml sync STOPPED > $r/$1-sync-$d.json 2>&1; done
   fi
   n lvi-d1 ipvsadm -L --daemon > $r/$1-daemon-d1.txt; n lvi-d2 ipvsadm -L --daemon > $r/$1-daemon-d2.txt
-  n lvi-c $py $r/client.py $r $1 6 > $r/$1-client.log 2>&1 &
+  n lvi-c $py $r/held.py $r $1 10.60.0.100 80 6 --hold > $r/$1-client.log 2>&1 &
   waitfor $r/$1.connected || exit 13
   sleep 4   # the master flushes its sync buffer at least every 2 s
   n lvi-d1 ipvsadm -Lnc > $r/$1-conns-d1.txt; n lvi-d2 ipvsadm -Lnc > $r/$1-conns-d2.txt
   ip -n lvi-d1 addr del 10.60.0.100/32 dev eth0; ip -n lvi-d2 addr add 10.60.0.100/32 dev eth0; to d2
-  touch $r/$1.go; waitfor $r/$1.json || exit 14
+  touch $r/$1.go; waitfor $r/$1.jsonl || exit 14
 }
 round with yes
 round without no
 exit 0
 `;
 
-interface ClientResult { first: number; second: number; errors: string[] }
 interface SyncResult { ops: string[]; failures: string[]; daemons: { master: unknown; backup: unknown } }
 
 const established = (text: string): number => text.split('\n').filter((l) => /ESTABLISHED\s+10\.60\.0\.2:\d+\s+10\.60\.0\.100:80\s+10\.60\.0\.2[12]:80/.test(l)).length;
@@ -107,7 +81,7 @@ const clientPorts = (text: string): string[] =>
 describe('session preservation across a VIP move, sync daemons driven by lvs-ha', () => {
   let run: VmRunResult;
   const result = (f: string): string => run.readResult(f);
-  const client = (f: string): ClientResult => JSON.parse(result(f)) as ClientResult;
+  const held = (f: string): HeldRun => heldRounds(result(f));
   const sync = (f: string): SyncResult => JSON.parse(result(f)) as SyncResult;
 
   beforeAll(async () => {
@@ -115,7 +89,7 @@ describe('session preservation across a VIP move, sync daemons driven by lvs-ha'
     run = await runInVm({
       name: 'lvi-sync',
       script: PAYLOAD,
-      files: { 'driver.mjs': RECONCILE_DRIVER, 'c.yaml': CONFIG, 'echo.py': ECHO, 'client.py': CLIENT },
+      files: { 'driver.mjs': RECONCILE_DRIVER, 'c.yaml': CONFIG, 'echo.py': ECHO, 'held.py': HELD_CLIENT },
       modules: ['ip_vs', 'ip_vs_rr', 'veth', 'bridge'],
       timeoutMs: 400_000,
     });
@@ -134,7 +108,9 @@ describe('session preservation across a VIP move, sync daemons driven by lvs-ha'
     expect(result('with-daemon-d2.txt')).toContain('backup sync daemon (mcast=eth0, syncid=60');
     expect(established(result('with-conns-d1.txt'))).toBe(6);
     expect(established(result('with-conns-d2.txt')), result('with-conns-d2.txt')).toBe(6);
-    expect(client('with.json')).toEqual({ first: 6, second: 6, errors: [] });
+    const h = held('with.jsonl');
+    expect(h.first).toMatchObject({ answers: Array(6).fill('ping1'), errors: Array(6).fill(null) });
+    expect(h.second).toMatchObject({ answers: Array(6).fill('ping2'), errors: Array(6).fill(null) });
   });
 
   test('without sync (daemons stopped by lvs-ha): director 2 has no entries and 0 of 6 survive', () => {
@@ -149,9 +125,9 @@ describe('session preservation across a VIP move, sync daemons driven by lvs-ha'
     const onD2 = result('without-conns-d2.txt').match(/10\.60\.0\.2:\d+/g) ?? [];
     expect(onD2.length).toBeGreaterThan(0); // the first round's entries are listed, so the listing works
     expect(onD2.filter((p) => newOnD1.includes(p))).toEqual([]);
-    const c = client('without.json');
-    expect(c.first).toBe(6);
-    expect(c.second).toBe(0);
-    expect(c.errors).toHaveLength(6);
+    const h = held('without.jsonl');
+    expect(h.first).toMatchObject({ answers: Array(6).fill('ping1'), errors: Array(6).fill(null) });
+    expect(h.second?.answers).toEqual(Array(6).fill(null));
+    expect(h.second?.errors.filter((e) => e !== null)).toHaveLength(6);
   });
 });

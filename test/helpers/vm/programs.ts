@@ -87,3 +87,112 @@ if ((process.argv[3] ?? 'apply') === 'apply') {
 }
 nl.close();
 `;
+
+/**
+ * The held-connection client. argv: RESULTS NAME HOST PORT COUNT [--timeout S] [--hold] [--new].
+ * Opens COUNT TCP connections to HOST:PORT one after another and asks "ping1" on each right
+ * after it connects (connect and answer within --timeout, default 10 s), then touches
+ * RESULTS/NAME.connected. With --hold (and a connection still open): waits for RESULTS/NAME.go
+ * (at most 150 s) and asks "ping2" on every connection still open (5 s each). With --new: then one
+ * new connection asks "new" (5 s). A question is the word and a newline; the answer is the
+ * server's reply line without its newline (echoServer answers "ping1", peerEchoServer
+ * "10.0.0.1 ping1", a server that prefixes its name "r1 ping1").
+ * A connection whose question failed is closed and not asked again.
+ * Writes RESULTS/NAME.jsonl when done (whole, by rename), one line a round, parsed by heldRounds:
+ * {"round": "first"|"second"|"new", "answers": [line|null], "errors": [repr|null], "ports": [local port|null]}.
+ * Errors are Python reprs, e.g. "TimeoutError('timed out')", "ConnectionResetError(104, ...)",
+ * "EOFError('connection closed')".
+ */
+export const HELD_CLIENT = `import argparse, json, os, socket, time
+p = argparse.ArgumentParser()
+for a in ('results', 'name', 'host'):
+    p.add_argument(a)
+p.add_argument('port', type=int)
+p.add_argument('count', type=int)
+p.add_argument('--timeout', type=float, default=10.0)
+p.add_argument('--hold', action='store_true')
+p.add_argument('--new', action='store_true')
+a = p.parse_args()
+base = f'{a.results}/{a.name}'
+def ask(s, word, timeout):
+    s.settimeout(timeout)
+    s.sendall(word + b'\\n')
+    buf = b''
+    while not buf.endswith(b'\\n'):
+        chunk = s.recv(100)
+        if not chunk:
+            raise EOFError('connection closed')
+        buf += chunk
+    return buf[:-1].decode()
+def attempt(i, word, timeout):
+    if socks[i] is None:
+        return None, 'closed after an earlier error'
+    try:
+        return ask(socks[i], word, timeout), None
+    except Exception as e:
+        socks[i].close()
+        socks[i] = None
+        return None, repr(e)
+def port(s):
+    return None if s is None else s.getsockname()[1]
+lines = []
+def record(name, results, ports):
+    lines.append(json.dumps({'round': name, 'answers': [r[0] for r in results], 'errors': [r[1] for r in results], 'ports': ports}))
+socks, first = [], []
+for i in range(a.count):
+    try:
+        socks.append(socket.create_connection((a.host, a.port), timeout=a.timeout))
+    except Exception as e:
+        socks.append(None)
+        first.append((None, repr(e)))
+        continue
+    first.append(attempt(i, b'ping1', a.timeout))
+record('first', first, [port(s) for s in socks])
+open(f'{base}.connected', 'w').close()
+if a.hold and any(s is not None for s in socks):
+    deadline = time.time() + 150
+    while not os.path.exists(f'{base}.go') and time.time() < deadline:
+        time.sleep(0.1)
+    ports = [port(s) for s in socks]
+    record('second', [attempt(i, b'ping2', 5) for i in range(a.count)], ports)
+if a.new:
+    try:
+        socks = [socket.create_connection((a.host, a.port), timeout=5)]
+        ports = [port(socks[0])]
+        record('new', [attempt(0, b'new', 5)], ports)
+    except Exception as e:
+        record('new', [(None, repr(e))], [None])
+with open(f'{base}.jsonl.tmp', 'w') as f:
+    f.write(''.join(l + '\\n' for l in lines))
+os.replace(f'{base}.jsonl.tmp', f'{base}.jsonl')
+`;
+
+/** One round of HELD_CLIENT: per connection, the answer line (null if none), the error (null if none) and the local port. */
+export interface HeldRound { answers: (string | null)[]; errors: (string | null)[]; ports: (number | null)[] }
+
+/** HELD_CLIENT's rounds by name; a round not run is absent. */
+export type HeldRun = Partial<Record<'first' | 'second' | 'new', HeldRound>>;
+
+/** Parses HELD_CLIENT's NAME.jsonl. */
+export function heldRounds(jsonl: string): HeldRun {
+  const out: Partial<Record<string, HeldRound>> = {};
+  for (const line of jsonl.split('\n')) {
+    if (line.trim() === '') continue;
+    const { round, ...rest } = JSON.parse(line) as HeldRound & { round: string };
+    out[round] = rest;
+  }
+  return out;
+}
+
+/** A HELD_CLIENT run of one connection: its answers and errors by round (null where none or not run), and its local port. */
+export interface HeldOne { first: string | null; firstError: string | null; second: string | null; secondError: string | null; port: number | null }
+
+/** Parses the NAME.jsonl of a HELD_CLIENT run with COUNT 1. */
+export function heldOne(jsonl: string): HeldOne {
+  const { first, second } = heldRounds(jsonl);
+  return {
+    first: first?.answers[0] ?? null, firstError: first?.errors[0] ?? null,
+    second: second?.answers[0] ?? null, secondError: second?.errors[0] ?? null,
+    port: first?.ports[0] ?? null,
+  };
+}
