@@ -15,7 +15,7 @@ const CHECK_SMTP = ['helo_name', 'starttls'] as const;
 export const KEYS = {
   top: ['node', 'control', 'vrrp', 'ipvs_sync', 'ipvs', 'virtual_servers', 'scripts', 'alerts', 'ecmp'],
   control: ['socket', 'metrics_listen', 'readonly_group'],
-  vrrp: ['ipv4_checksum', 'realtime_priority', 'instances', 'sync_groups'],
+  vrrp: ['ipv4_checksum', 'ipv6_addresses', 'realtime_priority', 'instances', 'sync_groups'],
   instance: [
     'name', 'interface', 'vrid', 'priority', 'advert_interval', 'preempt', 'preempt_delay', 'accept_mode',
     'unicast_peers', 'unicast_source', 'allowed_peers', 'virtual_addresses', 'track', 'announce', 'notify',

@@ -140,6 +140,7 @@ export const SPEC = {
   },
   vrrp: {
     ipv4_checksum: { type: oneOf(['rfc5798', 'rfc9568']), default: VRRP_DEFAULTS.ipv4Checksum, doc: 'How IPv4 adverts are checksummed on send: rfc5798 with the pseudo-header (Keepalived, FRR), rfc9568 without. Receive accepts both.' },
+    ipv6_addresses: { type: oneOf(['rfc9568', 'keepalived']), default: VRRP_DEFAULTS.ipv6Addresses, doc: 'The address list of IPv6 adverts: rfc9568 sends a link-local first (derived when none is configured) and drops adverts whose first address is not link-local; keepalived sends the configured addresses as listed and accepts such adverts (a Keepalived peer whose VIPs start with a global address).' },
     realtime_priority: { type: int(0, 99), default: VRRP_DEFAULTS.realtimePriority, doc: 'SCHED_RR priority of the VRRP isolate; 0: no real-time scheduling (nice -10).' },
     instances: { type: list(map('instance')), doc: 'The virtual routers.' },
     sync_groups: { type: list(map('syncGroup')), doc: 'Instances that change state together.' },

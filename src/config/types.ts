@@ -21,6 +21,13 @@ export interface IpPrefix extends IpAddress {
 
 export type Ipv4ChecksumMode = 'rfc9568' | 'rfc5798';
 
+/**
+ * The address list of IPv6 adverts. 'rfc9568': a link-local first (configured or derived) on
+ * send, adverts whose first address is not link-local dropped (erratum 8300). 'keepalived':
+ * the configured addresses in the configured order on send, such adverts accepted with a note.
+ */
+export type Ipv6AddressesMode = 'rfc9568' | 'keepalived';
+
 export interface ControlConfig {
   readonly socketPath: string;
   /** host:port for the Prometheus /metrics listener, or null when disabled. */
@@ -150,6 +157,7 @@ export interface SyncGroupConfig {
 
 export interface VrrpConfig {
   readonly ipv4Checksum: Ipv4ChecksumMode;
+  readonly ipv6Addresses: Ipv6AddressesMode;
   /** SCHED_RR priority of the VRRP isolate (1..99), or 0 for none (it then runs at nice -10). */
   readonly realtimePriority: number;
   readonly instances: readonly VrrpInstanceConfig[];

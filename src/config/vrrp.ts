@@ -13,6 +13,7 @@ import { familyName, isIpv6LinkLocal, notUnicastReason } from './values.js';
 
 export const VRRP_DEFAULTS = {
   ipv4Checksum: 'rfc5798',
+  ipv6Addresses: 'rfc9568',
   realtimePriority: 10,
   priority: 100,
   advertIntervalMs: 1000,
@@ -270,17 +271,18 @@ function readSyncGroups(m: MapReader, instanceNames: ReadonlySet<string>): { gro
 
 export function readVrrp(m: MapReader | undefined): VrrpSection {
   if (!m) {
-    const config: VrrpConfig = { ipv4Checksum: VRRP_DEFAULTS.ipv4Checksum, realtimePriority: VRRP_DEFAULTS.realtimePriority, instances: [], syncGroups: [] };
+    const config: VrrpConfig = { ipv4Checksum: VRRP_DEFAULTS.ipv4Checksum, ipv6Addresses: VRRP_DEFAULTS.ipv6Addresses, realtimePriority: VRRP_DEFAULTS.realtimePriority, instances: [], syncGroups: [] };
     return { config, instanceNames: new Set(), groupNames: new Set(), trackedVirtualServers: [] };
   }
   const ipv4Checksum = m.opt('ipv4_checksum', oneOf(['rfc9568', 'rfc5798'] as const)) ?? VRRP_DEFAULTS.ipv4Checksum;
+  const ipv6Addresses = m.opt('ipv6_addresses', oneOf(['rfc9568', 'keepalived'] as const)) ?? VRRP_DEFAULTS.ipv6Addresses;
   const realtimePriority = m.opt('realtime_priority', int(0, 99)) ?? VRRP_DEFAULTS.realtimePriority;
   const instances = values(m.opt('instances', listOf(readInstance)));
   checkInstancesTogether(m.ctx, instances);
   const instanceNames = new Set(instances.flatMap((i) => (i.nameAt ? [i.nameAt.value] : [])));
   const { groups, names } = readSyncGroups(m, instanceNames);
   return {
-    config: { ipv4Checksum, realtimePriority, instances: instances.map((i) => i.config), syncGroups: groups },
+    config: { ipv4Checksum, ipv6Addresses, realtimePriority, instances: instances.map((i) => i.config), syncGroups: groups },
     instanceNames,
     groupNames: names,
     trackedVirtualServers: instances.flatMap((i) => i.tracked),

@@ -8,7 +8,7 @@ import type { ConfigLoadResult } from '../config/types.js';
 import { emitYaml } from './emit.js';
 import { readGlobals } from './map-global.js';
 import { type FileDef, type InstanceAcc, type ProcessDef, readFileDef, readInstance, readProcess, readScript, type ScriptDef } from './map-instance.js';
-import { finishInstance, finishSyncDaemon, finishSyncGroup, type NameMap, readSyncGroup, vmacNamesBesides, warnVersion } from './map-vrrp.js';
+import { finishInstance, finishSyncDaemon, finishSyncGroup, ipv6AddressesMode, type NameMap, readSyncGroup, vmacNamesBesides, warnVersion } from './map-vrrp.js';
 import { expandGroup, vsKeys } from './map-vs-group.js';
 import { finishVirtualServer, readVirtualServer, vsName, vsProtocol } from './map-vs.js';
 import { emptyGlobals, type Globals, type YamlMap } from './model.js';
@@ -102,15 +102,18 @@ function buildRoot(cx: Collector, c: Collected, opts: ImportOptions, file: strin
   if (rid === null) cx.warn({ file, line: 0, column: 0 }, `no router_id: node is '${node}' (this machine's hostname, Keepalived's default); set node to the director's name`);
   else if (node !== rid.value) cx.warn(rid.loc, `router_id '${rid.value}' is written as node '${node}' (lvs-ha names use letters, digits, _ . -)`);
   warnVersion(cx, c.globals, c.instances);
+  const ipv6Addresses = ipv6AddressesMode(cx, c.instances);
   const instances = c.instances.map((i) => finishInstance(cx, i, c.scripts, c.globals, names, { processes: c.processes, files: c.files }));
   const groups = c.groups.map((g) => finishSyncGroup(cx, g, names)).filter((g): g is YamlMap => g !== null);
   const root: YamlMap = { node };
   if (instances.length > 0) {
     root.vrrp = {
       ...(c.globals.rtPriority === null ? {} : { realtime_priority: c.globals.rtPriority }),
+      ...(ipv6Addresses === null ? {} : { ipv6_addresses: ipv6Addresses }),
       instances,
       ...(groups.length > 0 ? { sync_groups: groups } : {}),
     };
+    if (ipv6Addresses !== null) cx.noteKey(root.vrrp, 'ipv6_addresses', 'for the Keepalived peer during the migration; rfc9568 (the default) once both directors run lvs-ha');
   }
   root.ipvs_sync = finishSyncDaemon(cx, c.globals, c.instances, names);
   if (c.globals.timeouts) root.ipvs = { timeouts: c.globals.timeouts };

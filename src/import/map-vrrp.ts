@@ -2,6 +2,7 @@
 import { ipFamily, type FileDef, type InstanceAcc, type ProcessDef, type ScriptDef, type Tracked } from './map-instance.js';
 import type { Globals, YamlMap } from './model.js';
 import type { Loc, Stmt } from './types.js';
+import { isIpv6LinkLocal } from '../config/values.js';
 import { blockWords, type Collector, dispatch, durationText, toName } from './values.js';
 
 const DEFAULT_PRIORITY = 100;
@@ -250,6 +251,29 @@ function acceptMode(cx: Collector, a: InstanceAcc, g: Globals, out: YamlMap): bo
     return false;
   }
   return a.accept;
+}
+
+/**
+ * `vrrp.ipv6_addresses: keepalived` when an IPv6 instance's first advertised address is not
+ * link-local (Keepalived sends its virtual_ipaddress list as written, excluded ones left out).
+ * lvs-ha's RFC mode would drop those adverts and send a derived link-local first, which
+ * Keepalived drops for the count: a mixed pair would run two masters. One warning names them.
+ */
+export function ipv6AddressesMode(cx: Collector, instances: readonly InstanceAcc[]): 'keepalived' | null {
+  const global = instances.flatMap((i) => {
+    const first = i.vips.find((v) => !v.excluded);
+    if (first === undefined || ipFamily(first.text) !== 'ipv6') return [];
+    const text = first.text.split('/')[0] ?? '';
+    return isIpv6LinkLocal({ family: 'ipv6', text }) ? [] : [{ instance: i, text }];
+  });
+  const [head] = global;
+  if (head === undefined) return null;
+  const list = global.map((g) => `${g.instance.name} (${g.text})`).join(', ');
+  cx.warn(
+    head.instance.vips.find((v) => !v.excluded)?.loc ?? head.instance.loc,
+    `IPv6 instances whose first virtual address is not link-local: ${list}. Keepalived sends such lists as written and drops adverts with another address count; lvs-ha by default (RFC 9568) sends a link-local first and drops adverts without one, so a mixed pair would run two masters. Converted with vrrp.ipv6_addresses: keepalived (send the list as written, accept such adverts); once both directors run lvs-ha, switch both back to rfc9568 (remove the line), the master first (docs/migration.md)`,
+  );
+  return 'keepalived';
 }
 
 /** One warning for every instance that Keepalived runs as VRRPv2 (its default). */

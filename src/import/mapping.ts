@@ -137,7 +137,7 @@ const INSTANCE: readonly Row[] = [
   ['no_accept', 'mapped', 'accept_mode: false', 'Keepalived drops all traffic to the VIPs (IPVS too); lvs-ha keeps what IPVS serves'],
   ['unicast_src_ip', 'mapped', 'unicast_source', ''],
   ['unicast_peer', 'mapped', 'unicast_peers', 'min_ttl/max_ttl are dropped'],
-  ['virtual_ipaddress', 'changed', 'virtual_addresses', 'ADDRESS[/PREFIX]; dev (other than the instance interface), label, scope, brd and other options are dropped'],
+  ['virtual_ipaddress', 'changed', 'virtual_addresses', 'ADDRESS[/PREFIX]; dev (other than the instance interface), label, scope, brd and other options are dropped; an IPv6 list whose first address is not link-local also sets `vrrp.ipv6_addresses: keepalived` (warned, see the section on IPv6 instances above)'],
   ['virtual_ipaddress_excluded', 'changed', 'virtual_addresses', 'carried in adverts like the others'],
   ['track_interface', 'changed', 'track.interfaces', 'weight 0 (the default) = FAULT, as in Keepalived; positive weights see the notes'],
   ['track_script', 'changed', 'track.scripts', 'the vrrp_script is copied in; weight overrides the script weight'],

@@ -71,6 +71,11 @@ function vrrpMetrics(fam: Families, instances: JsonValue | undefined): void {
         fam.add('lvs_ha_vrrp_drops_total', 'counter', 'VRRP packets dropped, by reason', { instance, reason }, num(n));
       }
     }
+    if (isObject(c.notes)) {
+      for (const [note, n] of Object.entries(c.notes)) {
+        fam.add('lvs_ha_vrrp_advert_notes_total', 'counter', 'VRRP adverts accepted with a note, by note', { instance, note }, num(n));
+      }
+    }
   }
 }
 

@@ -4,7 +4,7 @@
  * and the announcement frames. The pure parts (advertAddresses, localVridsFor, machineConfigFor)
  * are unit-tested; resolveInstance() asks the address manager.
  */
-import type { Config, VrrpInstanceConfig } from '../config/types.js';
+import type { Config, Ipv6AddressesMode, VrrpInstanceConfig } from '../config/types.js';
 import { LvsHaError } from '../core/errors.js';
 import type { AddressManager } from '../os/addresses.js';
 import { buildAnnouncementFrames } from '../os/announce.js';
@@ -30,10 +30,14 @@ export function derivedLinkLocal(vrid: number): string {
   return formatAddress(bytes);
 }
 
-/** Advert address order: IPv4 as configured; IPv6 with a link-local first (configured or derived). */
-export function advertAddresses(config: VrrpInstanceConfig): string[] {
+/**
+ * Advert address order: IPv4 as configured; IPv6 with a link-local first (configured or
+ * derived), or, with `vrrp.ipv6_addresses: keepalived`, as configured (what Keepalived sends and
+ * expects: its receive check wants the same count and every one of its VIPs).
+ */
+export function advertAddresses(config: VrrpInstanceConfig, ipv6Addresses: Ipv6AddressesMode = 'rfc9568'): string[] {
   const texts = config.virtualAddresses.map((v) => v.text);
-  if (config.family === 'ipv4') return texts;
+  if (config.family === 'ipv4' || ipv6Addresses === 'keepalived') return texts;
   const isLl = (t: string): boolean => {
     const b = parseAddress('ipv6', t);
     return b !== null && isIpv6LinkLocal(b);
@@ -48,7 +52,7 @@ export function localVridsFor(config: Config, instance: VrrpInstanceConfig): Map
   const out = new Map<number, LocalVrid>();
   for (const other of config.vrrp.instances) {
     if (other.interface !== instance.interface || other.family !== instance.family) continue;
-    out.set(other.vrid, { owner: other.priority === 255, addresses: advertAddresses(other), advertIntervalMs: other.advertIntervalMs });
+    out.set(other.vrid, { owner: other.priority === 255, addresses: advertAddresses(other, config.vrrp.ipv6Addresses), advertIntervalMs: other.advertIntervalMs });
   }
   return out;
 }
@@ -111,9 +115,10 @@ export function setupFor(config: Config, instance: VrrpInstanceConfig, bound: Bo
   return {
     config: instance,
     ipv4Checksum: config.vrrp.ipv4Checksum,
+    ipv6Addresses: config.vrrp.ipv6Addresses,
     ifindex: vipLink ? vipLink.ifindex : bound.ifindex,
     primaryAddress: bound.sourceAddress,
-    advertAddresses: advertAddresses(instance),
+    advertAddresses: advertAddresses(instance, config.vrrp.ipv6Addresses),
     localVrids: localVridsFor(config, instance),
     announceFrames,
   };
@@ -123,7 +128,8 @@ export function setupFor(config: Config, instance: VrrpInstanceConfig, bound: Bo
  * Socket identity of an instance: a reload restarts an instance only when this changes. Every
  * other setting changes in place (docs/vrrp.md "Reload"). The IPv4 checksum mode is not part of
  * it: the socket does not depend on it and receive accepts both modes, so it only changes how
- * the next adverts are encoded.
+ * the next adverts are encoded. Nor is the IPv6 address mode: it changes the next adverts'
+ * address list and the receive check, both read from the setup.
  */
 export function instanceKey(instance: VrrpInstanceConfig): string {
   return JSON.stringify({

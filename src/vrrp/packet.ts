@@ -20,6 +20,7 @@ import {
   type ChecksumMatch,
   type Ipv4ChecksumMode,
 } from './checksum.js';
+import type { Ipv6AddressesMode } from '../config/types.js';
 
 export const VRRP_VERSION = 3;
 export const VRRP_TYPE_ADVERTISEMENT = 1;
@@ -37,7 +38,7 @@ export interface VrrpAdvert {
   readonly priority: number;
   /** Max Adver Int, whole centiseconds expressed in ms (0..40950). */
   readonly maxAdverIntMs: number;
-  /** Canonical address text; IPv6: the first is the virtual link-local address. */
+  /** Canonical address text; IPv6: the first is the virtual link-local address (unless ipv6Addresses is keepalived). */
   readonly addresses: readonly string[];
 }
 
@@ -67,8 +68,11 @@ export const VRRP_DROP_REASONS: readonly VrrpDropReason[] = [
   'ipv6_first_not_link_local', 'address_family',
 ];
 
-/** Things worth logging about an accepted advert (RFC: log, then process). */
-export type VrrpDecodeNote = 'owner_conflict' | 'address_mismatch' | 'interval_mismatch';
+/**
+ * Things worth logging about an accepted advert (RFC: log, then process).
+ * `ipv6_first_not_link_local`: accepted only with `ipv6Addresses: 'keepalived'`.
+ */
+export type VrrpDecodeNote = 'owner_conflict' | 'address_mismatch' | 'interval_mismatch' | 'ipv6_first_not_link_local';
 
 /** What the receiver knows about one locally configured VRID (for RFC checks 5 and 6). */
 export interface LocalVrid {
@@ -94,6 +98,11 @@ export interface ReceiveContext {
    * as a note, 'discard' refuses it as RFC 5798 did.
    */
   readonly ownerAdverts?: 'process' | 'discard';
+  /**
+   * An IPv6 advert whose first address is not link-local: 'rfc9568' (the default) drops it
+   * (erratum 8300), 'keepalived' accepts it with the note `ipv6_first_not_link_local`.
+   */
+  readonly ipv6Addresses?: Ipv6AddressesMode;
 }
 
 export interface DecodedAdvert {
@@ -232,9 +241,8 @@ export function decodeAdvert(bytes: Uint8Array, ctx: ReceiveContext): VrrpDecode
     const count = message[3] ?? 0;
     if (count === 0) return drop('count_zero');
     const size = addressLength(ctx.family);
-    if (ctx.family === 'ipv6' && !isIpv6LinkLocal(message.subarray(8, 8 + size))) {
-      return drop('ipv6_first_not_link_local');
-    }
+    const firstNotLinkLocal = ctx.family === 'ipv6' && !isIpv6LinkLocal(message.subarray(8, 8 + size));
+    if (firstNotLinkLocal && ctx.ipv6Addresses !== 'keepalived') return drop('ipv6_first_not_link_local');
     const advert: VrrpAdvert = {
       family: ctx.family,
       vrid,
@@ -243,6 +251,7 @@ export function decodeAdvert(bytes: Uint8Array, ctx: ReceiveContext): VrrpDecode
       addresses: readAddresses(message, ctx.family, count),
     };
     const notes = local ? notesFor(advert, local) : [];
+    if (firstNotLinkLocal) notes.push('ipv6_first_not_link_local');
     return {
       ok: true,
       value: { advert, src: formatAddress(srcBytes), dst: formatAddress(dstBytes), checksum, notes },

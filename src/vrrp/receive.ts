@@ -4,6 +4,7 @@
  * decodeIpv4Packet, the same function the codec tests exercise; IPv6 payloads arrive with the
  * facts of the ancillary data and go through decodeAdvert. Pure; never throws.
  */
+import type { Ipv6AddressesMode } from '../config/types.js';
 import type { IpFamily } from './address.js';
 import type { ReceivedVrrpPacket } from '../os/vrrp-socket.js';
 import { decodeAdvert, decodeIpv4Packet, type LocalVrid, type VrrpDecodeResult } from './packet.js';
@@ -13,6 +14,8 @@ export interface ReceiverContext {
   readonly family: IpFamily;
   /** VRIDs of this family on the receiving interface (RFC 9568 §7.1 checks 5 and 6). */
   readonly localVrids: ReadonlyMap<number, LocalVrid>;
+  /** IPv6: whether an advert whose first address is not link-local is dropped (the default) or noted. */
+  readonly ipv6Addresses?: Ipv6AddressesMode;
 }
 
 export function decodeReceived(packet: ReceivedVrrpPacket, ctx: ReceiverContext): VrrpDecodeResult {
@@ -26,5 +29,6 @@ export function decodeReceived(packet: ReceivedVrrpPacket, ctx: ReceiverContext)
     hopLimit: packet.hopLimit,
     ipPayloadLength: packet.payload.length,
     localVrids: ctx.localVrids,
+    ...(ctx.ipv6Addresses ? { ipv6Addresses: ctx.ipv6Addresses } : {}),
   });
 }

@@ -13,7 +13,7 @@ export interface RunnerCounters {
   readonly drops: Map<string, number>;
   /** Checksum mode that matched on accepted adverts: rfc5798, rfc9568, ipv6. */
   readonly checksumSeen: Map<string, number>;
-  /** Decode notes on accepted adverts (address_mismatch, interval_mismatch, owner_conflict). */
+  /** Decode notes on accepted adverts (address_mismatch, interval_mismatch, owner_conflict, ipv6_first_not_link_local). */
   readonly notes: Map<string, number>;
   /** VIPs put back after something else removed them while MASTER. */
   vipsRestored: number;

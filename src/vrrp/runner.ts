@@ -10,7 +10,7 @@
 import type { Clock } from '../core/clock.js';
 import { describeError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import type { VrrpInstanceConfig, Ipv4ChecksumMode } from '../config/types.js';
+import type { VrrpInstanceConfig, Ipv4ChecksumMode, Ipv6AddressesMode } from '../config/types.js';
 import type { AddressChange, AddressEvent, VipSpec } from '../os/addresses.js';
 import { startAnnouncement, type Announcement, type FrameSender } from '../os/announce.js';
 import type { ReceivedVrrpPacket, TransportDrop, VrrpTransport } from '../os/vrrp-socket.js';
@@ -32,10 +32,12 @@ export interface VipPort {
 export interface RunnerSetup {
   readonly config: VrrpInstanceConfig;
   readonly ipv4Checksum: Ipv4ChecksumMode;
+  /** IPv6 advert address lists: RFC 9568 (link-local first, checked) or as Keepalived sends them. */
+  readonly ipv6Addresses: Ipv6AddressesMode;
   readonly ifindex: number;
   /** Tie-break and loop filter: the interface's primary IPv4 / IPv6 link-local (or unicast_source). */
   readonly primaryAddress: string;
-  /** The addresses carried in adverts, in wire order (IPv6: the link-local first). */
+  /** The addresses carried in adverts, in wire order (IPv6: the link-local first, unless ipv6Addresses is keepalived). */
   readonly advertAddresses: readonly string[];
   /** VRIDs of this family configured on this interface (RFC 9568 §7.1 checks 5 and 6). */
   readonly localVrids: ReadonlyMap<number, LocalVrid>;
@@ -353,8 +355,8 @@ export class InstanceRunner {
   /** Decode (one path for both families); the machine decides what an advert means. */
   private receive(packet: ReceivedVrrpPacket): void {
     if (this.closed) return;
-    const { config, localVrids } = this.setup;
-    const result = decodeReceived(packet, { family: config.family, localVrids });
+    const { config, localVrids, ipv6Addresses } = this.setup;
+    const result = decodeReceived(packet, { family: config.family, localVrids, ipv6Addresses });
     if (!result.ok) {
       this.countDrop(result.reason, result.detail);
       return;

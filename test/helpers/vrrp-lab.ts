@@ -64,6 +64,7 @@ export interface VrrpConfigOptions {
   readonly socket: string;
   readonly instances: readonly InstanceYaml[];
   readonly ipv4Checksum?: string;
+  readonly ipv6Addresses?: string;
   readonly scriptsUser?: string;
   readonly syncGroups?: readonly { readonly name: string; readonly instances: readonly string[] }[];
 }
@@ -73,6 +74,7 @@ export function vrrpConfig(options: VrrpConfigOptions): string {
   if (options.scriptsUser !== undefined) lines.push(`scripts: { user: ${options.scriptsUser} }`);
   lines.push('vrrp:');
   if (options.ipv4Checksum !== undefined) lines.push(`  ipv4_checksum: ${options.ipv4Checksum}`);
+  if (options.ipv6Addresses !== undefined) lines.push(`  ipv6_addresses: ${options.ipv6Addresses}`);
   lines.push('  instances:');
   for (const i of options.instances) {
     lines.push(

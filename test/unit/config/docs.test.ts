@@ -29,6 +29,7 @@ describe('docs/configuration.md', () => {
     const i = c.vrrp.instances[0];
     expect(docs).toContain(`| \`socket\` | path | \`${c.control.socketPath}\` |`);
     expect(docs).toContain(`| \`ipv4_checksum\` | \`rfc5798\` \\| \`rfc9568\` | \`${c.vrrp.ipv4Checksum}\` |`);
+    expect(docs).toContain(`| \`ipv6_addresses\` | \`rfc9568\` \\| \`keepalived\` | \`${c.vrrp.ipv6Addresses}\` |`);
     expect(docs).toContain(`| \`priority\` | integer 1..255 | \`${i?.priority ?? 0}\` |`);
     expect(docs).toContain(`| \`advert_interval\` | duration 10ms..40950ms, whole centiseconds | \`${(i?.advertIntervalMs ?? 0) / 1000}s\` |`);
     expect(docs).toContain(`| \`repeat\` | integer 1..100 | \`${i?.announce.repeat ?? 0}\` |`);

@@ -103,6 +103,27 @@ describe('address families', () => {
   });
 });
 
+describe('vrrp.ipv6_addresses', () => {
+  const v6 = (top: string): string => withInstance().replace('[10.0.0.100/24]', '["2001:db8::100/64"]').replace('vrrp:\n', `vrrp:\n${top}`);
+
+  test('defaults to rfc9568; keepalived and rfc9568 are accepted', () => {
+    expect(valid(v6('')).vrrp.ipv6Addresses).toBe('rfc9568');
+    expect(valid(v6('  ipv6_addresses: keepalived\n')).vrrp.ipv6Addresses).toBe('keepalived');
+    expect(valid(v6('  ipv6_addresses: rfc9568\n')).vrrp.ipv6Addresses).toBe('rfc9568');
+  });
+
+  test('another value is refused at its position, naming the values', () => {
+    const text = v6('  ipv6_addresses: keepalive\n');
+    const e = oneIssue(text);
+    expect([e.path, e.message, e.line, e.column]).toEqual(['vrrp.ipv6_addresses', 'must be one of rfc9568, keepalived', locate(text, 'keepalive').line, locate(text, 'keepalive').column]);
+    expect(oneIssue(v6('  ipv6_addresses: true\n')).message).toBe('must be one of rfc9568, keepalived');
+  });
+
+  test('a misspelt key gets a did-you-mean', () => {
+    expect(oneIssue(v6('  ipv6_address: keepalived\n')).message).toContain("did you mean 'ipv6_addresses'");
+  });
+});
+
 describe('allowed_peers (multicast mode)', () => {
   test('a list of addresses of the instance family; empty when not set', () => {
     expect(valid(withInstance('allowed_peers: [10.0.0.2, 10.0.0.3]')).vrrp.instances[0]?.allowedPeers.map((p) => p.text)).toEqual(['10.0.0.2', '10.0.0.3']);

@@ -18,7 +18,7 @@ const dashboardFile = join(repo, 'contrib', 'grafana', 'lvs-ha-dashboard.json');
 /** A status result with every section filled, so every family has samples. */
 const fullStatus = {
   node: 'a', uptime_s: 12.5, reload_count: 2,
-  instances: [{ name: 'web', state: 'MASTER', effective_priority: 150, counters: { transitions: 2, adverts_sent: 40, adverts_received: 3, send_errors: 0, drops: { bad_ttl: 2 } } }],
+  instances: [{ name: 'web', state: 'MASTER', effective_priority: 150, counters: { transitions: 2, adverts_sent: 40, adverts_received: 3, send_errors: 0, drops: { bad_ttl: 2 }, notes: { ipv6_first_not_link_local: 3 } } }],
   vrrp_isolate: { running: true, restarts: 0, loop_delay_max_ms: 12, loop_delay_recent_max_ms: 3 },
   virtual_servers: [{
     name: 'http', in_kernel: true, quorum_up: true, up_count: 1,

@@ -5,7 +5,7 @@ export function testConfig(node: string, socketPath: string): Config {
   return {
     node,
     control: { socketPath, metricsListen: null, readonlyGroup: null },
-    vrrp: { ipv4Checksum: 'rfc9568', realtimePriority: 0, instances: [], syncGroups: [] },
+    vrrp: { ipv4Checksum: 'rfc9568', ipv6Addresses: 'rfc9568', realtimePriority: 0, instances: [], syncGroups: [] },
     ipvsSync: null,
     ecmp: null,
     ipvs: { timeouts: { tcpS: 900, tcpFinS: 120, udpS: 300 }, sysctls: { sloppyTcp: null, sloppySctp: null } },

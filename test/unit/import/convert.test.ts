@@ -586,3 +586,47 @@ describe('vrrp_rt_priority', () => {
   });
 });
 
+
+describe('IPv6 address lists (vrrp.ipv6_addresses)', () => {
+  const conf = (vips: string, name = 'V6', vrid = 9): string =>
+    `vrrp_instance ${name} {\n interface eth0\n virtual_router_id ${String(vrid)}\n priority 100\n virtual_ipaddress {\n${vips}\n }\n}\n`;
+  const globals = 'global_defs {\n router_id r\n vrrp_version 3\n}\n';
+  const warnedAbout = (c: Converted): string[] => c.warnings.filter((w) => w.includes('ipv6_addresses'));
+
+  it('an IPv6 instance whose first address is global: keepalived mode, one warning that says to switch back', () => {
+    const c = convert(`${globals}${conf('  2001:db8::1/64\n  fe80::1')}`);
+    valid(c);
+    expect(get(c.doc, 'vrrp.ipv6_addresses')).toBe('keepalived');
+    expect(get(c.doc, 'vrrp.instances.0.virtual_addresses')).toEqual(['2001:db8::1/64', 'fe80::1']);
+    expect(warnedAbout(c)).toEqual([
+      expect.stringMatching(/^10: IPv6 instances whose first virtual address is not link-local: V6 \(2001:db8::1\)\..*two masters.*switch both back to rfc9568/),
+    ]);
+    expect(c.yaml).toMatch(/ipv6_addresses: keepalived +# for the Keepalived peer during the migration; rfc9568 \(the default\) once both directors run lvs-ha/);
+    if (c.result.validation.ok) expect(c.result.validation.config.vrrp.ipv6Addresses).toBe('keepalived');
+  });
+
+  it('a link-local first address, IPv4 instances and no instances leave the default (no key, no warning)', () => {
+    for (const text of [
+      `${globals}${conf('  fe80::1\n  2001:db8::1/64')}`,
+      `${globals}${conf('  FE80::1\n  2001:db8::1/64')}`,
+      `${globals}${conf('  10.1.1.1')}`,
+      `${globals}virtual_server 10.0.0.1 80 {\n real_server 10.0.0.2 80 {\n }\n}\n`,
+    ]) {
+      const c = convert(text);
+      valid(c);
+      expect(get(c.doc, 'vrrp.ipv6_addresses')).toBeUndefined();
+      expect(warnedAbout(c)).toEqual([]);
+    }
+  });
+
+  it('names every such instance once; an excluded address is not what Keepalived sends first', () => {
+    const text = `${globals}${conf('  fe80::1', 'LL', 1)}${conf('  2001:db8::1', 'G1', 2)}${conf('  2001:db8::2', 'G2', 3)}`;
+    const c = convert(text);
+    valid(c);
+    expect(warnedAbout(c)).toEqual([expect.stringContaining('not link-local: G1 (2001:db8::1), G2 (2001:db8::2).')]);
+    const excluded = convert(`${globals}vrrp_instance X {\n interface eth0\n virtual_router_id 4\n virtual_ipaddress {\n  fe80::4\n }\n virtual_ipaddress_excluded {\n  2001:db8::4\n }\n}\n`);
+    expect(get(excluded.doc, 'vrrp.ipv6_addresses')).toBeUndefined();
+    const excludedFirst = convert(`${globals}vrrp_instance X {\n interface eth0\n virtual_router_id 4\n virtual_ipaddress_excluded {\n  fe80::4\n }\n virtual_ipaddress {\n  2001:db8::4\n }\n}\n`);
+    expect(get(excludedFirst.doc, 'vrrp.ipv6_addresses')).toBe('keepalived');
+  });
+});

@@ -51,7 +51,7 @@ describe('Prometheus text exposition', () => {
 describe('metrics from the status result', () => {
   const status = {
     node: 'a', uptime_s: 12.5, reload_count: 2,
-    instances: [{ name: 'web', state: 'MASTER', effective_priority: 150, counters: { transitions: 2, adverts_sent: 40, adverts_received: 3, send_errors: 0, drops: { bad_ttl: 2, auth: 1 } } }],
+    instances: [{ name: 'web', state: 'MASTER', effective_priority: 150, counters: { transitions: 2, adverts_sent: 40, adverts_received: 3, send_errors: 0, drops: { bad_ttl: 2, auth: 1 }, notes: { ipv6_first_not_link_local: 3 } } }],
     virtual_servers: [{
       name: 'http', in_kernel: true, quorum_up: true, up_count: 1,
       real_servers: [{
@@ -70,6 +70,7 @@ describe('metrics from the status result', () => {
     expect(text).toContain('lvs_ha_vrrp_state{instance="web",state="MASTER"} 1\n');
     expect(text).toContain('lvs_ha_vrrp_state{instance="web",state="BACKUP"} 0\n');
     expect(text).toContain('lvs_ha_vrrp_drops_total{instance="web",reason="bad_ttl"} 2\n');
+    expect(text).toContain('lvs_ha_vrrp_advert_notes_total{instance="web",note="ipv6_first_not_link_local"} 3\n');
     expect(text).toContain('lvs_ha_vrrp_adverts_sent_total{instance="web"} 40\n');
     expect(text).toContain('lvs_ha_real_server_health{virtual_server="http",real_server="10.0.0.11:80",state="up"} 1\n');
     expect(text).toContain('lvs_ha_ipvs_active_connections{virtual_server="http",real_server="10.0.0.11:80"} 7\n');

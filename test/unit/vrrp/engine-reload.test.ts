@@ -6,7 +6,8 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import type { VrrpInstanceConfig } from '../../../src/config/types.js';
-import { decodeAdvert } from '../../../src/vrrp/packet.js';
+import type { ReceivedVrrpPacket } from '../../../src/os/vrrp-socket.js';
+import { decodeAdvert, encodeAdvert } from '../../../src/vrrp/packet.js';
 import { configWith, engineHarness, flush, instanceConfig, packetFrom, type FakeTransport } from './runner-fakes.js';
 
 type Row = Record<string, unknown>;
@@ -191,6 +192,51 @@ describe('reload in place', () => {
     expect(enqueue).not.toHaveBeenCalled();
     t.transportOf(51)?.deliver(peerAdvert(51, 250)); // a better master: MASTER -> BACKUP
     expect(enqueue).toHaveBeenCalledWith(expect.objectContaining({ command: ['/bin/notify-me'], from: 'MASTER', to: 'BACKUP' }));
+    await t.engine.stop();
+  });
+});
+
+describe('vrrp.ipv6_addresses in place', () => {
+  const v6 = instanceConfig({ family: 'ipv6', virtualAddresses: [{ text: '2001:db8::100', family: 'ipv6', prefixLength: 64 }] });
+  const withMode = (mode: 'rfc9568' | 'keepalived') => {
+    const c = configWith([v6]);
+    return { ...c, vrrp: { ...c.vrrp, ipv6Addresses: mode } };
+  };
+  /** What Keepalived sends for this instance: the configured address only. */
+  const keepalivedAdvert = (): ReceivedVrrpPacket => ({
+    family: 6,
+    payload: Buffer.from(encodeAdvert({ family: 'ipv6', vrid: 51, priority: 100, maxAdverIntMs: 100, addresses: ['2001:db8::100'] }, { src: 'fe80::9', dst: 'ff02::12', ipv4Checksum: 'rfc5798' })),
+    src: 'fe80::9',
+    dst: 'ff02::12',
+    hopLimit: 255,
+    ifindex: 2,
+  });
+  const sentAddresses = (t: FakeTransport | undefined): readonly string[] | undefined => {
+    const last = t?.sent.at(-1);
+    if (!last) return undefined;
+    const d = decodeAdvert(last.payload, { family: 'ipv6', src: 'fe80::1', dst: 'ff02::12', hopLimit: 255, ipv6Addresses: 'keepalived' });
+    return d.ok ? d.value.advert.addresses : undefined;
+  };
+
+  it('keepalived -> rfc9568 by reload: no transition, same socket; the next advert and the receive check follow', async () => {
+    const t = makeEngine();
+    await t.engine.start(withMode('keepalived'));
+    t.clock.advance(400);
+    await flush();
+    expect(t.row('web').state).toBe('MASTER');
+    const transport = t.os.transports[0];
+    expect(sentAddresses(transport)).toEqual(['2001:db8::100']);
+    transport?.deliver(keepalivedAdvert());
+    expect(t.counters('web')).toMatchObject({ adverts_received: 1, drops_total: 0, notes: { ipv6_first_not_link_local: 1 } });
+    const from = t.notices.length;
+    await t.engine.applyConfig(withMode('rfc9568'));
+    t.clock.advance(100);
+    await flush();
+    expect(t.transitions(from, 'web')).toEqual([]);
+    expect(t.os.transports).toEqual([transport]);
+    expect(sentAddresses(transport)).toEqual(['fe80::200:5eff:fe00:233', '2001:db8::100']);
+    transport?.deliver(keepalivedAdvert());
+    expect(t.counters('web')).toMatchObject({ adverts_received: 1, drops: { ipv6_first_not_link_local: 1 } });
     await t.engine.stop();
   });
 });

@@ -210,6 +210,29 @@ describe('VRRP codec: each refusal reason, in RFC 9568 §7.1 order', () => {
   it('ipv6_first_not_link_local: the first IPv6 address must be link-local (erratum 8300)', () => {
     const bad = encodeAdvert({ ...v6Advert, addresses: ['2001:db8::1', 'fe80::1'] }, { ...v6Send, ipv4Checksum: 'rfc9568' });
     expect(decodeAdvert(bad, v6Recv)).toMatchObject({ ok: false, reason: 'ipv6_first_not_link_local' });
+    expect(decodeAdvert(bad, { ...v6Recv, ipv6Addresses: 'rfc9568' })).toMatchObject({ ok: false, reason: 'ipv6_first_not_link_local' });
+  });
+  it('ipv6Addresses keepalived: a global first address is accepted with a note, a link-local first one without', () => {
+    // What Keepalived 2.2.7 sends for `virtual_ipaddress { 2001:db8::1 }`: the configured address only.
+    const keepalived = encodeAdvert({ ...v6Advert, addresses: ['2001:db8::1'] }, { ...v6Send, ipv4Checksum: 'rfc5798' });
+    const local = new Map<number, LocalVrid>([[1, { owner: false, addresses: ['2001:db8::1'], advertIntervalMs: 1000 }]]);
+    const ctx6: ReceiveContext = { ...v6Recv, localVrids: local, ipv6Addresses: 'keepalived' };
+    expect(decodeAdvert(keepalived, { ...v6Recv, localVrids: local })).toMatchObject({ ok: false, reason: 'ipv6_first_not_link_local' });
+    expect(decodeAdvert(keepalived, ctx6)).toMatchObject({
+      ok: true,
+      value: { advert: { addresses: ['2001:db8::1'] }, notes: ['ipv6_first_not_link_local'] },
+    });
+    // lvs-ha's RFC list (derived link-local first) is still accepted; its extra address is the usual note.
+    const rfc = encodeAdvert({ ...v6Advert, addresses: ['fe80::200:5eff:fe00:201', '2001:db8::1'] }, { ...v6Send, ipv4Checksum: 'rfc5798' });
+    expect(decodeAdvert(rfc, ctx6)).toMatchObject({ ok: true, value: { notes: ['address_mismatch'] } });
+    // The other checks still apply in keepalived mode.
+    expect(decodeAdvert(keepalived, { ...ctx6, hopLimit: 64 })).toMatchObject({ ok: false, reason: 'ttl' });
+    const broken = Uint8Array.from(keepalived);
+    broken[8] = (broken[8] ?? 0) ^ 1;
+    expect(decodeAdvert(broken, ctx6)).toMatchObject({ ok: false, reason: 'checksum' });
+  });
+  it('ipv6Addresses has no effect on IPv4', () => {
+    expect(decodeAdvert(good(), { ...ctx, ipv6Addresses: 'keepalived' })).toMatchObject({ ok: true, value: { notes: [] } });
   });
   it('address_family: src/dst not of the family', () => {
     expect(decodeAdvert(good(), { ...ctx, src: 'fe80::1' })).toMatchObject({ ok: false, reason: 'address_family' });

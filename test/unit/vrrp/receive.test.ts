@@ -67,4 +67,13 @@ describe('decodeReceived: IPv6 payloads with ancillary facts', () => {
     expect(decodeReceived(p(255), { family: 'ipv6', localVrids: local })).toMatchObject({ ok: true, value: { checksum: 'ipv6', advert: { vrid: 61 } } });
     expect(decodeReceived(p(-1), { family: 'ipv6', localVrids: local })).toMatchObject({ ok: false, reason: 'ttl' });
   });
+
+  it('passes the ipv6_addresses mode: a Keepalived advert with a global first address is dropped or noted', () => {
+    const global = Buffer.from(encodeAdvert({ family: 'ipv6', vrid: 61, priority: 100, maxAdverIntMs: 1000, addresses: ['2001:db8::100'] }, { src: ll, dst: 'ff02::12', ipv4Checksum: 'rfc5798' }));
+    const p: ReceivedVrrpPacket = { family: 6, payload: global, src: ll, dst: 'ff02::12', hopLimit: 255, ifindex: 2 };
+    const mine = new Map<number, LocalVrid>([[61, { owner: false, addresses: ['2001:db8::100'], advertIntervalMs: 1000 }]]);
+    expect(decodeReceived(p, { family: 'ipv6', localVrids: mine })).toMatchObject({ ok: false, reason: 'ipv6_first_not_link_local' });
+    expect(decodeReceived(p, { family: 'ipv6', localVrids: mine, ipv6Addresses: 'rfc9568' })).toMatchObject({ ok: false, reason: 'ipv6_first_not_link_local' });
+    expect(decodeReceived(p, { family: 'ipv6', localVrids: mine, ipv6Addresses: 'keepalived' })).toMatchObject({ ok: true, value: { notes: ['ipv6_first_not_link_local'] } });
+  });
 });

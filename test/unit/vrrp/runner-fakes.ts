@@ -208,7 +208,7 @@ export function configWith(instances: readonly VrrpInstanceConfig[], syncGroups:
   return {
     node: 'n',
     control: { socketPath: '/tmp/x.sock', metricsListen: null, readonlyGroup: null },
-    vrrp: { ipv4Checksum: 'rfc5798', realtimePriority: 0, instances, syncGroups },
+    vrrp: { ipv4Checksum: 'rfc5798', ipv6Addresses: 'rfc9568', realtimePriority: 0, instances, syncGroups },
     ipvsSync: null,
     ecmp: null,
     ipvs: { timeouts: { tcpS: 900, tcpFinS: 120, udpS: 300 }, sysctls: { sloppyTcp: null, sloppySctp: null } },
@@ -240,6 +240,7 @@ export function setupRunner(over: Partial<VrrpInstanceConfig> = {}, siblingVrids
     {
       config,
       ipv4Checksum: 'rfc5798',
+      ipv6Addresses: 'rfc9568',
       ifindex: 2,
       primaryAddress: SELF,
       advertAddresses: config.virtualAddresses.map((v) => v.text),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../src/core/clock.js';
 import { silentLogger } from '../../../src/core/log.js';
-import { advertAddresses, derivedLinkLocal, instanceKey, localVridsFor, ownSourceAddress } from '../../../src/vrrp/instance-setup.js';
+import { advertAddresses, derivedLinkLocal, instanceKey, localVridsFor, ownSourceAddress, setupFor } from '../../../src/vrrp/instance-setup.js';
 import type { ProcessOutcome } from '../../../src/os/process.js';
 import { applyRun, initialRiseFall, ScriptTracker } from '../../../src/vrrp/track/scripts.js';
 import { InstanceTracker } from '../../../src/vrrp/track/tracker.js';
@@ -117,6 +117,24 @@ describe('instance setup', () => {
     expect(derivedLinkLocal(61)).toBe('fe80::200:5eff:fe00:23d');
     expect(advertAddresses(v6(['2001:db8::100']))).toEqual(['fe80::200:5eff:fe00:23d', '2001:db8::100']);
     expect(advertAddresses(instanceConfig())).toEqual(['10.0.0.100']);
+    expect(advertAddresses(v6(['2001:db8::100']), 'rfc9568')).toEqual(['fe80::200:5eff:fe00:23d', '2001:db8::100']);
+  });
+
+  it('IPv6 with ipv6_addresses keepalived: exactly the configured addresses in the configured order', () => {
+    const v6 = (texts: string[]) => instanceConfig({ family: 'ipv6', vrid: 61, virtualAddresses: texts.map((text) => ({ text, family: 'ipv6', prefixLength: 64 })) });
+    expect(advertAddresses(v6(['2001:db8::100']), 'keepalived')).toEqual(['2001:db8::100']);
+    expect(advertAddresses(v6(['2001:db8::100', 'fe80::61', '2001:db8::101']), 'keepalived')).toEqual(['2001:db8::100', 'fe80::61', '2001:db8::101']);
+    expect(advertAddresses(instanceConfig(), 'keepalived')).toEqual(['10.0.0.100']);
+  });
+
+  it('the setup carries the mode: advert list, local VRIDs (address_mismatch) and the receive check follow it', () => {
+    const v6 = instanceConfig({ family: 'ipv6', vrid: 61, virtualAddresses: [{ text: '2001:db8::100', family: 'ipv6', prefixLength: 64 }] });
+    const bound = { ifname: 'eth0', ifindex: 2, sourceAddress: 'fe80::1', mac: undefined };
+    const base = configWith([v6]);
+    const ka = setupFor({ ...base, vrrp: { ...base.vrrp, ipv6Addresses: 'keepalived' } }, v6, bound);
+    expect([ka.ipv6Addresses, ka.advertAddresses, ka.localVrids.get(61)?.addresses]).toEqual(['keepalived', ['2001:db8::100'], ['2001:db8::100']]);
+    const rfc = setupFor(base, v6, bound);
+    expect([rfc.ipv6Addresses, rfc.advertAddresses]).toEqual(['rfc9568', ['fe80::200:5eff:fe00:23d', '2001:db8::100']]);
   });
 
   it('local VRIDs are per interface and family', () => {
