@@ -102,3 +102,16 @@ export function formatIp(bytes: Uint8Array): string {
 export function isIpv6LinkLocalBytes(bytes: Uint8Array): boolean {
   return bytes.length === 16 && bytes[0] === 0xfe && ((bytes[1] ?? 0) & 0xc0) === 0x80;
 }
+
+/**
+ * The solicited-node multicast address of an IPv6 address (RFC 4291 §2.7.1): ff02::1:ff00:0/104
+ * with the address's low 24 bits. Null when the text is not IPv6.
+ */
+export function solicitedNodeGroup(text: string): string | null {
+  const bytes = parseIpv6(text);
+  if (!bytes) return null;
+  const group = new Uint8Array(16);
+  group.set([0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff]);
+  group.set(bytes.subarray(13, 16), 13);
+  return formatIpv6(group);
+}

@@ -26,13 +26,17 @@
  * accepts that source on a socket sending out of the VMAC. The parent's ARP sysctls are not
  * touched (IPv6 neighbour discovery answers only for addresses of the receiving interface).
  * What the kernel still sends from it (MLD reports, router solicitations, NAs for the copied
- * link-local) is dropped by lvs-ha's nftables table (src/lvs/nft/vmac-guard.ts).
+ * link-local) is dropped by lvs-ha's nftables table (src/lvs/nft/vmac-guard.ts). The groups the
+ * VMAC needs a snooping switch to forward (ff02::12, the VIPs' solicited-node groups) are joined
+ * on the parent instead (openGroupMembership), so the parent reports them from its own MAC.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { createRtNetlink, rt, FlagsNew, type RtNetlinkSocket } from 'netlink';
-import { macToBytes } from './inet.js';
+import { ipv6ToBytes, macToBytes } from './inet.js';
 import { addressRequest } from './addresses.js';
 import { errnoOf, osError } from './os-errors.js';
+import { linux, loadLvshaNet, type LvshaNet } from '../native/lvsha-net.js';
+import { ipv6Mreq } from './vrrp-socket.js';
 
 const IFLA_INFO_KIND = 1;
 const IFLA_INFO_DATA = 2;
@@ -151,7 +155,72 @@ export interface VmacManager {
   remove(name: string): Promise<void>;
   /** Put the parent's sysctls back. */
   restoreParent(parentName: string, before: ParentSysctls): Promise<void>;
+  /** IPv6 multicast memberships on an interface (the VMAC's parent), held by one socket. */
+  parentGroups(ifindex: number): GroupMembership;
   close(): void;
+}
+
+/** A failed join or leave: the group and the kernel's reason. */
+export interface GroupFailure {
+  readonly group: string;
+  readonly action: 'join' | 'leave';
+  readonly err: string;
+}
+
+export interface GroupMembership {
+  /** Join the listed groups not joined yet, leave the joined ones not listed (a few setsockopt calls). */
+  set(groups: readonly string[]): GroupFailure[];
+  readonly joined: readonly string[];
+  /** Closing the socket leaves every group. */
+  close(): void;
+}
+
+/**
+ * IPv6 multicast memberships on one interface, by ifindex (IPV6_JOIN_GROUP / IPV6_LEAVE_GROUP on
+ * a UDP socket that is never bound or read, so it holds no port and receives nothing): the kernel
+ * reports them in MLD from that interface's own MAC and answers the queries for them. The native
+ * addon, not node:dgram: libuv names the interface as '::%NAME' and an unknown name silently
+ * becomes scope 0 (the kernel then picks an interface), and it binds an ephemeral port first.
+ */
+export function openGroupMembership(ifindex: number, net: LvshaNet = loadLvshaNet()): GroupMembership {
+  const fd = net.openSocket(linux.AF_INET6, linux.SOCK_DGRAM, 0);
+  const joined = new Set<string>();
+  const request = (group: string, action: 'join' | 'leave'): string | null => {
+    const bytes = ipv6ToBytes(group);
+    if (!bytes) return 'not an IPv6 address';
+    try {
+      net.setBufferOption(fd, linux.IPPROTO_IPV6, action === 'join' ? linux.IPV6_JOIN_GROUP : linux.IPV6_LEAVE_GROUP, ipv6Mreq(bytes, ifindex));
+      return null;
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+  };
+  return {
+    set(groups) {
+      const failures: GroupFailure[] = [];
+      const want = new Set(groups);
+      for (const group of [...joined]) {
+        if (want.has(group)) continue;
+        joined.delete(group);
+        const err = request(group, 'leave');
+        if (err !== null) failures.push({ group, action: 'leave', err });
+      }
+      for (const group of want) {
+        if (joined.has(group)) continue;
+        const err = request(group, 'join');
+        if (err === null) joined.add(group);
+        else failures.push({ group, action: 'join', err });
+      }
+      return failures;
+    },
+    get joined() {
+      return [...joined].sort();
+    },
+    close() {
+      joined.clear();
+      net.closeFd(fd);
+    },
+  };
 }
 
 export function openVmacManager(): VmacManager {
@@ -257,6 +326,9 @@ export function openVmacManager(): VmacManager {
           throw osError(`restore ${confPath(parentName, key)}=${value}`, err);
         }
       }
+    },
+    parentGroups(ifindex) {
+      return openGroupMembership(ifindex);
     },
     close() {
       requests.socket.close();

@@ -249,6 +249,7 @@ export class InstanceSlot {
     this.refreshRoutes();
     const { runner, bound } = this;
     if (!runner || !bound) return;
+    if (this.vipLink) this.ctx.vmacs.update(instance);
     this.scripts.sync(instance.track.scripts);
     runner.reconfigure(setupFor(full, instance, bound, this.vipLink ?? undefined));
     this.ctx.dispatch(this.name, { type: 'ConfigChanged', config: machineConfigFor(instance, bound.sourceAddress) });

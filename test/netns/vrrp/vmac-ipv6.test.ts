@@ -7,6 +7,10 @@
  * virtual MAC as source (no MLD report, router solicitation or NA for its copied link-local:
  * nftables chain vmac_out), and without that chain it does. The VMAC is removed on stop. And
  * with Keepalived 2.2.7 (use_vmac) as the master, lvs-ha's VMAC takes over the same virtual MAC.
+ * On a strict MLD-snooping switch (a querier, no port flooding unregistered multicast) the groups
+ * the VMAC needs (ff02::12, the VIP's solicited-node group) are registered from the parents, so
+ * there is one master and the VIP resolves; with the routers' MLD reports dropped at that switch
+ * there are two masters and the VIP does not resolve.
  */
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -71,6 +75,36 @@ async function failover(l: VrrpLab): Promise<void> {
   await l.waitForState('b', 'web', 'MASTER', 5000);
 }
 
+/**
+ * A strict MLD-snooping switch (RFC 4541 §3): snooping with the bridge as querier, and no port
+ * gets unregistered multicast (mcast_flood off; a Linux bridge floods it by default) or is a
+ * multicast router port (mcast_router 0: no port gets every group). Stricter than RFC 4541:
+ * the bridge then floods no ff02::1 either (unsolicited NAs), which the VMAC does not need.
+ */
+async function strictSwitch(l: VrrpLab): Promise<void> {
+  for (const who of ['a', 'b', 'obs']) {
+    const r = l.netns.exec(l.switchNs, ['bridge', 'link', 'set', 'dev', l.router(who).switchPort, 'mcast_flood', 'off', 'mcast_router', '0']);
+    expect(r.status, r.stderr).toBe(0);
+  }
+  // The bridge forwards by its MDB only once it counts its own querier as present: one query
+  // response interval (default 10 s; here 1 s) after the querier is turned on, as the interval
+  // was then (so it is set first). Until then it floods, and with mcast_flood off nothing passes.
+  l.netns.ip(l.switchNs, ['link', 'set', 'br0', 'type', 'bridge', 'mcast_snooping', '1', 'mcast_query_response_interval', '100', 'mcast_query_interval', '200', 'mcast_startup_query_interval', '200']);
+  l.netns.ip(l.switchNs, ['link', 'set', 'br0', 'type', 'bridge', 'mcast_querier', '1']);
+  await sleep(1500);
+}
+
+/** The switch ports registered for a group in the bridge's MDB. */
+function mdbPorts(l: VrrpLab, group: string): string[] {
+  const parsed = JSON.parse(l.netns.exec(l.switchNs, ['bridge', '-j', 'mdb', 'show', 'dev', 'br0']).stdout || '[]') as { mdb?: { port: string; grp: string }[] }[];
+  return parsed.flatMap((x) => x.mdb ?? []).filter((e) => e.grp === group).map((e) => e.port).sort();
+}
+
+/** The IPv6 groups joined on a router's eth0 (the VMAC's parent). */
+function parentGroups(l: VrrpLab, who: string): string {
+  return l.exec(who, ['ip', '-6', 'maddr', 'show', 'dev', 'eth0']).stdout;
+}
+
 /** Frames with the virtual MAC as Ethernet source entering the switch from b's port. */
 async function captureFromB(l: VrrpLab): Promise<{ proc: ChildProcess; lines: () => string[] }> {
   const proc = l.netns.spawn(l.switchNs, ['tcpdump', '-i', l.router('b').switchPort, '-n', '-l', '-e', '-Q', 'in', `ether src ${VMAC}`]);
@@ -86,8 +120,8 @@ describe('IPv6 VMAC', () => {
   it.each([
     ['adverts on the VMAC', 'vmac: true', false],
     ['adverts on the parent (xmit_base)', 'vmac: { xmit_base: true }', false],
-    // The VMAC's MLD reports are dropped, so ff02::12 and the VIP's solicited-node group stay
-    // unregistered on the switch: a Linux bridge floods those even with snooping and a querier.
+    // A snooping bridge with a querier that still floods unregistered groups (a Linux bridge's
+    // default); the strict one is below.
     ['adverts on the VMAC, MLD-snooping bridge with a querier', 'vmac: true', true],
   ])('with VMAC (%s) the observer keeps the virtual MAC and reaches the IPv6 VIP on b with every NA from b about it dropped', async (what, vmac, snooping) => {
     lab = await VrrpLab.create(PREFIX, ['a', 'b'], { observer: true });
@@ -133,9 +167,9 @@ describe('IPv6 VMAC', () => {
     expect(v6('b')).toContain(VIP6);
     expect(droppedNas(l)).toBeGreaterThan(0); // b did announce the VIP: the switch dropped it
     if (snooping) {
-      const mdb = l.netns.exec(l.switchNs, ['bridge', 'mdb', 'show']).stdout;
-      expect(mdb).not.toContain('ff02::12'); // nothing registered it: flooded
-      expect(mdb).not.toContain('ff02::1:ff00:100');
+      // Registered from b's parent (its VMAC's own reports are dropped).
+      expect(mdbPorts(l, 'ff02::12')).toContain(l.router('b').switchPort);
+      expect(mdbPorts(l, 'ff02::1:ff00:100')).toContain(l.router('b').switchPort);
     }
     await l.stopDaemon('b', 'SIGTERM');
     expect(l.exec('b', ['ip', 'link', 'show', VMAC_IF]).status).not.toBe(0);
@@ -191,5 +225,82 @@ describe('IPv6 VMAC', () => {
     expect(observerMac(l)).toBe(VMAC);
     expect(droppedNas(l)).toBeGreaterThan(0);
     expect((await l.instance('b', 'web')).counters).toMatchObject({ drops_total: 0 });
+  });
+
+  describe('strict MLD-snooping switch', () => {
+    const SNMC = 'ff02::1:ff00:100'; // the VIP's solicited-node group
+
+    it('the parents register ff02::12 and the VIP\'s solicited-node group: one master, the VIP resolves by NS, failover keeps the virtual MAC, and b sends nothing from it', async () => {
+      lab = await VrrpLab.create(PREFIX, ['a', 'b'], { observer: true });
+      const l = lab;
+      await strictSwitch(l);
+      writeV6(l, ['vmac: true']);
+      l.startDaemon('a');
+      await l.waitForState('a', 'web', 'MASTER');
+      const capture = await captureFromB(l);
+      l.startDaemon('b');
+      await l.waitForState('b', 'web', 'BACKUP');
+      await l.until('b hears a', async () => ((await l.instance('b', 'web')).master_address === l.router('a').linkLocal ? true : undefined));
+      // Joined on the parents, registered on the routers' ports (the VMACs' own reports are dropped).
+      for (const who of ['a', 'b']) {
+        expect(parentGroups(l, who)).toContain('ff02::12');
+        expect(parentGroups(l, who)).toContain(SNMC);
+      }
+      const ports = [l.router('a').switchPort, l.router('b').switchPort].sort();
+      await l.until('MDB holds both groups on both routers\' ports', () => (mdbPorts(l, 'ff02::12').join() === ports.join() && mdbPorts(l, SNMC).join() === ports.join() ? true : undefined), 5000);
+      // Well past b's master-down interval: still one master, b still hearing a.
+      await sleep(4000);
+      expect((await l.instance('a', 'web')).state).toBe('MASTER');
+      expect(await l.instance('b', 'web')).toMatchObject({ state: 'BACKUP', master_address: l.router('a').linkLocal });
+      capture.proc.kill('SIGTERM');
+      expect(capture.lines()).toEqual([]);
+      // The observer resolves the VIP afresh: its NS reaches a through the registered group.
+      l.exec('obs', ['ip', '-6', 'neigh', 'flush', 'dev', 'eth0']);
+      expect(await pingsWithin(l, 3000)).toBe(true);
+      expect(observerMac(l)).toBe(VMAC);
+
+      await l.stopDaemon('a', 'SIGTERM');
+      await l.waitForState('b', 'web', 'MASTER', 5000);
+      expect(await pingsWithin(l, 3000)).toBe(true);
+      expect(observerMac(l)).toBe(VMAC);
+      // And afresh on b: its parent registered the group too.
+      l.exec('obs', ['ip', '-6', 'neigh', 'flush', 'dev', 'eth0']);
+      expect(await pingsWithin(l, 3000)).toBe(true);
+      expect(observerMac(l)).toBe(VMAC);
+      // A reload that replaces the VIP: its group is joined, the old one left, in place.
+      writePair(l, { b: { priority: 100 } }, { virtualAddresses: ['fd77::200/64'], extra: ['vmac: true'] });
+      l.daemon('b').process.kill('SIGHUP');
+      await l.until('reload applied', async () => ((await l.status('b')).reload_count === 1 ? true : undefined));
+      await l.until('group of the new VIP joined', () => (parentGroups(l, 'b').includes('ff02::1:ff00:200') ? true : undefined), 3000);
+      expect(parentGroups(l, 'b')).not.toContain(SNMC);
+      expect((await l.instance('b', 'web')).state).toBe('MASTER');
+      await l.stopDaemon('b', 'SIGTERM');
+      // The groups left with the VMAC (b's own link-local group stays).
+      expect(parentGroups(l, 'b')).not.toContain('ff02::12');
+      expect(parentGroups(l, 'b')).not.toContain('ff02::1:ff00:200');
+    });
+
+    it('with the routers\' MLD reports dropped at that switch, b hears no advert (two masters) and the observer cannot resolve the VIP', async () => {
+      lab = await VrrpLab.create(PREFIX, ['a', 'b'], { observer: true });
+      const l = lab;
+      await strictSwitch(l);
+      const ports = `{ ${l.router('a').switchPort}, ${l.router('b').switchPort} }`;
+      nft(l, l.switchNs, ['add', 'table', 'bridge', PREFIX]);
+      nft(l, l.switchNs, ['add', 'chain', 'bridge', PREFIX, 'mld', '{ type filter hook prerouting priority -200; }']);
+      nft(l, l.switchNs, ['add', 'rule', 'bridge', PREFIX, 'mld', 'iifname', ports, 'icmpv6', 'type', '{ mld-listener-report, mld2-listener-report }', 'counter', 'drop']);
+      writeV6(l, ['vmac: true']);
+      l.startDaemon('a');
+      await l.waitForState('a', 'web', 'MASTER');
+      l.startDaemon('b');
+      await l.waitForState('b', 'web', 'MASTER', 8000);
+      expect((await l.instance('a', 'web')).state).toBe('MASTER');
+      expect(parentGroups(l, 'b')).toContain('ff02::12'); // joined, but the switch never heard it
+      expect(mdbPorts(l, 'ff02::12')).toEqual([]);
+      expect(mdbPorts(l, SNMC)).toEqual([]);
+      const out = l.netns.exec(l.switchNs, ['nft', 'list', 'chain', 'bridge', PREFIX, 'mld']).stdout;
+      expect(Number(/counter packets (\d+)/.exec(out)?.[1] ?? '0')).toBeGreaterThan(0);
+      l.exec('obs', ['ip', '-6', 'neigh', 'flush', 'dev', 'eth0']);
+      expect(await pingsWithin(l, 3000)).toBe(false);
+    });
   });
 });

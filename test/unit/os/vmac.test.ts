@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { addrGenModeNone, linkKind, macvlanLinkinfo, virtualMac, type VmacManager, type VmacSpec } from '../../../src/os/vmac.js';
-import { VmacHost } from '../../../src/vrrp/vmac-host.js';
-import { silentLogger } from '../../../src/core/log.js';
+import { addrGenModeNone, linkKind, macvlanLinkinfo, virtualMac, type GroupMembership, type VmacManager, type VmacSpec } from '../../../src/os/vmac.js';
+import { VmacHost, vmacParentGroups } from '../../../src/vrrp/vmac-host.js';
+import { Writable } from 'node:stream';
+import { createRootLogger, silentLogger } from '../../../src/core/log.js';
+import { solicitedNodeGroup } from '../../../src/core/ip.js';
 import { setupFor } from '../../../src/vrrp/instance-setup.js';
 import { configWith, instanceConfig } from '../vrrp/runner-fakes.js';
 
@@ -51,6 +53,7 @@ describe('VMAC', () => {
       },
       remove: () => Promise.resolve(),
       restoreParent: (_p, before) => { restored.push({ ...before }); return Promise.resolve(); },
+      parentGroups: () => fakeMembership([]),
       close: () => undefined,
     };
     const host = new VmacHost(() => manager, silentLogger());
@@ -74,4 +77,86 @@ describe('VMAC', () => {
     // The IPv4 VMAC came after the IPv6 ones on that parent: its values as found are restored.
     expect(restored).toEqual([{ arp_ignore: '1', arp_filter: '0', arp_announce: '0' }]);
   });
+
+  it('solicited-node groups (RFC 4291 §2.7.1): ff02::1:ff and the low 24 bits', () => {
+    expect(solicitedNodeGroup('fd77::100')).toBe('ff02::1:ff00:100');
+    expect(solicitedNodeGroup('2001:db8::abcd:ef12:3456')).toBe('ff02::1:ff12:3456');
+    expect(solicitedNodeGroup('fe80::200:5eff:fe00:233')).toBe('ff02::1:ff00:233');
+    expect(solicitedNodeGroup('10.0.0.1')).toBeNull();
+  });
+
+  it('the groups an IPv6 VMAC needs on its parent: ff02::12 unless unicast or xmit_base, and each VIP\'s solicited-node group once', () => {
+    // The first two share a solicited-node group (same low 24 bits).
+    const vips = ['fd77::100', 'fd77::5:0:100', 'fe80::5'].map((text) => ({ family: 'ipv6' as const, text, prefixLength: 64 }));
+    const v6 = instanceConfig({ family: 'ipv6', vmac: { interface: 'vrrp6.51', xmitBase: false }, virtualAddresses: vips });
+    expect(vmacParentGroups(v6)).toEqual(['ff02::12', 'ff02::1:ff00:100', 'ff02::1:ff00:5']);
+    expect(vmacParentGroups({ ...v6, vmac: { interface: 'vrrp6.51', xmitBase: true } })).toEqual(['ff02::1:ff00:100', 'ff02::1:ff00:5']);
+    expect(vmacParentGroups({ ...v6, unicastPeers: [{ family: 'ipv6', text: 'fe80::2' }] })).toEqual(['ff02::1:ff00:100', 'ff02::1:ff00:5']);
+    expect(vmacParentGroups({ ...v6, vmac: null })).toEqual([]);
+    expect(vmacParentGroups(instanceConfig({ vmac: { interface: 'vrrp.51', xmitBase: false } }))).toEqual([]); // IPv4
+  });
+
+  it('the host joins the groups on the parent with the VMAC, adjusts them on a reload, logs a failed join and runs on, and leaves them with the VMAC', async () => {
+    const opened: { ifindex: number; m: ReturnType<typeof fakeMembership> }[] = [];
+    const manager: VmacManager = {
+      reconcile: () => Promise.resolve({ ifindex: 11, created: true, allRpFilter: false, parentBefore: {} }),
+      remove: () => Promise.resolve(),
+      restoreParent: () => Promise.resolve(),
+      parentGroups: (ifindex) => {
+        const m = fakeMembership(['ff02::1:ff00:bad']);
+        opened.push({ ifindex, m });
+        return m;
+      },
+      close: () => undefined,
+    };
+    const chunks: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        chunks.push(chunk.toString());
+        cb();
+      },
+    });
+    const logLines = (): Record<string, unknown>[] => chunks.join('').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const host = new VmacHost(() => manager, createRootLogger({ level: 'info', destination }));
+    const vip = (text: string): { family: 'ipv6'; text: string; prefixLength: number } => ({ family: 'ipv6', text, prefixLength: 64 });
+    const v6 = instanceConfig({ name: 'v6', family: 'ipv6', vrid: 51, vmac: { interface: 'vrrp6.51', xmitBase: false }, virtualAddresses: [vip('fd77::100')] });
+    await host.ensure(v6, { ifindex: 2, sourceAddress: 'fe80::1' });
+    expect(opened.map((o) => o.ifindex)).toEqual([2]);
+    expect(opened[0]?.m.joined).toEqual(['ff02::12', 'ff02::1:ff00:100']);
+    // Reload: one VIP replaced, one added whose join fails (logged with the reason).
+    host.update({ ...v6, virtualAddresses: [vip('fd77::200'), vip('fd77::bad')] });
+    expect(opened).toHaveLength(1);
+    expect(opened[0]?.m.joined).toEqual(['ff02::12', 'ff02::1:ff00:200']);
+    expect(logLines().find((l) => String(l.msg).startsWith('cannot join'))).toMatchObject({ group: 'ff02::1:ff00:bad', err: 'setsockopt: No such device', interface: 'eth0' });
+    await host.release('v6');
+    expect(opened[0]?.m.closed).toBe(true);
+    host.update(v6); // no VMAC any more: nothing opened
+    expect(opened).toHaveLength(1);
+    // An IPv4 VMAC needs no group: no socket.
+    await host.ensure(instanceConfig({ name: 'v4', vmac: { interface: 'vrrp.51', xmitBase: false } }), { ifindex: 2, sourceAddress: '10.0.0.1' });
+    expect(opened).toHaveLength(1);
+  });
 });
+
+/** In-memory memberships: joins of the groups in `failing` fail as the kernel would refuse them. */
+function fakeMembership(failing: readonly string[]): GroupMembership & { closed: boolean } {
+  const joined = new Set<string>();
+  return {
+    closed: false,
+    set(groups) {
+      for (const g of [...joined]) if (!groups.includes(g)) joined.delete(g);
+      const failures = [];
+      for (const g of groups) {
+        if (failing.includes(g)) failures.push({ group: g, action: 'join' as const, err: 'setsockopt: No such device' });
+        else joined.add(g);
+      }
+      return failures;
+    },
+    get joined() {
+      return [...joined].sort();
+    },
+    close() {
+      this.closed = true;
+    },
+  };
+}
