@@ -8,27 +8,18 @@
  * - Negative half, both addresses in virtual_addresses (what the importer wrote before): the
  *   advert carries 2 addresses, Keepalived logs the count error and becomes a second MASTER.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { masterDownIntervalMs } from '../../../src/vrrp/timers.js';
 import { Keepalived } from '../../helpers/keepalived.js';
-import { sleep, vrrpConfig, VrrpLab } from '../../helpers/vrrp-lab.js';
-import { ADVERT_MS, checkBuilt, checkKeepalived, counters, HIGH, LOW, MARGIN_MS, SKEW_MS } from './lab.js';
+import { sleep, vrrpConfig, type VrrpLab } from '../../helpers/vrrp-lab.js';
+import { ADVERT_MS, counters, interopLab, HIGH, LOW, MARGIN_MS, SKEW_MS } from './lab.js';
 
 const PREFIX = 'lvxe';
 const VIP = '10.77.0.100';
 const EXCLUDED = '10.77.0.101';
 const COUNT_ERROR = 'received an unexpected ip number count';
 
-let lab: VrrpLab | undefined;
-
-beforeAll(() => {
-  checkBuilt();
-  checkKeepalived();
-});
-afterEach(() => {
-  lab?.destroy();
-  lab = undefined;
-});
+const newLab = interopLab(PREFIX);
 
 /** lvs-ha on a at priority 200: the excluded address in its own list, or (negative) with the VIPs. */
 async function lvsHaMaster(l: VrrpLab, excludedKey: boolean): Promise<Keepalived> {
@@ -58,8 +49,7 @@ async function lvsHaMaster(l: VrrpLab, excludedKey: boolean): Promise<Keepalived
 
 describe('virtual_addresses_excluded: lvs-ha MASTER, Keepalived 2.2.7 BACKUP with virtual_ipaddress_excluded', () => {
   it('Keepalived accepts the adverts (no count error) and stays BACKUP; both addresses move to it when lvs-ha stops', async () => {
-    lab = await VrrpLab.create(PREFIX, ['a', 'b']);
-    const l = lab;
+    const l = await newLab();
     const ka = await lvsHaMaster(l, true);
     await ka.waitForState('BACKUP');
     // Four of Keepalived's master-down intervals (360.9 ms at priority 100 and 100 ms).
@@ -87,8 +77,7 @@ describe('virtual_addresses_excluded: lvs-ha MASTER, Keepalived 2.2.7 BACKUP wit
 
 describe('negative half: the excluded address carried in the adverts (both in virtual_addresses)', () => {
   it('Keepalived drops every advert for the count ("2, expected 1") and becomes a second MASTER', async () => {
-    lab = await VrrpLab.create(PREFIX, ['a', 'b']);
-    const l = lab;
+    const l = await newLab();
     const ka = await lvsHaMaster(l, false);
     await ka.waitForState('MASTER', 5000);
     await sleep(300);
