@@ -27,10 +27,11 @@ export const VRRP_DEFAULTS = {
 const MAX_ADDRESSES: Readonly<Record<AddressFamily, number>> = { ipv4: 255, ipv6: 89 };
 /**
  * Most virtual_addresses_excluded per instance. Not an advert limit (they are not carried): a
- * sanity bound on what one transition adds and announces (one netlink request and one gratuitous
- * ARP / NA per address per announcement round).
+ * bound on what one transition adds and announces. An announcement round sends every frame in
+ * one synchronous loop in the VRRP isolate: measured about 11 ms for 4096 frames on a veth
+ * (0.7 ms for 255), so 1024 keeps a round near 3 ms, well inside a 10 ms advert interval.
  */
-export const MAX_EXCLUDED_ADDRESSES = 4096;
+export const MAX_EXCLUDED_ADDRESSES = 1024;
 
 export interface VrrpSection {
   readonly config: VrrpConfig;

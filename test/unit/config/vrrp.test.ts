@@ -352,10 +352,10 @@ describe('virtual_addresses_excluded', () => {
     expect(peer.message).toBe('a unicast peer cannot be one of the virtual addresses');
   });
 
-  test('the advert limit (255 IPv4) does not apply; the sanity bound of 4096 does', () => {
+  test('the advert limit (255 IPv4) does not apply; the sanity bound of 1024 does', () => {
     const list = (n: number): string => Array.from({ length: n }, (_, k) => `10.${String(1 + (k >> 8))}.${String(k & 255)}.1`).join(', ');
-    expect(valid(withInstance(`virtual_addresses_excluded: [${list(4096)}]`)).vrrp.instances[0]?.excludedAddresses).toHaveLength(4096);
-    const e = oneIssue(withInstance(`virtual_addresses_excluded: [${list(4097)}]`));
-    expect([e.path, e.message]).toEqual(['vrrp.instances[0].virtual_addresses_excluded', 'at most 4096 excluded virtual addresses per instance']);
+    expect(valid(withInstance(`virtual_addresses_excluded: [${list(1024)}]`)).vrrp.instances[0]?.excludedAddresses).toHaveLength(1024);
+    const e = oneIssue(withInstance(`virtual_addresses_excluded: [${list(1025)}]`));
+    expect([e.path, e.message]).toEqual(['vrrp.instances[0].virtual_addresses_excluded', 'at most 1024 excluded virtual addresses per instance']);
   });
 });
