@@ -7,6 +7,7 @@
 import { duration, int, interfaceName } from './read.js';
 import type { MapReader } from './reader.js';
 import type { Config, EcmpConfig, VirtualServerConfig, VrrpConfig } from './types.js';
+import { managedAddresses } from './values.js';
 
 export const ECMP_DEFAULTS = {
   /** FRR's `ip import-table` takes 1..252: the default stays inside it. */
@@ -42,7 +43,7 @@ export function readEcmp(m: MapReader | undefined, virtualServers: readonly Virt
   const quiet = m.opt('drain_quiet', duration({ min: 100, max: 600_000 })) ?? ECMP_DEFAULTS.drainQuietMs;
   const drainTimeout = m.opt('drain_timeout', duration({ min: 1_000, max: 3_600_000 })) ?? ECMP_DEFAULTS.drainTimeoutMs;
   const vrrpVips = new Map<string, string>();
-  for (const i of vrrp.instances) for (const a of i.virtualAddresses) vrrpVips.set(a.text, i.name);
+  for (const i of vrrp.instances) for (const a of managedAddresses(i)) vrrpVips.set(a.text, i.name);
   const vips: string[] = [];
   for (const vs of virtualServers) {
     if (vs.key.kind !== 'address') continue;

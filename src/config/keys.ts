@@ -18,7 +18,7 @@ export const KEYS = {
   vrrp: ['ipv4_checksum', 'ipv6_addresses', 'realtime_priority', 'instances', 'sync_groups'],
   instance: [
     'name', 'interface', 'vrid', 'priority', 'advert_interval', 'preempt', 'preempt_delay', 'accept_mode',
-    'unicast_peers', 'unicast_source', 'allowed_peers', 'virtual_addresses', 'track', 'announce', 'notify',
+    'unicast_peers', 'unicast_source', 'allowed_peers', 'virtual_addresses', 'virtual_addresses_excluded', 'track', 'announce', 'notify',
     'vmac',
   ],
   track: ['interfaces', 'scripts', 'virtual_servers', 'routes', 'processes', 'files'],

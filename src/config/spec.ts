@@ -158,6 +158,7 @@ export const SPEC = {
     unicast_source: { type: T.address, doc: "Source address of unicast adverts (default: the interface's primary address); needs unicast_peers." },
     allowed_peers: { type: list(T.address, 1), doc: 'Multicast mode only: adverts are heard only from these sources (IPv6: their link-local addresses).' },
     virtual_addresses: { type: list(T.prefix, 1), required: true, doc: 'The VIPs, all of one family (the instance family); at most 255 (IPv4) or 89 (IPv6).' },
+    virtual_addresses_excluded: { type: list(T.prefix, 1), doc: "Addresses managed like the VIPs (added on MASTER, removed otherwise, announced) but not carried in adverts (Keepalived virtual_ipaddress_excluded); same family, at most 1024." },
     track: { type: map('track'), doc: 'Tracked interfaces, scripts and virtual servers that move the priority (or put the instance in FAULT).' },
     announce: { type: map('announce'), doc: 'Gratuitous ARP / unsolicited NA on becoming master.' },
     notify: { type: map('notify'), doc: 'Commands run on state transitions.' },

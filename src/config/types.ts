@@ -123,7 +123,14 @@ export interface VrrpInstanceConfig {
   readonly allowedPeers: readonly IpAddress[];
   /** Source address for unicast adverts, if set. */
   readonly unicastSource: IpAddress | null;
+  /** The VIPs: managed on transitions and carried in adverts. */
   readonly virtualAddresses: readonly IpPrefix[];
+  /**
+   * virtual_addresses_excluded: managed like the VIPs (added on MASTER, removed otherwise,
+   * announced, on the VMAC) but not in adverts. Every managed address: managedAddresses().
+   * The config reader always sets it; optional so configs built in code may leave it out (none).
+   */
+  readonly excludedAddresses?: readonly IpPrefix[];
   readonly track: {
     readonly interfaces: readonly TrackInterface[];
     readonly scripts: readonly TrackScript[];

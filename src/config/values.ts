@@ -4,7 +4,7 @@
  * a short "expected" text describing what would have been accepted.
  */
 import { isIPv4, isIPv6 } from 'node:net';
-import type { AddressFamily, IpAddress, IpPrefix } from './types.js';
+import type { AddressFamily, IpAddress, IpPrefix, VrrpInstanceConfig } from './types.js';
 import { formatIp, parseIp as parseIpBytes, parseIpv6 } from '../core/ip.js';
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly expected: string };
@@ -197,4 +197,13 @@ export function parseHttpUrl(text: string): Parsed<string> {
 
 export function familyName(family: AddressFamily): string {
   return family === 'ipv4' ? 'IPv4' : 'IPv6';
+}
+
+/**
+ * Every address an instance adds on MASTER and removes otherwise: its VIPs, then its
+ * virtual_addresses_excluded. The advert carries only the VIPs (src/vrrp/instance-setup.ts).
+ */
+export function managedAddresses(instance: Pick<VrrpInstanceConfig, 'virtualAddresses' | 'excludedAddresses'>): readonly IpPrefix[] {
+  const excluded = instance.excludedAddresses ?? [];
+  return excluded.length === 0 ? instance.virtualAddresses : [...instance.virtualAddresses, ...excluded];
 }

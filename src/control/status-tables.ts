@@ -32,7 +32,9 @@ export function instancesTable(value: JsonValue | undefined): string[] {
   const rows = [['NAME', 'STATE', 'PRIO', 'EFFECTIVE', 'INTERFACE', 'VRID', 'MASTER', 'VIPS']];
   for (const i of list) {
     const vips = Array.isArray(i.virtual_addresses) ? (i.virtual_addresses as readonly JsonValue[]).map(cell).join(',') : '-';
-    rows.push([cell(i.name), cell(i.state), cell(i.priority), cell(i.effective_priority), cell(i.interface), cell(i.vrid), cell(i.master_address), vips]);
+    // virtual_addresses_excluded: managed like the VIPs, not in adverts.
+    const excluded = Array.isArray(i.virtual_addresses_excluded) && i.virtual_addresses_excluded.length > 0 ? ` excluded:${(i.virtual_addresses_excluded as readonly JsonValue[]).map(cell).join(',')}` : '';
+    rows.push([cell(i.name), cell(i.state), cell(i.priority), cell(i.effective_priority), cell(i.interface), cell(i.vrid), cell(i.master_address), vips + excluded]);
   }
   return ['instances:', ...columns(rows, '  ')];
 }

@@ -35,11 +35,18 @@ function advertInterval(cx: Collector, a: InstanceAcc): string {
   return durationText(converted);
 }
 
-function addresses(cx: Collector, a: InstanceAcc): { family: 'ipv4' | 'ipv6'; list: string[] } {
+/**
+ * virtual_ipaddress into virtual_addresses, virtual_ipaddress_excluded into
+ * virtual_addresses_excluded (managed the same, not in adverts: Keepalived's receive check counts
+ * only the others). An instance with excluded addresses only keeps them as virtual addresses,
+ * since an lvs-ha instance needs at least one (warned: the advert counts then differ).
+ */
+function addresses(cx: Collector, a: InstanceAcc): { family: 'ipv4' | 'ipv6'; list: string[]; excluded: string[] } {
   const family = ipFamily(a.vips[0]?.text ?? '') ?? 'ipv4';
   const list: string[] = [];
+  const excluded: string[] = [];
   for (const v of a.vips) {
-    if (list.includes(v.text)) {
+    if (list.includes(v.text) || excluded.includes(v.text)) {
       cx.warn(v.loc, `virtual address ${v.text} is listed twice in this instance; converted once`);
       continue;
     }
@@ -48,10 +55,14 @@ function addresses(cx: Collector, a: InstanceAcc): { family: 'ipv4' | 'ipv6'; li
       cx.warn(v.loc, `virtual address ${v.text}: an lvs-ha instance has one address family (${family}, from its first address); put ${f} addresses in an instance of their own; dropped`);
       continue;
     }
-    if (v.excluded) cx.warn(v.loc, `virtual_ipaddress_excluded ${v.text}: lvs-ha carries every virtual address in the adverts; converted to a virtual address`);
-    list.push(v.text);
+    (v.excluded ? excluded : list).push(v.text);
   }
-  return { family, list };
+  const [first] = a.vips.filter((v) => v.excluded);
+  if (list.length === 0 && first !== undefined) {
+    cx.warn(first.loc, `vrrp_instance ${a.name}: only virtual_ipaddress_excluded addresses; an lvs-ha instance needs at least one virtual address, so they become virtual_addresses (carried in adverts: a Keepalived peer with none would drop them for the address count)`);
+    return { family, list: excluded, excluded: [] };
+  }
+  return { family, list, excluded };
 }
 
 /** The vrrp_track_process and track_file blocks, by name. */
@@ -294,7 +305,7 @@ export function finishInstance(cx: Collector, a: InstanceAcc, scripts: ReadonlyM
   if (a.vrid === undefined && a.vridSeen !== true) cx.error(a.loc, `vrrp_instance ${a.name}: no virtual_router_id: Keepalived refuses such an instance ("the virtual router id must be set"); write virtual_router_id 1..255`);
   const out: YamlMap = cx.origin({ name, interface: a.iface, vrid: a.vrid }, a.loc);
   stateNote(cx, a, out);
-  const { family, list } = addresses(cx, a);
+  const { family, list, excluded } = addresses(cx, a);
   const t = tracks(cx, a, scripts, defs, a.priority === 255);
   out.priority = priority(cx, a, t.raise, out);
   out.advert_interval = advertInterval(cx, a);
@@ -308,6 +319,7 @@ export function finishInstance(cx: Collector, a: InstanceAcc, scripts: ReadonlyM
   if (a.unicastSource !== undefined) out.unicast_source = a.unicastSource;
   if (a.peers.length > 0) out.unicast_peers = a.peers;
   out.virtual_addresses = list;
+  if (excluded.length > 0) out.virtual_addresses_excluded = excluded;
   const track: YamlMap = {};
   if (t.interfaces.length > 0) track.interfaces = t.interfaces;
   if (t.scripts.length > 0) track.scripts = t.scripts;

@@ -138,7 +138,7 @@ const INSTANCE: readonly Row[] = [
   ['unicast_src_ip', 'mapped', 'unicast_source', ''],
   ['unicast_peer', 'mapped', 'unicast_peers', 'min_ttl/max_ttl are dropped'],
   ['virtual_ipaddress', 'changed', 'virtual_addresses', 'ADDRESS[/PREFIX]; dev (other than the instance interface), label, scope, brd and other options are dropped; an IPv6 list whose first address is not link-local also sets `vrrp.ipv6_addresses: keepalived` (warned, see the section on IPv6 instances above)'],
-  ['virtual_ipaddress_excluded', 'changed', 'virtual_addresses', 'carried in adverts like the others'],
+  ['virtual_ipaddress_excluded', 'changed', 'virtual_addresses_excluded', 'ADDRESS[/PREFIX], options dropped as for virtual_ipaddress; managed like the VIPs, not in adverts. An instance with only excluded addresses gets them as virtual_addresses (warned)'],
   ['track_interface', 'changed', 'track.interfaces', 'weight 0 (the default) = FAULT, as in Keepalived; positive weights see the notes'],
   ['track_script', 'changed', 'track.scripts', 'the vrrp_script is copied in; weight overrides the script weight'],
   ['notify', 'changed', 'notify.command', 'split into arguments; lvs-ha appends its own arguments (see docs/configuration.md)'],

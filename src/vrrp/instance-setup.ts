@@ -5,6 +5,7 @@
  * are unit-tested; resolveInstance() asks the address manager.
  */
 import type { Config, Ipv6AddressesMode, VrrpInstanceConfig } from '../config/types.js';
+import { managedAddresses } from '../config/values.js';
 import { LvsHaError } from '../core/errors.js';
 import type { AddressManager } from '../os/addresses.js';
 import { buildAnnouncementFrames } from '../os/announce.js';
@@ -31,7 +32,8 @@ export function derivedLinkLocal(vrid: number): string {
 }
 
 /**
- * Advert address order: IPv4 as configured; IPv6 with a link-local first (configured or
+ * The advert's address list: the VIPs only, never virtual_addresses_excluded (Keepalived's
+ * receive check wants the same count as its own virtual_ipaddress list). Order: IPv4 as configured; IPv6 with a link-local first (configured or
  * derived), or, with `vrrp.ipv6_addresses: keepalived`, as configured (what Keepalived sends and
  * expects: its receive check wants the same count and every one of its VIPs).
  */
@@ -106,7 +108,7 @@ export function setupFor(config: Config, instance: VrrpInstanceConfig, bound: Bo
     ? buildAnnouncementFrames({
         family,
         vrid: instance.vrid,
-        addresses: instance.virtualAddresses.map((v) => v.text),
+        addresses: managedAddresses(instance).map((v) => v.text),
         interfaceMac: mac,
         useVirtualMac: false,
         ...(ipv6Source ? { ipv6Source } : {}),
@@ -148,7 +150,7 @@ export function instanceKey(instance: VrrpInstanceConfig): string {
  * interface (a crash) or added before this one never becomes the source.
  */
 export async function ownSourceAddress(addresses: AddressManager, config: Config, family: 'ipv4' | 'ipv6', ifindex: number): Promise<string | undefined> {
-  const vips = new Set(config.vrrp.instances.flatMap((i) => i.virtualAddresses.map((v) => v.text)));
+  const vips = new Set(config.vrrp.instances.flatMap((i) => managedAddresses(i).map((v) => v.text)));
   const list = (await addresses.listAddresses(ifindex, family === 'ipv4' ? 4 : 6)).filter((a) => !vips.has(a.address));
   if (family === 'ipv4') return list.find((a) => !a.secondary)?.address ?? list[0]?.address;
   return list.find((a) => {

@@ -368,6 +368,7 @@ export class InstanceSlot {
       priority: c.priority,
       advert_interval_ms: c.advertIntervalMs,
       virtual_addresses: c.virtualAddresses.map((v) => `${v.text}/${String(v.prefixLength)}`),
+      virtual_addresses_excluded: (c.excludedAddresses ?? []).map((v) => `${v.text}/${String(v.prefixLength)}`),
       tracking: this.tracker.snapshot(),
     };
     const runner = this.runner;

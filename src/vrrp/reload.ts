@@ -2,11 +2,12 @@
  * Reload in place (pure): what a running MASTER must do to its addresses when a reload changes
  * its setup without a new socket (docs/vrrp.md "Reload").
  */
+import { managedAddresses } from '../config/values.js';
 import type { VipSpec } from '../os/addresses.js';
 import type { RunnerSetup } from './runner.js';
 
 export function vipsOf(setup: RunnerSetup): VipSpec[] {
-  return setup.config.virtualAddresses.map((v) => ({ ifindex: setup.ifindex, address: v.text, prefixLength: v.prefixLength }));
+  return managedAddresses(setup.config).map((v) => ({ ifindex: setup.ifindex, address: v.text, prefixLength: v.prefixLength }));
 }
 
 export interface VipChanges {

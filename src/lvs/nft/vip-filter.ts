@@ -25,6 +25,7 @@
  * start tracking connections because of this chain.
  */
 import type { Config, VirtualServerConfig, VrrpInstanceConfig } from '../../config/types.js';
+import { managedAddresses } from '../../config/values.js';
 import { canonicalAddress } from '../model.js';
 import type { NftChainSpec, NftRuleSpec } from './table.js';
 
@@ -39,7 +40,7 @@ export type MasterInstances = ReadonlySet<string>;
 
 /** Whether this instance, while MASTER, drops traffic to its VIPs that is not served. */
 export function filtersVips(instance: VrrpInstanceConfig): boolean {
-  return !instance.acceptMode && instance.priority !== OWNER_PRIORITY && instance.virtualAddresses.length > 0;
+  return !instance.acceptMode && instance.priority !== OWNER_PRIORITY && managedAddresses(instance).length > 0;
 }
 
 /** The instances whose VIPs are filtered now, sorted (also the key that says when the chain changes). */
@@ -64,7 +65,7 @@ export function vipFilterChain(config: Config, masters: MasterInstances): NftCha
   const names = new Set(filteredInstances(config, masters));
   const vips = new Map<string, 'ipv4' | 'ipv6'>();
   for (const i of config.vrrp.instances) {
-    if (names.has(i.name)) for (const a of i.virtualAddresses) vips.set(canonicalAddress(a.text), a.family);
+    if (names.has(i.name)) for (const a of managedAddresses(i)) vips.set(canonicalAddress(a.text), a.family);
   }
   if (vips.size === 0) return null;
   const v4 = [...vips].filter(([, f]) => f === 'ipv4').map(([a]) => a);

@@ -21,7 +21,7 @@
  * at run time, so the rules load before the VMAC exists.
  */
 import type { Config, VrrpInstanceConfig } from '../../config/types.js';
-import { isIpv6LinkLocal } from '../../config/values.js';
+import { isIpv6LinkLocal, managedAddresses } from '../../config/values.js';
 import { canonicalAddress } from '../model.js';
 import type { NftChainSpec, NftRuleSpec } from './table.js';
 
@@ -35,7 +35,7 @@ function guarded(instance: VrrpInstanceConfig): instance is VrrpInstanceConfig &
 
 function rulesFor(instance: VrrpInstanceConfig & { vmac: NonNullable<VrrpInstanceConfig['vmac']> }): NftRuleSpec[] {
   const dev = `oifname ${JSON.stringify(instance.vmac.interface)}`;
-  const linkLocalVips = instance.virtualAddresses.filter(isIpv6LinkLocal).map((v) => canonicalAddress(v.text));
+  const linkLocalVips = managedAddresses(instance).filter(isIpv6LinkLocal).map((v) => canonicalAddress(v.text));
   const keep = linkLocalVips.length > 0 ? ` ip6 saddr != { ${linkLocalVips.join(', ')} }` : '';
   return [
     { id: `vmac ${instance.name} mld rs`, text: `${dev} icmpv6 type { mld-listener-report, mld-listener-done, mld2-listener-report, nd-router-solicit } drop` },

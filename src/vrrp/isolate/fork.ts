@@ -8,6 +8,7 @@ import { execFile, fork } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { VrrpInstanceConfig } from '../../config/types.js';
+import { managedAddresses } from '../../config/values.js';
 import { describeError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { openAddressManager } from '../../os/addresses.js';
@@ -92,7 +93,7 @@ export async function removeVipsFailSafe(instances: readonly VrrpInstanceConfig[
     for (const instance of instances) {
       const info = await addresses.interfaceByName(instance.interface);
       if (!info) continue;
-      for (const vip of instance.virtualAddresses) {
+      for (const vip of managedAddresses(instance)) {
         try {
           await addresses.removeAddress({ ifindex: info.ifindex, address: vip.text, prefixLength: vip.prefixLength });
         } catch (err) {

@@ -5,7 +5,8 @@
  * file converted by the compiled `lvs-ha import-keepalived` must describe
  * exactly what Keepalived advertises, per instance: VRID, priority (with the
  * tracking weights Keepalived applies while everything is up), advert interval
- * in centiseconds, address family and the virtual addresses. Negative half: a
+ * in centiseconds, address family and the virtual addresses (the advert list: an excluded
+ * address, virtual_ipaddress_excluded -> virtual_addresses_excluded, is in neither). Negative half: a
  * converted config changed by hand (one priority, one interval) no longer
  * matches, exactly at those two places.
  */
@@ -17,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfigFile } from '../../../src/config/load.js';
 import { validateConfigText } from '../../../src/config/validate.js';
 import type { Config } from '../../../src/config/types.js';
+import { advertAddresses } from '../../../src/vrrp/instance-setup.js';
 import { NetnsLab, removeLeftovers } from '../../helpers/netns.js';
 import { BIN, REPO } from '../../helpers/vrrp-lab.js';
 
@@ -55,7 +57,7 @@ function configAdverts(config: Config, down: readonly string[] = []): string[] {
     priority: i.priority + i.track.interfaces.filter((t) => down.includes(t.name)).reduce((sum, t) => sum + t.weight, 0),
     intervalCs: i.advertIntervalMs / 10,
     family: i.family,
-    addresses: i.virtualAddresses.map((a) => a.text).sort(),
+    addresses: advertAddresses(i, config.vrrp.ipv6Addresses).sort(),
   })).sort();
 }
 
@@ -135,7 +137,10 @@ describe('import-keepalived round trip: the converted VRRP instances advertise w
     const wire = [...new Set(parseAdverts(captured).map(advertText))].sort();
     expect(configAdverts(converted)).toEqual(wire);
     // What that is, as measured with Keepalived 2.2.7: a positive track weight counts (also in a sync
-    // group), a track_interface on the instance's own interface does not, 0.234 s is sent as 23 cs.
+    // group), a track_interface on the instance's own interface does not, 0.234 s is sent as 23 cs,
+    // the excluded 192.0.2.102 is not sent (and converted to virtual_addresses_excluded).
+    expect(converted.vrrp.instances.find((i) => i.vrid === 51)?.excludedAddresses?.map((a) => a.text)).toEqual(['192.0.2.102']);
+    expect(wire.join(' ')).not.toContain('192.0.2.102');
     expect(wire).toEqual([
       'vrid 51 prio 110 intvl 50cs ipv4 192.0.2.100,192.0.2.101',
       'vrid 52 prio 150 intvl 23cs ipv4 192.0.2.110',

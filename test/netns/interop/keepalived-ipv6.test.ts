@@ -10,26 +10,17 @@
  * - Negative half, the default rfc9568: both routers end MASTER, lvs-ha's drop counter for
  *   ipv6_first_not_link_local rises and Keepalived logs the count error.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { masterDownIntervalMs } from '../../../src/vrrp/timers.js';
 import { Keepalived } from '../../helpers/keepalived.js';
-import { sleep, vrrpConfig, VrrpLab } from '../../helpers/vrrp-lab.js';
-import { ADVERT_MS, checkBuilt, checkKeepalived, counters, HIGH, LOW, lvsHaEnteredAt, MARGIN_MS, SKEW_MS } from './lab.js';
+import { sleep, vrrpConfig, type VrrpLab } from '../../helpers/vrrp-lab.js';
+import { ADVERT_MS, counters, interopLab, HIGH, LOW, lvsHaEnteredAt, MARGIN_MS, SKEW_MS } from './lab.js';
 
 const PREFIX = 'lv6k';
 const VIP6 = 'fd77::100';
 const COUNT_ERROR = 'received an unexpected ip number count';
 
-let lab: VrrpLab | undefined;
-
-beforeAll(() => {
-  checkBuilt();
-  checkKeepalived();
-});
-afterEach(() => {
-  lab?.destroy();
-  lab = undefined;
-});
+const newLab = interopLab(PREFIX);
 
 function writeLvsHa(l: VrrpLab, router: string, priority: number, ipv6Addresses?: string): void {
   l.writeConfig(router, vrrpConfig({
@@ -56,8 +47,7 @@ async function keepalivedFirst(l: VrrpLab, ipv6Addresses?: string): Promise<Keep
 
 describe('vrrp.ipv6_addresses: keepalived, a single global IPv6 VIP', () => {
   it('Keepalived master, lvs-ha backup: one master; lvs-ha notes each advert; it takes over when Keepalived stops', async () => {
-    lab = await VrrpLab.create(PREFIX, ['a', 'b']);
-    const l = lab;
+    const l = await newLab();
     const ka = await keepalivedFirst(l, 'keepalived');
     await l.waitForState('b', 'web', 'BACKUP');
     await l.until('b hears a', async () => ((await l.instance('b', 'web')).master_address === l.router('a').linkLocal ? true : undefined));
@@ -84,8 +74,7 @@ describe('vrrp.ipv6_addresses: keepalived, a single global IPv6 VIP', () => {
   });
 
   it('lvs-ha master, Keepalived backup: Keepalived accepts the configured list (no count error) and stays BACKUP', async () => {
-    lab = await VrrpLab.create(PREFIX, ['a', 'b']);
-    const l = lab;
+    const l = await newLab();
     writeLvsHa(l, 'a', HIGH, 'keepalived');
     l.startDaemon('a');
     await l.waitForState('a', 'web', 'MASTER');
@@ -106,8 +95,7 @@ describe('vrrp.ipv6_addresses: keepalived, a single global IPv6 VIP', () => {
 
 describe('negative half: the default (rfc9568) against Keepalived 2.2.7 with a single global IPv6 VIP', () => {
   it('each drops the other: both routers end MASTER, lvs-ha counts ipv6_first_not_link_local drops', async () => {
-    lab = await VrrpLab.create(PREFIX, ['a', 'b']);
-    const l = lab;
+    const l = await newLab();
     const ka = await keepalivedFirst(l);
     // lvs-ha drops every advert of the MASTER it hears, so its master-down timer runs out.
     await l.waitForState('b', 'web', 'MASTER', 5000);

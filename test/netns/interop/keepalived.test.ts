@@ -10,24 +10,15 @@
  * lvs-ha's view comes from `status --json` and its transition log lines; Keepalived's from its
  * "Entering X STATE" log lines (test/helpers/keepalived.ts).
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Keepalived } from '../../helpers/keepalived.js';
-import { sleep, VrrpLab } from '../../helpers/vrrp-lab.js';
+import { sleep, type VrrpLab } from '../../helpers/vrrp-lab.js';
 import {
-  ADVERT_MS, checkBuilt, checkKeepalived, counters, DOWN_MS, HIGH, keepalivedOn, LOW, lvsHaEnteredAt, MARGIN_MS, PREFIX,
+  ADVERT_MS, counters, DOWN_MS, HIGH, interopLab, keepalivedOn, LOW, lvsHaEnteredAt, MARGIN_MS, PREFIX,
   SKEW_MS, VIP, writeLvsHa,
 } from './lab.js';
 
-let lab: VrrpLab | undefined;
-
-beforeAll(() => {
-  checkBuilt();
-  checkKeepalived();
-});
-afterEach(() => {
-  lab?.destroy();
-  lab = undefined;
-});
+const newLab = interopLab(PREFIX);
 
 /** Keepalived on a (priority 200, MASTER), then lvs-ha on b (priority 100) that has heard it. */
 async function keepalivedMaster(l: VrrpLab): Promise<Keepalived> {
@@ -54,8 +45,7 @@ async function lvsHaMaster(l: VrrpLab, ipv4Checksum?: string): Promise<Keepalive
 
 describe('Keepalived 2.2.7 MASTER, lvs-ha BACKUP (100 ms adverts)', () => {
   it('both agree that Keepalived is master; the VIP is only there; lvs-ha accepts its adverts', async () => {
-    lab = await VrrpLab.create(PREFIX, ['a', 'b']);
-    const l = lab;
+    const l = await newLab();
     const ka = await keepalivedMaster(l);
     await sleep(1000); // ten adverts: nobody changes its mind
     expect(ka.state).toBe('MASTER');
@@ -73,8 +63,7 @@ describe('Keepalived 2.2.7 MASTER, lvs-ha BACKUP (100 ms adverts)', () => {
   });
 
   it('Keepalived crashes: lvs-ha takes over within the master-down interval plus a margin', async () => {
-    lab = await VrrpLab.create(PREFIX, ['a', 'b']);
-    const l = lab;
+    const l = await newLab();
     const ka = await keepalivedMaster(l);
     const crashedAt = Date.now();
     await ka.crash();
@@ -88,8 +77,7 @@ describe('Keepalived 2.2.7 MASTER, lvs-ha BACKUP (100 ms adverts)', () => {
   });
 
   it('Keepalived stops (SIGTERM, priority 0): lvs-ha takes over within about the skew time', async () => {
-    lab = await VrrpLab.create(PREFIX, ['a', 'b']);
-    const l = lab;
+    const l = await newLab();
     const ka = await keepalivedMaster(l);
     const stoppedAt = Date.now();
     await ka.stop();
@@ -104,8 +92,7 @@ describe('Keepalived 2.2.7 MASTER, lvs-ha BACKUP (100 ms adverts)', () => {
 
 describe('lvs-ha MASTER, Keepalived 2.2.7 BACKUP (100 ms adverts, default checksum)', () => {
   it('both agree that lvs-ha is master; the VIP is only there; Keepalived never complains', async () => {
-    lab = await VrrpLab.create(PREFIX, ['a', 'b']);
-    const l = lab;
+    const l = await newLab();
     const ka = await lvsHaMaster(l);
     await sleep(1500); // more than four master-down intervals of Keepalived
     expect(ka.state).toBe('BACKUP');
@@ -120,8 +107,7 @@ describe('lvs-ha MASTER, Keepalived 2.2.7 BACKUP (100 ms adverts, default checks
   });
 
   it('lvs-ha is killed (-9): Keepalived takes over within the master-down interval plus a margin', async () => {
-    lab = await VrrpLab.create(PREFIX, ['a', 'b']);
-    const l = lab;
+    const l = await newLab();
     const ka = await lvsHaMaster(l);
     await sleep(500);
     const killedAt = Date.now();
@@ -135,8 +121,7 @@ describe('lvs-ha MASTER, Keepalived 2.2.7 BACKUP (100 ms adverts, default checks
   });
 
   it('lvs-ha stops (SIGTERM, priority 0): Keepalived takes over within about the skew time', async () => {
-    lab = await VrrpLab.create(PREFIX, ['a', 'b']);
-    const l = lab;
+    const l = await newLab();
     const ka = await lvsHaMaster(l);
     await sleep(500);
     const stoppedAt = Date.now();
@@ -153,8 +138,7 @@ describe('lvs-ha MASTER, Keepalived 2.2.7 BACKUP (100 ms adverts, default checks
 
 describe('negative half: lvs-ha with ipv4_checksum rfc9568 against Keepalived 2.2.7', () => {
   it('Keepalived refuses the adverts ("Invalid VRRPv3 checksum") and becomes a second MASTER', async () => {
-    lab = await VrrpLab.create(PREFIX, ['a', 'b']);
-    const l = lab;
+    const l = await newLab();
     writeLvsHa(l, 'a', HIGH, 'rfc9568');
     l.startDaemon('a');
     await l.waitForState('a', 'web', 'MASTER');

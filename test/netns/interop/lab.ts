@@ -1,9 +1,10 @@
 /** Shared setup of the interop tests: an lvs-ha daemon and Keepalived 2.2.7 on one lab bridge. */
 import { execFileSync } from 'node:child_process';
-import { expect } from 'vitest';
+import { afterEach, beforeAll, expect } from 'vitest';
 import { masterDownIntervalMs, skewTimeMs } from '../../../src/vrrp/timers.js';
 import { Keepalived } from '../../helpers/keepalived.js';
-import { vrrpConfig, type LogLine, type VrrpLab } from '../../helpers/vrrp-lab.js';
+import { vrrpConfig, type LogLine, VrrpLab } from '../../helpers/vrrp-lab.js';
+import { checkPrerequisites } from '../vrrp/pair.js';
 
 export { checkPrerequisites as checkBuilt } from '../vrrp/pair.js';
 
@@ -47,4 +48,24 @@ export function lvsHaEnteredAt(lab: VrrpLab, router: string, to: string, after: 
 
 export function counters(instance: Record<string, unknown>): Record<string, number | Record<string, number>> {
   return instance.counters as Record<string, number | Record<string, number>>;
+}
+
+/**
+ * The hooks of an interop file: dist/ and Keepalived 2.2.7 checked once, the lab torn down after
+ * each test. Returns what a test calls to get its lab (routers a and b on one bridge).
+ */
+export function interopLab(prefix: string): () => Promise<VrrpLab> {
+  let lab: VrrpLab | undefined;
+  beforeAll(() => {
+    checkPrerequisites();
+    checkKeepalived();
+  });
+  afterEach(() => {
+    lab?.destroy();
+    lab = undefined;
+  });
+  return async () => {
+    lab = await VrrpLab.create(prefix, ['a', 'b']);
+    return lab;
+  };
 }

@@ -320,3 +320,42 @@ vrrp:
     expect(errors.map((e) => e.path)).toEqual(['vrrp.sync_groups[0].instances[1]', 'vrrp.sync_groups[0].instances[2]', 'vrrp.sync_groups[0].instances[3]']);
   });
 });
+
+describe('virtual_addresses_excluded', () => {
+  test('is read next to the VIPs; without it an instance has none', () => {
+    const c = valid(withInstance('virtual_addresses_excluded: [10.0.0.101, 10.0.0.102/24]'));
+    const i = c.vrrp.instances[0];
+    expect(i?.virtualAddresses.map((v) => v.text)).toEqual(['10.0.0.100']);
+    expect(i?.excludedAddresses?.map((v) => `${v.text}/${String(v.prefixLength)}`)).toEqual(['10.0.0.101/32', '10.0.0.102/24']);
+    expect(valid(withInstance()).vrrp.instances[0]?.excludedAddresses).toEqual([]);
+  });
+
+  test.each([
+    ['virtual_addresses_excluded: ["2001:db8::1"]', 'virtual_addresses_excluded[0]', 'mixed address families in one instance: this virtual address is IPv6 but the instance is IPv4 (the family of its first virtual address)'],
+    ['virtual_addresses_excluded: [224.0.0.5]', 'virtual_addresses_excluded[0]', 'a virtual address must be a unicast host address, not a multicast address'],
+    ['virtual_addresses_excluded: [10.0.0.100/32]', 'virtual_addresses_excluded[0]', '10.0.0.100 is also in virtual_addresses (vrrp.instances[0].virtual_addresses[0], line 7); list an address in one of the two'],
+    ['virtual_addresses_excluded: [10.0.0.7, 10.0.0.7]', 'virtual_addresses_excluded[1]', 'duplicate excluded virtual address 10.0.0.7 (first at line 8, vrrp.instances[0].virtual_addresses_excluded[0])'],
+    ['virtual_addresses_excluded: []', 'virtual_addresses_excluded', 'must list at least one address (omit virtual_addresses_excluded for none)'],
+    ['virtual_addresses_excluded: [10.0.0.300]', 'virtual_addresses_excluded[0]', ''],
+  ])('%s is refused at its line', (line, path, message) => {
+    const text = withInstance(line);
+    const e = oneIssue(text);
+    expect(e.path).toBe(`vrrp.instances[0].${path}`);
+    if (message !== '') expect(e.message).toBe(message);
+    expect(e.line).toBe(locate(text, 'virtual_addresses_excluded').line);
+  });
+
+  test('an excluded address belongs to one instance, as a VIP does; unicast peers are not one of them', () => {
+    const clash = twoInstances('interface: eth0, vrid: 1, virtual_addresses: [10.0.0.1], virtual_addresses_excluded: [10.0.0.9]', 'interface: eth1, vrid: 2, virtual_addresses: [10.0.0.9]');
+    expect(oneIssue(clash).message).toBe("virtual address 10.0.0.9 is already in instance 'one' (line 4, vrrp.instances[0].virtual_addresses_excluded[0]); an address belongs to one instance");
+    const peer = oneIssue(withInstance('virtual_addresses_excluded: [10.0.0.9]\nunicast_peers: [10.0.0.9]'));
+    expect(peer.message).toBe('a unicast peer cannot be one of the virtual addresses');
+  });
+
+  test('the advert limit (255 IPv4) does not apply; the sanity bound of 1024 does', () => {
+    const list = (n: number): string => Array.from({ length: n }, (_, k) => `10.${String(1 + (k >> 8))}.${String(k & 255)}.1`).join(', ');
+    expect(valid(withInstance(`virtual_addresses_excluded: [${list(1024)}]`)).vrrp.instances[0]?.excludedAddresses).toHaveLength(1024);
+    const e = oneIssue(withInstance(`virtual_addresses_excluded: [${list(1025)}]`));
+    expect([e.path, e.message]).toEqual(['vrrp.instances[0].virtual_addresses_excluded', 'at most 1024 excluded virtual addresses per instance']);
+  });
+});

@@ -77,6 +77,8 @@ describe('renderStatus tables', () => {
     expect(iVs).toBeGreaterThan(iInst);
     expect(lines[iInst + 2]).toMatch(/^ {2}web +MASTER +150 +150 +eth0 +51 +10\.0\.0\.1 +10\.0\.0\.100\/32$/);
     expect(text).toContain('  tcp 10.0.0.100:80 wrr  (http, quorum held)\n');
+    const withExcluded = renderStatus({ ...base, instances: [{ ...instances[0], virtual_addresses_excluded: ['10.0.0.101/32', '10.0.0.102/24'] }] }).split('\n');
+    expect(withExcluded[withExcluded.indexOf('instances:') + 2]).toMatch(/ 10\.0\.0\.100\/32 excluded:10\.0\.0\.101\/32,10\.0\.0\.102\/24$/);
     expect(text).toMatch(/-> 10\.0\.0\.11:80 +Route +2 +2 +5 +1 +up\n/);
     expect(text).toMatch(/-> 10\.0\.0\.12:80 +Route +0 +1 +0 +0 +up drained\n/);
     expect(text).toMatch(/-> \[fd00::1\]:80 +- +- +1 +- +- +down\n/);

@@ -169,6 +169,24 @@ describe('VRRP details', () => {
     ]));
   });
 
+  it('virtual_ipaddress_excluded becomes virtual_addresses_excluded (not in adverts, as in Keepalived), without a warning', () => {
+    const c = convert(base('virtual_ipaddress_excluded {\n 10.1.1.2\n 10.1.1.3/24 dev eth0\n 10.1.1.1\n}'));
+    valid(c);
+    expect(get(c.doc, 'vrrp.instances.0.virtual_addresses')).toEqual(['10.1.1.1']);
+    expect(get(c.doc, 'vrrp.instances.0.virtual_addresses_excluded')).toEqual(['10.1.1.2', '10.1.1.3/24']);
+    expect(c.warnings).toEqual([expect.stringMatching(/^14: virtual address 10\.1\.1\.1 is listed twice/)]);
+    if (c.result.validation.ok) expect(c.result.validation.config.vrrp.instances[0]?.excludedAddresses?.map((a) => a.text)).toEqual(['10.1.1.2', '10.1.1.3']);
+  });
+
+  it('an instance with only excluded addresses keeps them as virtual_addresses (lvs-ha needs one), warned', () => {
+    const text = 'global_defs {\n router_id r\n vrrp_version 3\n}\nvrrp_instance V {\n interface eth0\n virtual_router_id 9\n virtual_ipaddress_excluded {\n  10.1.1.2\n }\n}\n';
+    const c = convert(text);
+    valid(c);
+    expect(get(c.doc, 'vrrp.instances.0.virtual_addresses')).toEqual(['10.1.1.2']);
+    expect(get(c.doc, 'vrrp.instances.0.virtual_addresses_excluded')).toBeUndefined();
+    expect(c.warnings).toEqual([expect.stringMatching(/^9: vrrp_instance V: only virtual_ipaddress_excluded addresses; .*become virtual_addresses/)]);
+  });
+
   it('nopreempt drops preempt_delay with a warning; preempt keeps it', () => {
     const off = convert(base('nopreempt\npreempt_delay 30'));
     valid(off);

@@ -146,6 +146,31 @@ describe('reload in place', () => {
     await t.engine.stop();
   });
 
+  it('virtual_addresses_excluded: managed like the VIPs, never in the adverts; a reload of that list alone changes them in place', async () => {
+    const ex = (last: number) => ({ text: `10.0.0.${String(last)}`, family: 'ipv4' as const, prefixLength: 24 });
+    const withEx = { ...web, excludedAddresses: [ex(120)] };
+    const t = await bothMaster([withEx]);
+    expect([...t.os.fakeAddresses.present].sort()).toEqual(['10.0.0.100', '10.0.0.120']);
+    expect(t.os.fakeFrames.sent.some((f) => f.frame.includes(Buffer.from([10, 0, 0, 120])))).toBe(true);
+    expect(lastAdvert(t.transportOf(51))?.addresses).toEqual(['10.0.0.100']);
+    expect(t.row('web').virtual_addresses_excluded).toEqual(['10.0.0.120/24']);
+    const from = t.notices.length;
+    const transport = t.transportOf(51);
+    await t.engine.applyConfig(configWith([{ ...web, excludedAddresses: [ex(121)] }]));
+    await flush();
+    expect(t.transitions(from, 'web')).toEqual([]);
+    expect([...t.os.fakeAddresses.present].sort()).toEqual(['10.0.0.100', '10.0.0.121']);
+    t.clock.advance(100);
+    expect(t.transportOf(51)).toBe(transport);
+    expect(lastAdvert(transport)?.addresses).toEqual(['10.0.0.100']);
+    // A better master: both kinds go.
+    transport?.deliver(peerAdvert(51, 200));
+    await flush();
+    expect(t.row('web').state).toBe('BACKUP');
+    expect([...t.os.fakeAddresses.present]).toEqual([]);
+    await t.engine.stop();
+  });
+
   it('tracking in place: an added tracked link that is down lowers the priority; removing it restores it; no restart', async () => {
     const t = await bothMaster([web]);
     t.os.fakeLinks.set('eth1', false);

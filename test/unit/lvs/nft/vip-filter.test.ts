@@ -80,6 +80,13 @@ describe('accept_mode VIP filter', () => {
     expect(() => nftApplyScript({ chains: chain ? [chain] : [] })).not.toThrow();
   });
 
+  test('virtual_addresses_excluded are filtered like the VIPs (served ones kept)', () => {
+    const text = TEXT.replace('virtual_addresses: [192.0.2.10/24, 192.0.2.11]', 'virtual_addresses: [192.0.2.10/24]\n      virtual_addresses_excluded: [192.0.2.11, 192.0.2.12]');
+    const rules = vipFilterChain(valid(text), new Set(['v4']))?.rules.map((r) => `${r.id}: ${r.text}`);
+    expect(rules).toContain('served dns: ip daddr 192.0.2.11 meta l4proto udp accept');
+    expect(rules).toContain('drop ipv4 vips: ip daddr { 192.0.2.10, 192.0.2.11, 192.0.2.12 } drop');
+  });
+
   test('follows the role: only MASTER instances count; none filtering = no chain', () => {
     expect(filteredInstances(config, ALL)).toEqual(['v4', 'v6']);
     expect(filteredInstances(config, new Set(['v6', 'open']))).toEqual(['v6']);
