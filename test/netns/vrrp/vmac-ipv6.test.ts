@@ -116,6 +116,18 @@ async function captureFromB(l: VrrpLab): Promise<{ proc: ChildProcess; lines: ()
   return { proc, lines: () => out.split('\n').filter((s) => s.trim() !== '') };
 }
 
+/** a MASTER, then b started with its switch port watched from before its VMAC exists, until b hears a. */
+async function startWatched(l: VrrpLab): Promise<{ proc: ChildProcess; lines: () => string[] }> {
+  l.startDaemon('a');
+  await l.waitForState('a', 'web', 'MASTER');
+  // b's VMAC is watched from before it exists: its first MLD reports come with its creation.
+  const capture = await captureFromB(l);
+  l.startDaemon('b');
+  await l.waitForState('b', 'web', 'BACKUP');
+  await l.until('b hears a', async () => ((await l.instance('b', 'web')).master_address === l.router('a').linkLocal ? true : undefined));
+  return capture;
+}
+
 describe('IPv6 VMAC', () => {
   it.each([
     ['adverts on the VMAC', 'vmac: true', false],
@@ -129,13 +141,7 @@ describe('IPv6 VMAC', () => {
     if (snooping) l.netns.ip(l.switchNs, ['link', 'set', 'br0', 'type', 'bridge', 'mcast_snooping', '1', 'mcast_querier', '1', 'mcast_query_interval', '200', 'mcast_startup_query_interval', '200']);
     writeV6(l, [vmac]);
     const xmitBase = what.includes('xmit_base');
-    l.startDaemon('a');
-    await l.waitForState('a', 'web', 'MASTER');
-    // b's VMAC is watched from before it exists: its first MLD reports come with its creation.
-    const capture = await captureFromB(l);
-    l.startDaemon('b');
-    await l.waitForState('b', 'web', 'BACKUP');
-    await l.until('b hears a', async () => ((await l.instance('b', 'web')).master_address === l.router('a').linkLocal ? true : undefined));
+    const capture = await startWatched(l);
 
     // The VMACs: the virtual MAC, no link-local of their own (addr_gen_mode none), the parent's
     // link-local copied unless xmit_base, the VIP on the master only.
@@ -235,12 +241,7 @@ describe('IPv6 VMAC', () => {
       const l = lab;
       await strictSwitch(l);
       writeV6(l, ['vmac: true']);
-      l.startDaemon('a');
-      await l.waitForState('a', 'web', 'MASTER');
-      const capture = await captureFromB(l);
-      l.startDaemon('b');
-      await l.waitForState('b', 'web', 'BACKUP');
-      await l.until('b hears a', async () => ((await l.instance('b', 'web')).master_address === l.router('a').linkLocal ? true : undefined));
+      const capture = await startWatched(l);
       // Joined on the parents, registered on the routers' ports (the VMACs' own reports are dropped).
       for (const who of ['a', 'b']) {
         expect(parentGroups(l, who)).toContain('ff02::12');
