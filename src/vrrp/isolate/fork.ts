@@ -85,19 +85,23 @@ export function forkIsolate(log: Logger): IsolateProcess {
   };
 }
 
-/** Remove every VIP of these instances from its interface (the isolate died holding them). */
+/**
+ * Remove every VIP of these instances from the interface that holds them (the isolate died
+ * holding them): the instance's VMAC if it has one, its interface otherwise.
+ */
 export async function removeVipsFailSafe(instances: readonly VrrpInstanceConfig[]): Promise<void> {
   const addresses = openAddressManager();
   const failures: string[] = [];
   try {
     for (const instance of instances) {
-      const info = await addresses.interfaceByName(instance.interface);
+      const ifname = instance.vmac?.interface ?? instance.interface;
+      const info = await addresses.interfaceByName(ifname);
       if (!info) continue;
       for (const vip of managedAddresses(instance)) {
         try {
           await addresses.removeAddress({ ifindex: info.ifindex, address: vip.text, prefixLength: vip.prefixLength });
         } catch (err) {
-          failures.push(`${vip.text} on ${instance.interface}: ${describeError(err)}`);
+          failures.push(`${vip.text} on ${ifname}: ${describeError(err)}`);
         }
       }
     }

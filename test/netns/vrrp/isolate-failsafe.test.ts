@@ -17,9 +17,9 @@ const MARGIN_MS = 250;
 
 let lab: VrrpLab | undefined;
 
-async function electedPair(l: VrrpLab): Promise<void> {
+async function electedPair(l: VrrpLab, extra: readonly string[] = []): Promise<void> {
   for (const [name, priority] of [['a', 200], ['b', 100]] as const) {
-    l.writeConfig(name, vrrpConfig({ node: `ifs-${name}`, socket: l.socketPath(name), instances: [{ name: 'web', vrid: 51, priority, virtualAddresses: [`${VIP}/24`] }] }));
+    l.writeConfig(name, vrrpConfig({ node: `ifs-${name}`, socket: l.socketPath(name), instances: [{ name: 'web', vrid: 51, priority, virtualAddresses: [`${VIP}/24`], extra }] }));
   }
   l.startDaemon('b');
   l.startDaemon('a');
@@ -71,6 +71,22 @@ describe('VRRP isolate fail-safe', () => {
     expect(l.hasAddress('b', VIP)).toBe(false);
     const exitLine = l.logLines('a').find((line) => String(line.msg).includes('removing its VIPs'));
     expect(exitLine).toBeDefined();
+  });
+
+  it('isolate killed with a VMAC: the daemon removes the VIP from the VMAC, where it lives', async () => {
+    lab = await VrrpLab.create(PREFIX, ['a', 'b']);
+    const l = lab;
+    await electedPair(l, ['vmac: true']);
+    const onVmac = (): boolean => l.exec('a', ['ip', '-br', 'addr', 'show', 'dev', 'vrrp.51']).stdout.includes(VIP);
+    expect(onVmac()).toBe(true);
+    const runningLines = (): number => l.logLines('a').filter((line) => line.msg === 'VRRP isolate running').length;
+    const before = runningLines();
+    process.kill(l.isolatePid('a') ?? 0, 'SIGKILL');
+    await l.until('VIP gone from a\'s VMAC', () => (onVmac() ? undefined : true), 3000);
+    // Removed by the daemon's fail-safe, not later by the restarted isolate (1 s back-off).
+    expect(runningLines()).toBe(before);
+    await l.waitForState('b', 'web', 'MASTER', 5000);
+    expect(l.logLines('a').some((line) => String(line.msg).includes('could not remove'))).toBe(false);
   });
 
   it('daemon killed alone: the isolate resigns (priority 0, takeover within about the skew time), removes the VIP and exits', async () => {
