@@ -19,19 +19,20 @@ import type { GroupMembership, VmacManager } from '../os/vmac.js';
 import { virtualMac } from '../os/vmac.js';
 import { macToBytes } from '../os/inet.js';
 import { solicitedNodeGroup } from '../core/ip.js';
+import { managedAddresses } from '../config/values.js';
 import { VRRP_GROUP_IPV6 } from '../os/vrrp-socket.js';
 
 /**
  * The IPv6 groups an instance's VMAC needs joined on its parent: ff02::12 when the adverts are
  * multicast and received on the VMAC (with xmit_base the advert socket joins it on the parent),
- * and the solicited-node group of every VIP, on master and backup alike (the config decides, not
+ * and the solicited-node group of every VIP and excluded address (both live on the VMAC), on master and backup alike (the config decides, not
  * the state). None for IPv4 (IGMP snooping floods 224.0.0.0/24, RFC 4541 §2.1.2). Pure.
  */
 export function vmacParentGroups(instance: VrrpInstanceConfig): string[] {
   if (instance.family !== 'ipv6' || !instance.vmac) return [];
   const groups = new Set<string>();
   if (instance.unicastPeers.length === 0 && !instance.vmac.xmitBase) groups.add(VRRP_GROUP_IPV6);
-  for (const vip of instance.virtualAddresses) {
+  for (const vip of managedAddresses(instance)) {
     const group = solicitedNodeGroup(vip.text);
     if (group !== null) groups.add(group);
   }

@@ -92,6 +92,8 @@ describe('VMAC', () => {
     expect(vmacParentGroups(v6)).toEqual(['ff02::12', 'ff02::1:ff00:100', 'ff02::1:ff00:5']);
     expect(vmacParentGroups({ ...v6, vmac: { interface: 'vrrp6.51', xmitBase: true } })).toEqual(['ff02::1:ff00:100', 'ff02::1:ff00:5']);
     expect(vmacParentGroups({ ...v6, unicastPeers: [{ family: 'ipv6', text: 'fe80::2' }] })).toEqual(['ff02::1:ff00:100', 'ff02::1:ff00:5']);
+    // virtual_addresses_excluded live on the VMAC too: their NSs must reach it as well.
+    expect(vmacParentGroups({ ...v6, excludedAddresses: [{ family: 'ipv6', text: 'fd77::7:0:abcd', prefixLength: 64 }] })).toEqual(['ff02::12', 'ff02::1:ff00:100', 'ff02::1:ff00:5', 'ff02::1:ff00:abcd']);
     expect(vmacParentGroups({ ...v6, vmac: null })).toEqual([]);
     expect(vmacParentGroups(instanceConfig({ vmac: { interface: 'vrrp.51', xmitBase: false } }))).toEqual([]); // IPv4
   });
